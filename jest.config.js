@@ -1,0 +1,22 @@
+// Two projects: `unit` (pure functions, no I/O, fast) and `integration` (*.int.test.ts,
+// talk to the real local stack started by `npm run stack:up`).
+const roots = ['<rootDir>/services', '<rootDir>/bridge'];
+const common = {
+  roots,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  moduleNameMapper: { '^@tideway/runtime$': '<rootDir>/services/runtime/src/index.ts' },
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['**/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['**/test/**/*.int.test.ts'],
+      setupFiles: ['<rootDir>/test-support/load-stack-env.js'],
+      slowTestThreshold: 60,
+    },
+  ],
+};
