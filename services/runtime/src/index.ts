@@ -1,0 +1,13 @@
+export * from './errors';
+export * from './config';
+export * from './common-settings';
+export * from './logger';
+export * from './metrics';
+export * from './backoff';
+export * from './http-server';
+export * from './service';
+export * from './kafka/types';
+export * from './kafka/dead-letter';
+export { KafkajsClient, kafkaConfigFrom, type KafkaConnectionSettings } from './kafka/kafkajs-client';
+export * from './change-event';
+export * from './json-path';

@@ -1,0 +1,341 @@
+/**
+ * The Kafka interface implemented with kafkajs. This file is the only place kafkajs is used.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type Consumer as KjsConsumer,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer as KjsProducer,
+  type SASLOptions,
+  type IHeaders,
+  type Message,
+} from 'kafkajs';
+import type { Logger } from '../logger';
+import { ConfigError } from '../errors';
+import type {
+  Admin,
+  Consumer,
+  ConsumerOptions,
+  DeliveryReport,
+  IncomingMessage,
+  KafkaClient,
+  OutgoingMessage,
+  Producer,
+  ProducerOptions,
+  ProducerTransaction,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicSpec,
+} from './types';
+
+export interface KafkaConnectionSettings {
+  kafkaBrokers: string[];
+  kafkaClientId: string;
+  kafkaSaslMechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  kafkaSaslUsername?: string;
+  kafkaSaslPassword?: string;
+  kafkaTls: boolean;
+  kafkaTlsCaFile?: string;
+  kafkaConnectionTimeoutMs: number;
+}
+
+function toKafkaLog(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const fields = { kafka: extra.logger ?? 'kafkajs', broker: extra.broker, error: extra.error };
+      if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
+      else if (level === KafkaLogLevel.WARN) logger.warn(fields, message);
+      else if (level === KafkaLogLevel.INFO) logger.debug(fields, message);
+      else logger.trace(fields, message);
+    };
+}
+
+export function kafkaConfigFrom(s: KafkaConnectionSettings, logger: Logger): KafkaConfig {
+  let sasl: SASLOptions | undefined;
+  if (s.kafkaSaslMechanism !== 'none') {
+    if (!s.kafkaSaslUsername) throw new ConfigError('KAFKA_SASL_USERNAME', `is required when KAFKA_SASL_MECHANISM=${s.kafkaSaslMechanism}`);
+    if (!s.kafkaSaslPassword) throw new ConfigError('KAFKA_SASL_PASSWORD', `is required when KAFKA_SASL_MECHANISM=${s.kafkaSaslMechanism}`);
+    sasl = { mechanism: s.kafkaSaslMechanism, username: s.kafkaSaslUsername, password: s.kafkaSaslPassword } as SASLOptions;
+  }
+  let ssl: KafkaConfig['ssl'] = s.kafkaTls;
+  if (s.kafkaTls && s.kafkaTlsCaFile) {
+    try {
+      ssl = { ca: [readFileSync(s.kafkaTlsCaFile, 'utf8')] };
+    } catch {
+      throw new ConfigError('KAFKA_TLS_CA_FILE', `cannot read ${s.kafkaTlsCaFile}`);
+    }
+  }
+  return {
+    clientId: s.kafkaClientId,
+    brokers: s.kafkaBrokers,
+    ssl,
+    sasl,
+    connectionTimeout: s.kafkaConnectionTimeoutMs,
+    // kafkajs backs off exponentially between these; the service layer retries beyond them.
+    retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8 },
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: toKafkaLog(logger),
+  };
+}
+
+function toHeaders(headers: Record<string, string | Buffer> | undefined): IHeaders | undefined {
+  return headers;
+}
+
+function fromHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
+  const out: Record<string, Buffer | undefined> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(v) ? v[0] : v;
+    out[k] = first === undefined ? undefined : Buffer.isBuffer(first) ? first : Buffer.from(first);
+  }
+  return out;
+}
+
+function groupByTopic(messages: OutgoingMessage[]): Array<{ topic: string; messages: Message[] }> {
+  const byTopic = new Map<string, Message[]>();
+  for (const m of messages) {
+    let list = byTopic.get(m.topic);
+    if (!list) byTopic.set(m.topic, (list = []));
+    list.push({
+      key: m.key,
+      value: m.value,
+      partition: m.partition,
+      headers: toHeaders(m.headers),
+      timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
+    });
+  }
+  return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
+}
+
+function offsetsByTopic(offsets: TopicPartitionOffset[]) {
+  const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const o of offsets) {
+    let list = byTopic.get(o.topic);
+    if (!list) byTopic.set(o.topic, (list = []));
+    list.push({ partition: o.partition, offset: o.offset });
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+class KafkajsProducer implements Producer {
+  private connected = false;
+  constructor(
+    private readonly p: KjsProducer,
+    private readonly transactional: boolean,
+  ) {
+    p.on(p.events.CONNECT, () => (this.connected = true));
+    p.on(p.events.DISCONNECT, () => (this.connected = false));
+  }
+  async connect() {
+    await this.p.connect();
+    this.connected = true;
+  }
+  async disconnect() {
+    await this.p.disconnect();
+    this.connected = false;
+  }
+  isConnected() {
+    return this.connected;
+  }
+  async send(messages: OutgoingMessage[]): Promise<DeliveryReport[]> {
+    if (messages.length === 0) return [];
+    const res = await this.p.sendBatch({ topicMessages: groupByTopic(messages), acks: -1 });
+    return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
+  }
+  async transaction(): Promise<ProducerTransaction> {
+    if (!this.transactional) throw new Error('producer was not created with a transactionalId');
+    const t = await this.p.transaction();
+    return {
+      send: async (messages) => {
+        if (messages.length > 0) await t.sendBatch({ topicMessages: groupByTopic(messages), acks: -1 });
+      },
+      sendOffsets: async (groupId, offsets) => {
+        await t.sendOffsets({ consumerGroupId: groupId, topics: offsetsByTopic(offsets) });
+      },
+      commit: () => t.commit(),
+      abort: () => t.abort(),
+    };
+  }
+}
+
+class KafkajsConsumer implements Consumer {
+  private connected = false;
+  private assignmentListeners: Array<(a: TopicPartition[]) => void> = [];
+  private rebalanceListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly c: KjsConsumer,
+    private readonly opts: ConsumerOptions,
+  ) {
+    c.on(c.events.CONNECT, () => (this.connected = true));
+    c.on(c.events.DISCONNECT, () => (this.connected = false));
+    c.on(c.events.CRASH, () => (this.connected = false));
+    c.on(c.events.FETCH_START, () => (this.connected = true));
+    c.on(c.events.GROUP_JOIN, (e) => {
+      const assigned: TopicPartition[] = [];
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+        for (const partition of partitions) assigned.push({ topic, partition });
+      }
+      for (const l of this.assignmentListeners) l(assigned);
+    });
+    c.on(c.events.REBALANCING, () => {
+      for (const l of this.rebalanceListeners) l();
+    });
+  }
+  async connect() {
+    await this.c.connect();
+    this.connected = true;
+  }
+  async disconnect() {
+    await this.c.disconnect();
+    this.connected = false;
+  }
+  isConnected() {
+    return this.connected;
+  }
+  async subscribe(topics: Array<string | RegExp>) {
+    await this.c.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? true });
+  }
+  async run(eachBatch: (batch: import('./types').MessageBatch) => Promise<void>) {
+    await this.c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async ({ batch, heartbeat, isStale, isRunning, resolveOffset }) => {
+        const messages: IncomingMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ?? null,
+          value: m.value ?? null,
+          headers: fromHeaders(m.headers),
+          timestamp: Number(m.timestamp),
+        }));
+        await eachBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages,
+          highWatermark: batch.highWatermark,
+          isStale,
+          isRunning,
+          heartbeat,
+          resolveOffset,
+        });
+      },
+    });
+  }
+  async commit(offsets: TopicPartitionOffset[]) {
+    if (offsets.length > 0) await this.c.commitOffsets(offsets);
+  }
+  pause(partitions: TopicPartition[]) {
+    if (partitions.length === 0) return;
+    this.c.pause(groupPartitions(partitions));
+  }
+  resume(partitions: TopicPartition[]) {
+    if (partitions.length === 0) return;
+    this.c.resume(groupPartitions(partitions));
+  }
+  seek(p: TopicPartitionOffset) {
+    this.c.seek(p);
+  }
+  onAssignment(listener: (assigned: TopicPartition[]) => void) {
+    this.assignmentListeners.push(listener);
+  }
+  onRebalancing(listener: () => void) {
+    this.rebalanceListeners.push(listener);
+  }
+}
+
+function groupPartitions(tps: TopicPartition[]) {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of tps) {
+    let list = byTopic.get(tp.topic);
+    if (!list) byTopic.set(tp.topic, (list = []));
+    list.push(tp.partition);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+export class KafkajsClient implements KafkaClient {
+  private readonly kafka: Kafka;
+
+  constructor(config: KafkaConfig) {
+    this.kafka = new Kafka(config);
+  }
+
+  producer(options: ProducerOptions = {}): Producer {
+    const transactional = options.transactionalId !== undefined;
+    const p = this.kafka.producer({
+      idempotent: options.idempotent ?? true,
+      transactionalId: options.transactionalId,
+      maxInFlightRequests: options.maxInFlightRequests ?? (transactional ? 1 : 5),
+      transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+      allowAutoTopicCreation: true,
+    });
+    return new KafkajsProducer(p, transactional);
+  }
+
+  consumer(options: ConsumerOptions): Consumer {
+    const c = this.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: !(options.readCommitted ?? true),
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      maxBytes: options.maxBytes ?? 10_485_760,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+      allowAutoTopicCreation: false,
+      // Always come back after a crash: kafkajs gives up on errors it deems non-retriable,
+      // which would leave a live process that consumes nothing.
+      retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8, restartOnFailure: async () => true },
+    });
+    return new KafkajsConsumer(c, options);
+  }
+
+  admin(): Admin {
+    const a = this.kafka.admin();
+    return {
+      connect: () => a.connect(),
+      disconnect: () => a.disconnect(),
+      async ensureTopics(topics: TopicSpec[]) {
+        const existing = new Set(await a.listTopics());
+        const missing = topics.filter((t) => !existing.has(t.topic));
+        if (missing.length === 0) return [];
+        await a.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.topic,
+            numPartitions: t.partitions ?? 1,
+            replicationFactor: t.replicationFactor ?? -1,
+            configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+        return missing.map((t) => t.topic);
+      },
+      listTopics: () => a.listTopics(),
+      async deleteTopics(topics: string[]) {
+        if (topics.length > 0) await a.deleteTopics({ topics });
+      },
+      async partitionCount(topic: string) {
+        const md = await a.fetchTopicMetadata({ topics: [topic] });
+        return md.topics[0]?.partitions.length ?? 0;
+      },
+      async endOffsets(topic: string) {
+        const offs = await a.fetchTopicOffsets(topic);
+        return offs.map((o) => ({ topic, partition: o.partition, offset: o.high }));
+      },
+      async startOffsets(topic: string) {
+        const offs = await a.fetchTopicOffsets(topic);
+        return offs.map((o) => ({ topic, partition: o.partition, offset: o.low }));
+      },
+      async committedOffsets(groupId: string, topic: string) {
+        const res = await a.fetchOffsets({ groupId, topics: [topic] });
+        return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
+      },
+    };
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The small Kafka interface every service codes against. Nothing outside `kafka/` imports
+ * kafkajs, so the client library can be swapped for a maintained one without touching
+ * service logic (kafkajs receives no upstream releases any more).
+ *
+ * Offsets are decimal strings (they are int64 on the wire). A committed offset is always the
+ * offset of the NEXT record to read, as in Kafka itself.
+ */
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  /** Offset of the next record to read. */
+  offset: string;
+}
+
+export type HeaderValue = string | Buffer;
+
+export interface OutgoingMessage {
+  topic: string;
+  /** Omit to let the key's hash choose (murmur2, the Java client's default partitioner). */
+  partition?: number;
+  key: string | Buffer | null;
+  /** `null` is a tombstone. */
+  value: string | Buffer | null;
+  headers?: Record<string, HeaderValue>;
+  /** Epoch millis; default now. */
+  timestamp?: number;
+}
+
+export interface DeliveryReport {
+  topic: string;
+  partition: number;
+  /** Offset of the first record of this send on that partition. */
+  baseOffset: string;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | undefined>;
+  /** Epoch millis (create or log-append time). */
+  timestamp: number;
+}
+
+export interface MessageBatch {
+  topic: string;
+  partition: number;
+  messages: IncomingMessage[];
+  /** Offset after the last record in the partition when the batch was fetched. */
+  highWatermark: string;
+  /** True when the partition was revoked while the batch was being handled: stop, do not commit. */
+  isStale(): boolean;
+  /** Keeps group membership alive during long handling. */
+  heartbeat(): Promise<void>;
+  /** Marks records up to and including `offset` as handled, so the next fetch starts after it. */
+  resolveOffset(offset: string): void;
+  /** False once the consumer is stopping; long loops should check it between records. */
+  isRunning(): boolean;
+}
+
+export interface ProducerOptions {
+  /** Idempotent producer (acks=all, no duplicates on retry). @default true */
+  idempotent?: boolean;
+  /** Enables transactions (requires idempotence). One id per producer instance that must fence zombies. */
+  transactionalId?: string;
+  /** @default 5 with idempotence, 1 for transactions */
+  maxInFlightRequests?: number;
+  /** Transaction timeout in ms. @default 60000 */
+  transactionTimeoutMs?: number;
+}
+
+export interface ProducerTransaction {
+  send(messages: OutgoingMessage[]): Promise<void>;
+  /** Commits consumer offsets atomically with the transaction's records. */
+  sendOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface Producer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Resolves once every message is acknowledged by all in-sync replicas (acks=all). */
+  send(messages: OutgoingMessage[]): Promise<DeliveryReport[]>;
+  /** Only for a producer created with `transactionalId`. */
+  transaction(): Promise<ProducerTransaction>;
+  isConnected(): boolean;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Where a group with no committed offset starts. @default true (earliest) */
+  fromBeginning?: boolean;
+  /** Only see committed transactional records. @default true */
+  readCommitted?: boolean;
+  /** @default 30000 */
+  sessionTimeoutMs?: number;
+  /** @default 3000 */
+  heartbeatIntervalMs?: number;
+  /** Upper bound of bytes fetched per partition per request (bounds memory). @default 1 MiB */
+  maxBytesPerPartition?: number;
+  /** Upper bound of bytes per fetch response. @default 10 MiB */
+  maxBytes?: number;
+  /** Longest a fetch waits for data. @default 500 */
+  maxWaitTimeMs?: number;
+  /** How many partitions' batches are handled at once. @default 1 */
+  partitionsConsumedConcurrently?: number;
+}
+
+export interface Consumer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  subscribe(topics: Array<string | RegExp>): Promise<void>;
+  /**
+   * Starts the fetch loop. Offsets are never committed automatically: call `commit` once the
+   * records are safe downstream. If `eachBatch` throws, the batch is fetched again after backoff.
+   */
+  run(eachBatch: (batch: MessageBatch) => Promise<void>): Promise<void>;
+  /** Commits offsets for this consumer's group (next offset to read). */
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  pause(partitions: TopicPartition[]): void;
+  resume(partitions: TopicPartition[]): void;
+  /** Moves the fetch position; only valid for assigned partitions while running. */
+  seek(position: TopicPartitionOffset): void;
+  /** Called with the full new assignment after every rebalance. */
+  onAssignment(listener: (assigned: TopicPartition[]) => void): void;
+  /** Called when a rebalance starts (partitions may be revoked). */
+  onRebalancing(listener: () => void): void;
+  isConnected(): boolean;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions?: number;
+  replicationFactor?: number;
+  /** e.g. { 'cleanup.policy': 'compact' } */
+  configs?: Record<string, string>;
+}
+
+export interface Admin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Creates the topics that do not exist yet; returns the names it created. */
+  ensureTopics(topics: TopicSpec[]): Promise<string[]>;
+  listTopics(): Promise<string[]>;
+  deleteTopics(topics: string[]): Promise<void>;
+  partitionCount(topic: string): Promise<number>;
+  /** High watermark (next offset to be written) per partition. */
+  endOffsets(topic: string): Promise<TopicPartitionOffset[]>;
+  /** Earliest available offset per partition. */
+  startOffsets(topic: string): Promise<TopicPartitionOffset[]>;
+  /** Offsets committed by a group for a topic (`-1` where none). */
+  committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
+}
+
+export interface KafkaClient {
+  producer(options?: ProducerOptions): Producer;
+  consumer(options: ConsumerOptions): Consumer;
+  admin(): Admin;
+}
