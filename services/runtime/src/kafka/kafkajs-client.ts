@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import {
   Kafka,
   logLevel as KafkaLogLevel,
+  Partitioners,
   type Consumer as KjsConsumer,
   type KafkaConfig,
   type LogEntry,
@@ -275,6 +276,8 @@ export class KafkajsClient implements KafkaClient {
       maxInFlightRequests: options.maxInFlightRequests ?? (transactional ? 1 : 5),
       transactionTimeout: options.transactionTimeoutMs ?? 60_000,
       allowAutoTopicCreation: true,
+      // murmur2 on the key bytes, as the Java client: one key → one partition, whoever produced it.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     return new KafkajsProducer(p, transactional);
   }
