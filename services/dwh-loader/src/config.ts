@@ -1,0 +1,60 @@
+/**
+ * Settings of `tideway dwh-loader`. Every setting: env name, one-line doc, default and unit.
+ */
+import { commonSettings, setting } from '@tideway/runtime';
+
+export const settings = {
+  ...commonSettings('dwh-loader'),
+  groupId: setting.string({ env: 'DWH_GROUP_ID', doc: 'Kafka consumer group; loaders with the same group share the partitions. Also the key of the offsets stored in the warehouse.', default: 'dwh-loader' }),
+  topics: setting.string({
+    env: 'DWH_TOPICS',
+    doc: 'Change topics to load: a comma-separated list of names, or a regular expression between slashes. Regex subscriptions are resolved at start-up.',
+    default: '/\\.changes$/',
+  }),
+  databaseUrl: setting.url({
+    env: 'DWH_DATABASE_URL',
+    doc: 'Warehouse connection, postgres://user@host:port/database. May hold a password, so it is accepted only from the environment (PGPASSWORD works too).',
+    protocols: ['postgres', 'postgresql'],
+    secret: true,
+  }),
+  schema: setting.string({
+    env: 'DWH_SCHEMA',
+    doc: 'Warehouse schema holding the tables and the offsets table (created when missing).',
+    default: 'dwh',
+    pattern: /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/,
+    patternHint: 'a plain SQL identifier (letters, digits, _ and $, at most 63 characters)',
+  }),
+  mode: setting.enum({
+    env: 'DWH_MODE',
+    doc: '`upsert`: one row per primary key, the current state. `history`: append every change with its op, LSN and timestamps.',
+    values: ['upsert', 'history'] as const,
+    default: 'upsert',
+  }),
+  deleteMode: setting.enum({
+    env: 'DWH_DELETE_MODE',
+    doc: 'Upsert mode only. `hard`: a delete removes the row. `soft`: it sets `_deleted = true` and keeps the row.',
+    values: ['hard', 'soft'] as const,
+    default: 'hard',
+  }),
+  tableNaming: setting.enum({
+    env: 'DWH_TABLE_NAMING',
+    doc: 'Warehouse table name: `table` (source table name) or `schema_table` (`<source schema>_<table>`, when several source schemas share table names).',
+    values: ['table', 'schema_table'] as const,
+    default: 'table',
+  }),
+  batchMaxRows: setting.int({ env: 'DWH_BATCH_MAX_ROWS', doc: 'Most records applied in one warehouse transaction; a larger fetch is split.', default: 5000, min: 1, max: 100_000, unit: 'records' }),
+  batchMaxWaitMs: setting.duration({ env: 'DWH_BATCH_MAX_WAIT_MS', doc: 'Longest a fetch waits for more records before the batch is applied (bounds the added latency).', default: 250, min: 1 }),
+  batchMaxBytes: setting.int({
+    env: 'DWH_BATCH_MAX_BYTES',
+    doc: 'Most bytes fetched per partition at once (bounds memory per batch).',
+    default: 4 * 1024 * 1024,
+    min: 1024,
+    max: 256 * 1024 * 1024,
+    unit: 'bytes',
+  }),
+  concurrency: setting.int({ env: 'DWH_CONCURRENCY', doc: 'Partitions applied in parallel, each on its own warehouse connection.', default: 3, min: 1, max: 64, unit: 'partitions' }),
+  dlqSuffix: setting.string({ env: 'DWH_DLQ_SUFFIX', doc: 'Dead-letter topic of a change topic: the topic name plus this suffix.', default: '.dlq', pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'letters, digits, ".", "_" or "-"' }),
+  retryMaxMs: setting.duration({ env: 'DWH_RETRY_MAX_MS', doc: 'Longest backoff between retries of a batch the warehouse could not take (connection lost, ...).', default: 30_000, min: 10 }),
+};
+
+export type DwhSettingsSchema = typeof settings;

@@ -1,0 +1,83 @@
+/**
+ * `tideway dwh-loader`: a consumer group that applies change topics to a PostgreSQL (or
+ * Redshift-like) warehouse, exactly once in effect. Wiring only; the logic lives in
+ * batch-loader.ts (per batch), warehouse.ts (SQL I/O), apply-plan.ts and decode.ts (pure).
+ */
+import { Pool } from 'pg';
+import { ConfigError, errorMessage, runService, type ServiceDefinition } from '@tideway/runtime';
+import { BatchLoader } from './batch-loader';
+import { settings, type DwhSettingsSchema } from './config';
+import { DwhLoaderMetrics } from './metrics';
+import { parseTopicSelector, selectTopics } from './topics';
+import { Warehouse } from './warehouse';
+
+export const definition: ServiceDefinition<DwhSettingsSchema> = {
+  name: 'dwh-loader',
+  summary: 'apply change topics to a warehouse (PostgreSQL SQL), exactly once in effect',
+  settings,
+  async start(ctx) {
+    const s = ctx.settings;
+    let selector;
+    try {
+      selector = parseTopicSelector(s.topics);
+    } catch (err) {
+      throw new ConfigError('DWH_TOPICS', errorMessage(err));
+    }
+    if (s.mode === 'history' && s.deleteMode === 'soft') ctx.logger.info('DWH_DELETE_MODE has no effect in history mode');
+
+    const metrics = new DwhLoaderMetrics(ctx.registry);
+    const pool = new Pool({ connectionString: s.databaseUrl, max: s.concurrency + 1, connectionTimeoutMillis: 10_000, application_name: `tideway-dwh-loader:${s.groupId}` });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', (err) => ctx.logger.warn({ err: errorMessage(err) }, 'warehouse connection lost'));
+    const warehouse = new Warehouse(pool, { schema: s.schema, mode: s.mode, deleteMode: s.deleteMode, groupId: s.groupId }, ctx.logger);
+    const setWarehouseReady = ctx.readiness.flag('warehouse');
+    await warehouse.init();
+    setWarehouseReady(true);
+
+    const admin = ctx.kafka.admin();
+    await admin.connect();
+    const topics = selectTopics(selector, selector.kind === 'regex' ? await admin.listTopics() : [], s.dlqSuffix);
+    if (topics.length === 0) ctx.logger.warn({ topics: s.topics }, 'no topic matches DWH_TOPICS yet; regex subscriptions are resolved at start-up');
+    const knownDlqTopics = new Set<string>();
+    const ensureDlqTopic = async (topic: string) => {
+      if (knownDlqTopics.has(topic)) return;
+      await admin.ensureTopics([{ topic }]);
+      knownDlqTopics.add(topic);
+    };
+
+    const dlqProducer = ctx.kafka.producer({ idempotent: true });
+    await dlqProducer.connect();
+    const consumer = ctx.kafka.consumer({
+      groupId: s.groupId,
+      fromBeginning: true,
+      maxBytesPerPartition: s.batchMaxBytes,
+      maxBytes: Math.max(s.batchMaxBytes * s.concurrency, 10 * 1024 * 1024),
+      maxWaitTimeMs: s.batchMaxWaitMs,
+      partitionsConsumedConcurrently: s.concurrency,
+    });
+    const loader = new BatchLoader(
+      { groupId: s.groupId, batchMaxRows: s.batchMaxRows, dlqSuffix: s.dlqSuffix, retryMaxMs: s.retryMaxMs, service: 'dwh-loader', mode: s.mode, tableNaming: s.tableNaming },
+      { warehouse, consumer, dlqProducer, ensureDlqTopic, metrics, logger: ctx.logger, signal: ctx.signal, setWarehouseReady },
+    );
+    consumer.onAssignment((assigned) => loader.onAssignment(assigned));
+    ctx.readiness.set('kafka', () => consumer.isConnected());
+    await consumer.connect();
+    if (topics.length > 0) await consumer.subscribe(topics);
+    ctx.logger.info({ topics, groupId: s.groupId, schema: s.schema, mode: s.mode, deleteMode: s.deleteMode }, 'loading change topics');
+    await consumer.run((batch) => loader.handle(batch));
+
+    return {
+      async stop() {
+        // Disconnecting waits for the batch in flight; its transaction either commits or not.
+        await consumer.disconnect().catch((err) => ctx.logger.warn({ err: errorMessage(err) }, 'consumer disconnect failed'));
+        await dlqProducer.disconnect().catch(() => undefined);
+        await admin.disconnect().catch(() => undefined);
+        await pool.end().catch(() => undefined);
+      },
+    };
+  },
+};
+
+export function main(argv: string[]): Promise<never> {
+  return runService(definition, argv);
+}
