@@ -1,0 +1,26 @@
+# shellcheck shell=bash
+# Shared by scripts/tools/ensure-*.sh (sourced, not run). Each ensure script installs one
+# tool the deploy checks need into $TOOLS_DIR (outside the repo, cached across runs), is
+# idempotent, serialises concurrent callers with flock, and prints the tool's path on stdout.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CACHE_DIR="${TIDEWAY_CACHE:-$HOME/.cache/tideway}"
+TOOLS_DIR="$CACHE_DIR/tools"
+
+tool_say() { printf '[tools] %s\n' "$*" >&2; }
+tool_die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# with_lock NAME: hold an exclusive lock for the rest of the calling script.
+with_lock() {
+  mkdir -p "$TOOLS_DIR"
+  exec 7>"$TOOLS_DIR/.lock-$1"
+  flock -w 1200 7 || tool_die "timed out waiting for another install of $1 ($TOOLS_DIR/.lock-$1)"
+}
+
+# Go builds land in the cache too (module and build caches), never in the repo or ~/go.
+go_env() {
+  command -v go >/dev/null || tool_die "go not found (needed to build $1; install Go 1.22+)"
+  export GOPATH="$CACHE_DIR/go" GOMODCACHE="$CACHE_DIR/go/pkg/mod" GOCACHE="$CACHE_DIR/go/build-cache" GOFLAGS=-mod=mod
+  export CGO_ENABLED=0
+}
