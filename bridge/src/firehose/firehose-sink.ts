@@ -1,0 +1,129 @@
+/**
+ * firehose route: PutRecordBatch within limits (≤ 500 records, ≤ 4 MiB per call, ≤ 1,000 KiB per
+ * record), newline-delimited by default, FailedPutCount retried per record. With packing, runs of
+ * small records travel as one Firehose record (Firehose bills each record rounded up to 5 KB).
+ * Firehose keeps no order, so records are queued under packing groups rather than Kafka keys.
+ */
+import { DescribeDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { sleep, type BackoffPolicy, type Logger } from '@tideway/runtime';
+import { BatchSender } from '../batch-sender';
+import { awsErrorCode, DestinationMissingError, DLQ_REASONS } from '../errors';
+import type { Unit, UnitOutcome } from '../key-ordered-retry-queue';
+import { LIMITS } from '../limits';
+import type { BridgeMetrics } from '../metrics';
+import type { FirehoseDestination } from '../routes';
+import type { BridgeRecord, RecordOutcomes, Sink } from '../sink';
+
+export interface FirehoseSinkOptions {
+  route: string;
+  destination: FirehoseDestination;
+  client: FirehoseClient;
+  logger: Logger;
+  metrics: BridgeMetrics;
+  outcomes: RecordOutcomes;
+  backoff: BackoffPolicy;
+  maxInFlight: number;
+  maxBufferedBytes: number;
+}
+
+const NEWLINE = 0x0a;
+
+/** The bytes Firehose receives for one record: newline appended unless it ends with one. */
+export function firehoseData(data: Buffer, newlineDelimited: boolean): Buffer {
+  if (!newlineDelimited || (data.length > 0 && data[data.length - 1] === NEWLINE)) return data;
+  return Buffer.concat([data, Buffer.from([NEWLINE])]);
+}
+
+export class FirehoseSink implements Sink {
+  readonly kind = 'firehose' as const;
+  readonly maxBufferedBytes: number;
+  private readonly sender: BatchSender;
+  private seq = 0;
+  private packKey = '';
+  private packBytes = Infinity;
+  private readonly payloads = new WeakMap<BridgeRecord, Buffer>();
+
+  constructor(private readonly o: FirehoseSinkOptions) {
+    this.maxBufferedBytes = o.maxBufferedBytes;
+    const packing = o.destination.packing;
+    this.sender = new BatchSender({
+      route: o.route,
+      maxInFlight: o.maxInFlight,
+      backoff: o.backoff,
+      logger: o.logger,
+      metrics: o.metrics,
+      outcomes: o.outcomes,
+      limits: () => ({
+        maxUnits: LIMITS.firehose.maxRecordsPerRequest,
+        maxBytes: LIMITS.firehose.maxRequestBytes,
+        unitMaxRecords: packing.enabled ? 100_000 : 1,
+        unitMaxBytes: packing.enabled ? packing.maxBytes : LIMITS.firehose.maxRecordBytes,
+      }),
+      send: (units) => this.putRecordBatch(units),
+    });
+  }
+
+  async prepare(signal: AbortSignal): Promise<void> {
+    const { client, destination: d, route } = this.o;
+    for (;;) {
+      let status: string | undefined;
+      try {
+        const res = await client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: d.deliveryStream }));
+        status = res.DeliveryStreamDescription?.DeliveryStreamStatus;
+      } catch (err) {
+        if (awsErrorCode(err) === 'ResourceNotFoundException') throw new DestinationMissingError(route, `Firehose delivery stream "${d.deliveryStream}"`);
+        throw err;
+      }
+      if (status === undefined || status === 'ACTIVE' || signal.aborted) return;
+      await sleep(500, signal);
+    }
+  }
+
+  submit(records: readonly BridgeRecord[]): void {
+    const { destination: d, outcomes } = this.o;
+    for (const r of records) {
+      const data = firehoseData(r.data, d.newlineDelimited);
+      if (data.length > LIMITS.firehose.maxRecordBytes) {
+        outcomes.deadLetter(r, DLQ_REASONS.tooLarge, `record is ${data.length} bytes; Firehose accepts at most ${LIMITS.firehose.maxRecordBytes} per record`);
+        continue;
+      }
+      this.payloads.set(r, data);
+      let key: string;
+      if (d.packing.enabled) {
+        // Consecutive records share a key until the pack is full: the queue then sends them as one unit.
+        if (this.packBytes + data.length > d.packing.maxBytes) {
+          this.packKey = `p${this.seq++}`;
+          this.packBytes = 0;
+        }
+        this.packBytes += data.length;
+        key = this.packKey;
+      } else key = `r${this.seq++}`;
+      this.sender.queue.enqueue({ key, bytes: data.length, payload: r, enqueuedAt: r.readAt });
+    }
+    this.sender.pump();
+  }
+
+  submitFailed(records: readonly BridgeRecord[]): void {
+    for (const r of records) this.o.outcomes.deadLetter(r, DLQ_REASONS.transformFailed, r.transformError ?? 'transform failed');
+  }
+
+  private async putRecordBatch(units: readonly Unit<BridgeRecord>[]): Promise<UnitOutcome[]> {
+    const records = units.map((u) => ({ Data: u.entries.length === 1 ? this.payloads.get(u.entries[0].payload)! : Buffer.concat(u.entries.map((e) => this.payloads.get(e.payload)!)) }));
+    const res = await this.o.client.send(new PutRecordBatchCommand({ DeliveryStreamName: this.o.destination.deliveryStream, Records: records }));
+    const answers = res.RequestResponses ?? [];
+    if (answers.length !== units.length) throw Object.assign(new Error(`PutRecordBatch answered ${answers.length} results for ${units.length} records`), { name: 'InternalFailure' });
+    return answers.map((a) => (a.ErrorCode ? { ok: false, code: a.ErrorCode } : { ok: true }));
+  }
+
+  bufferedBytes(): number {
+    return this.sender.bytes;
+  }
+
+  drain(signal: AbortSignal): Promise<void> {
+    return this.sender.drain(signal);
+  }
+
+  close(): void {
+    this.sender.close();
+  }
+}

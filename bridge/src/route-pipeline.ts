@@ -1,0 +1,244 @@
+/**
+ * One route, end to end: its own consumer group → (transform) → its sink, with its own
+ * backpressure (pause fetching above the sink's buffer bound, resume at half) and its own
+ * offset commits (only up to the lowest record the destination has not accepted yet).
+ * A route whose destination is missing or failing is not ready, and never stalls another route.
+ */
+import {
+  backoffDelayMs,
+  DEFAULT_BACKOFF,
+  errorMessage,
+  sleep,
+  type Consumer,
+  type KafkaClient,
+  type Logger,
+  type MessageBatch,
+  type TopicPartition,
+} from '@tideway/runtime';
+import { DeadLetterWriter } from './dead-letter-writer';
+import { DestinationMissingError, type DlqReason } from './errors';
+import type { BridgeMetrics } from './metrics';
+import { OffsetTracker } from './offset-tracker';
+import type { Route } from './routes';
+import type { BridgeRecord, RecordOutcomes, Sink } from './sink';
+import type { FirehoseTransform } from './transform';
+
+export interface RoutePipelineOptions {
+  route: Route;
+  groupId: string;
+  kafka: KafkaClient;
+  sink: Sink;
+  transform?: FirehoseTransform;
+  deadLetters: DeadLetterWriter;
+  dlqSuffix: string;
+  logger: Logger;
+  metrics: BridgeMetrics;
+  commitIntervalMs: number;
+  setReady: (ready: boolean) => void;
+  signal: AbortSignal;
+}
+
+export class RoutePipeline implements RecordOutcomes {
+  private readonly tracker = new OffsetTracker();
+  private consumer?: Consumer;
+  private assigned: TopicPartition[] = [];
+  private paused = false;
+  private commitTimer?: NodeJS.Timeout;
+  private resumeTimer?: NodeJS.Timeout;
+  private healthy = false;
+  private running = false;
+  private started?: Promise<void>;
+  private readonly name: string;
+
+  constructor(private readonly o: RoutePipelineOptions) {
+    this.name = o.route.name;
+  }
+
+  // ---- RecordOutcomes (called by the sink) ----
+
+  delivered(records: readonly BridgeRecord[]): void {
+    const now = Date.now();
+    let bytes = 0;
+    for (const r of records) {
+      this.tracker.ack(r.token);
+      bytes += r.data.length;
+      this.o.metrics.deliveryLatency.observe({ route: this.name }, (now - r.readAt) / 1000);
+    }
+    this.o.metrics.recordsDelivered.inc({ route: this.name, destination: this.o.sink.kind }, records.length);
+    this.o.metrics.bytesDelivered.inc({ route: this.name, destination: this.o.sink.kind }, bytes);
+  }
+
+  finished(records: readonly BridgeRecord[]): void {
+    for (const r of records) this.tracker.ack(r.token);
+  }
+
+  deadLetter(record: BridgeRecord, reason: DlqReason, error: string): void {
+    const m = record.message;
+    this.o.deadLetters.write({
+      message: DeadLetterWriter.message({
+        message: m,
+        reason,
+        error,
+        service: 'bridge',
+        topic: this.o.route.deadLetterTopic ?? `${m.topic}${this.o.dlqSuffix}`,
+      }),
+      done: () => {
+        this.o.metrics.consumer.deadLettered.inc({ topic: m.topic, reason });
+        this.tracker.ack(record.token);
+      },
+    });
+  }
+
+  destinationHealthy(healthy: boolean, problem?: string): void {
+    if (healthy === this.healthy) return;
+    this.healthy = healthy;
+    this.o.setReady(healthy && this.running);
+    if (!healthy) this.o.logger.error({ route: this.name, problem }, 'destination is failing; route not ready, records are retried');
+    else this.o.logger.info({ route: this.name }, 'destination healthy again');
+  }
+
+  // ---- lifecycle ----
+
+  /** Prepares the destination (retrying while it is missing), then starts consuming. Returns at once. */
+  start(): void {
+    this.started = this.run().catch((err) => this.o.logger.error({ route: this.name, err }, 'route stopped by an error'));
+  }
+
+  private async prepareDestination(): Promise<boolean> {
+    for (let attempt = 0; !this.o.signal.aborted; attempt++) {
+      try {
+        await this.o.sink.prepare(this.o.signal);
+        return true;
+      } catch (err) {
+        const delay = backoffDelayMs(Math.min(attempt, 8), { ...DEFAULT_BACKOFF, initialMs: 1000 }) + 1000;
+        this.o.setReady(false);
+        this.o.logger.error(
+          { route: this.name, err: err instanceof DestinationMissingError ? undefined : err, retryInMs: delay },
+          `destination not usable: ${errorMessage(err)}; not consuming until it is`,
+        );
+        await sleep(delay, this.o.signal);
+      }
+    }
+    return false;
+  }
+
+  private async run(): Promise<void> {
+    if (!(await this.prepareDestination())) return;
+    const { kafka, groupId, route } = this.o;
+    const consumer = kafka.consumer({ groupId, fromBeginning: true, partitionsConsumedConcurrently: 4 });
+    this.consumer = consumer;
+    consumer.onAssignment((assigned) => {
+      this.assigned = assigned;
+      this.tracker.retain(assigned);
+      if (this.paused) consumer.pause(assigned);
+    });
+    await consumer.connect();
+    await consumer.subscribe('names' in route.topics ? route.topics.names : [route.topics.regex]);
+    this.running = true;
+    this.healthy = true;
+    this.o.setReady(true);
+    this.commitTimer = setInterval(() => void this.commit(), this.o.commitIntervalMs);
+    this.commitTimer.unref();
+    this.o.logger.info({ route: this.name, groupId, destination: this.o.sink.kind }, 'route consuming');
+    await consumer.run((batch) => this.handleBatch(batch));
+  }
+
+  private async handleBatch(batch: MessageBatch): Promise<void> {
+    if (batch.isStale() || batch.messages.length === 0) return;
+    const readAt = Date.now();
+    const records: BridgeRecord[] = [];
+    for (const m of batch.messages) {
+      const token = this.tracker.track(m.topic, m.partition, m.offset);
+      if (m.value === null) {
+        // A tombstone has nothing to deliver to a stream or a file.
+        this.o.metrics.recordsDropped.inc({ route: this.name, reason: 'tombstone' });
+        this.tracker.ack(token);
+        continue;
+      }
+      records.push({ message: m, token, data: m.value, readAt });
+    }
+    const last = batch.messages[batch.messages.length - 1];
+    this.o.metrics.consumer.recordLag(this.o.groupId, batch.topic, batch.partition, batch.highWatermark, (BigInt(last.offset) + 1n).toString());
+    if (this.o.transform) await this.transformAndSubmit(records);
+    else this.o.sink.submit(records);
+    this.applyBackpressure();
+  }
+
+  private async transformAndSubmit(records: BridgeRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += 500) {
+      const chunk = records.slice(i, i + 500);
+      const outcomes = await this.o.transform!.apply(chunk.map((r) => ({ data: r.data, timestamp: r.message.timestamp })));
+      const ok: BridgeRecord[] = [];
+      const failed: BridgeRecord[] = [];
+      outcomes.forEach((out, j) => {
+        const r = chunk[j];
+        if (out.result === 'Ok') ok.push({ ...r, data: out.data });
+        else if (out.result === 'Dropped') {
+          this.o.metrics.recordsDropped.inc({ route: this.name, reason: 'transform-dropped' });
+          this.tracker.ack(r.token);
+        } else failed.push({ ...r, transformError: out.error });
+      });
+      if (ok.length > 0) this.o.sink.submit(ok);
+      if (failed.length > 0) this.o.sink.submitFailed(failed);
+    }
+  }
+
+  private applyBackpressure(): void {
+    const buffered = this.o.sink.bufferedBytes() + 0;
+    this.o.metrics.bufferedBytes.set({ route: this.name }, buffered);
+    if (!this.paused && buffered >= this.o.sink.maxBufferedBytes) {
+      this.paused = true;
+      this.o.metrics.paused.set({ route: this.name }, 1);
+      this.consumer?.pause(this.assigned);
+      this.o.logger.debug({ route: this.name, buffered }, 'buffer full; pausing fetch');
+      this.resumeTimer = setInterval(() => {
+        const now = this.o.sink.bufferedBytes();
+        this.o.metrics.bufferedBytes.set({ route: this.name }, now);
+        if (now <= this.o.sink.maxBufferedBytes / 2) {
+          clearInterval(this.resumeTimer);
+          this.resumeTimer = undefined;
+          this.paused = false;
+          this.o.metrics.paused.set({ route: this.name }, 0);
+          if (!this.o.signal.aborted) this.consumer?.resume(this.assigned);
+        }
+      }, 20);
+    }
+  }
+
+  private committing?: Promise<void>;
+
+  /** Commits what the destination has accepted. */
+  async commit(): Promise<void> {
+    if (this.committing) return this.committing;
+    const offsets = this.tracker.committable();
+    if (!this.consumer || offsets.length === 0) return;
+    this.committing = (async () => {
+      try {
+        await this.consumer!.commit(offsets);
+        this.tracker.markCommitted(offsets);
+      } catch (err) {
+        // Rebalances reject commits; the records stay uncommitted and are read again: at-least-once.
+        this.o.logger.warn({ route: this.name, err }, 'offset commit failed; will retry');
+      } finally {
+        this.committing = undefined;
+      }
+    })();
+    return this.committing;
+  }
+
+  /** Stop fetching, deliver what is held (bounded by `deadline`), commit, disconnect. */
+  async stop(deadline: AbortSignal): Promise<void> {
+    this.running = false;
+    this.o.setReady(false);
+    if (this.consumer && this.assigned.length > 0) this.consumer.pause(this.assigned);
+    if (this.resumeTimer) clearInterval(this.resumeTimer);
+    await this.o.sink.drain(deadline);
+    await this.o.deadLetters.idle();
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    await this.committing;
+    await this.commit();
+    this.o.sink.close();
+    await this.consumer?.disconnect().catch((err) => this.o.logger.warn({ route: this.name, err }, 'consumer disconnect failed'));
+    await Promise.race([this.started, sleep(1000)]);
+  }
+}
