@@ -1,0 +1,98 @@
+/**
+ * Delivers alerts to webhooks, at least once: its own consumer group reads the alerts topic
+ * (read_committed, so only alerts of committed transactions) and commits an offset only after
+ * every matching notifier has answered or given up. A webhook that is down costs bounded
+ * retries per alert (NOTIFIER_MAX_ATTEMPTS, each bounded by NOTIFIER_TIMEOUT_MS); the alert
+ * itself is already on the alerts topic, and the evaluation pipeline never waits for this.
+ */
+import { backoffDelayMs, errorMessage, sleep, type Consumer, type KafkaClient, type Logger, type MessageBatch } from '@tideway/runtime';
+import type { AlertingSettings } from '../config';
+import { NotifierError } from '../errors';
+import type { AlertingMetrics } from '../metrics';
+import type { Alert } from '../pipeline/alert';
+import type { NotifierSpec } from '../rules/rule-file';
+import { isRetriableStatus, notifierRequest, notifierWants } from './payloads';
+
+export class NotifierDispatcher {
+  private consumer?: Consumer;
+  private readonly abort = new AbortController();
+  /** True once the group has an assignment: alerts written from then on are delivered. */
+  assigned = false;
+
+  constructor(
+    private readonly kafka: KafkaClient,
+    private readonly settings: AlertingSettings,
+    private readonly metrics: AlertingMetrics,
+    private readonly logger: Logger,
+    private notifiers: NotifierSpec[],
+  ) {}
+
+  setNotifiers(notifiers: NotifierSpec[]): void {
+    this.notifiers = notifiers;
+  }
+
+  async start(): Promise<void> {
+    this.consumer = this.kafka.consumer({ groupId: `${this.settings.groupId}.notifier`, fromBeginning: false, readCommitted: true, maxWaitTimeMs: this.settings.fetchMaxWaitMs });
+    this.consumer.onAssignment(() => (this.assigned = true));
+    await this.consumer.connect();
+    await this.consumer.subscribe([this.settings.alertsTopic]);
+    await this.consumer.run((batch) => this.handleBatch(batch));
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+
+  private async handleBatch(batch: MessageBatch) {
+    for (const m of batch.messages) {
+      if (!batch.isRunning() || batch.isStale() || this.abort.signal.aborted) return;
+      let alert: Alert;
+      try {
+        alert = JSON.parse(m.value?.toString('utf8') ?? '') as Alert;
+        if (typeof alert.id !== 'string' || typeof alert.rule !== 'string') throw new Error('missing id or rule');
+      } catch (err) {
+        this.logger.warn({ offset: m.offset, err: errorMessage(err) }, 'skipping a record of the alerts topic that is not an alert');
+        continue;
+      }
+      const targets = this.notifiers.filter((n) => notifierWants(n, alert));
+      await Promise.all(targets.map((n) => this.deliver(n, alert)));
+      if (this.abort.signal.aborted) return;
+      await this.consumer!.commit([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(m.offset) + 1n) }]);
+      batch.resolveOffset(m.offset);
+      await batch.heartbeat();
+    }
+  }
+
+  private async deliver(spec: NotifierSpec, alert: Alert): Promise<void> {
+    const req = notifierRequest(spec, alert);
+    const policy = { initialMs: this.settings.notifierBackoffInitialMs, maxMs: this.settings.notifierBackoffMaxMs, multiplier: 2 };
+    for (let attempt = 0; attempt < this.settings.notifierMaxAttempts; attempt++) {
+      if (this.abort.signal.aborted) return;
+      try {
+        const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.any([AbortSignal.timeout(this.settings.notifierTimeoutMs), this.abort.signal]) });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) {
+          this.metrics.notifications.inc({ notifier: spec.name, outcome: 'sent' });
+          return;
+        }
+        throw new NotifierError(`HTTP ${res.status}`, isRetriableStatus(res.status));
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        this.metrics.notifierFailures.inc({ notifier: spec.name });
+        const retriable = !(err instanceof NotifierError) || err.canRetry;
+        const last = attempt + 1 >= this.settings.notifierMaxAttempts;
+        // The URL may carry a token (Slack webhooks do): log the notifier's name, never the URL.
+        this.logger.warn({ notifier: spec.name, alert: alert.id, attempt: attempt + 1, err: errorMessage(err), willRetry: retriable && !last }, 'notifier attempt failed');
+        if (!retriable) {
+          this.metrics.notifications.inc({ notifier: spec.name, outcome: 'rejected' });
+          return;
+        }
+        if (last) break;
+        await sleep(backoffDelayMs(attempt, policy), this.abort.signal);
+      }
+    }
+    this.metrics.notifications.inc({ notifier: spec.name, outcome: 'failed' });
+    this.logger.error({ notifier: spec.name, alert: alert.id, rule: alert.rule }, 'notifier gave up on an alert after all attempts (it is still on the alerts topic)');
+  }
+}

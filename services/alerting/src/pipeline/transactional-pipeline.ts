@@ -1,0 +1,390 @@
+/**
+ * consume → evaluate → produce, exactly once, in two stages over one consumer group:
+ *
+ * 1. input partitions: decode, run predicate rules, project events of stateful rules to the
+ *    repartition topic `<group>.repartition`, keyed by (rule, group key);
+ * 2. repartition partitions: windows and cooldowns per key (PartitionState), results to the
+ *    alerts / sink / late topics, state changes to the compacted `<group>.changelog`.
+ *
+ * Each fetched batch becomes one Kafka transaction holding its output records and the
+ * consumer offset after the batch. Every partition has its own transactional id
+ * (`<group>-<topic>-<partition>`), so whichever instance owns a partition fences the previous
+ * owner's producer: a zombie of an old rebalance cannot commit anything afterwards. The new
+ * owner reads the committed offset only after fencing and seeks to it, since offsets read at
+ * group join can predate the zombie's last commit (the gap KIP-447 closes in the Java client).
+ */
+import {
+  errorMessage,
+  toDeadLetter,
+  type Admin,
+  type Consumer,
+  type ConsumerMetrics,
+  type KafkaClient,
+  type Logger,
+  type MessageBatch,
+  type OutgoingMessage,
+  type Producer,
+  type TopicPartition,
+} from '@tideway/runtime';
+import type { AlertingSettings } from '../config';
+import { newSentinel, restoreChangelog, SENTINEL_KEY } from '../io/changelog-restore';
+import type { LookupTables } from '../io/table-store';
+import type { AlertingMetrics } from '../metrics';
+import { alertMessage, type Alert } from './alert';
+import { evaluateRecord, stateKeyOf, type ForwardedEvent, type RuleIndex } from './input-evaluator';
+import { emptyOutput, PartitionState, type StageOutput } from './partition-state';
+
+export function internalTopics(groupId: string) {
+  return { repartition: `${groupId}.repartition`, changelog: `${groupId}.changelog` };
+}
+
+const SERVICE = 'alerting';
+
+class PartitionWorker {
+  state?: PartitionState;
+  /** Committed offset read after fencing: batches starting before it are replays of a zombie's work. */
+  committed: bigint | undefined;
+  checkedFirstBatch = false;
+  lastEventWall = Date.now();
+  lastEventWatermark = -Infinity;
+  closed = false;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly producer: Producer,
+  ) {}
+
+  /** Batches and idle ticks of one partition never interleave. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}
+
+export interface PipelineDeps {
+  kafka: KafkaClient;
+  logger: Logger;
+  settings: AlertingSettings;
+  metrics: AlertingMetrics;
+  consumerMetrics: ConsumerMetrics;
+  tables: LookupTables;
+  signal: AbortSignal;
+  /** Unrecoverable problems (e.g. topic setup) stop the service. */
+  fail(err: unknown): void;
+}
+
+export class TransactionalPipeline {
+  private consumer?: Consumer;
+  private admin?: Admin;
+  private readonly workers = new Map<string, Promise<PartitionWorker>>();
+  private readonly topics: { repartition: string; changelog: string };
+  private idleTimer?: NodeJS.Timeout;
+  private readonly abort = new AbortController();
+  private stopped = false;
+  /** Set once the first assignment is served (readiness). */
+  assigned = false;
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    private index: RuleIndex,
+  ) {
+    this.topics = internalTopics(deps.settings.groupId);
+    deps.signal.addEventListener('abort', () => this.abort.abort(), { once: true });
+  }
+
+  /** Swaps the rules in place (same input topics). */
+  setRules(index: RuleIndex): void {
+    this.index = index;
+    for (const w of this.workers.values()) void w.then((x) => x.state?.setRules(index)).catch(() => undefined);
+  }
+
+  get inputTopics(): string[] {
+    return this.index.ruleSet.inputTopics;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, settings, logger } = this.deps;
+    this.admin = kafka.admin();
+    await this.admin.connect();
+    this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs });
+    this.consumer.onAssignment((a) => this.onAssignment(a));
+    this.consumer.onRebalancing(() => (this.assigned = false));
+    await this.consumer.connect();
+    await this.consumer.subscribe([...this.inputTopics, this.topics.repartition]);
+    await this.consumer.run((batch) => this.handleBatch(batch));
+    const tick = Math.max(50, Math.min(1000, Math.floor(settings.idleTimeoutMs / 4)));
+    this.idleTimer = setInterval(() => void this.advanceIdlePartitions(), tick);
+    logger.info({ group: settings.groupId, inputs: this.inputTopics, ...this.topics }, 'pipeline started');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    await this.consumer?.disconnect().catch((err) => this.deps.logger.warn({ err: errorMessage(err) }, 'consumer disconnect failed'));
+    const workers = [...this.workers.values()];
+    this.workers.clear();
+    for (const w of workers) {
+      const worker = await w.catch(() => undefined);
+      if (worker) await worker.exclusive(() => this.closeWorker(worker));
+    }
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  /** Open windows and state keys across owned partitions (metrics). */
+  async stateSummary(): Promise<{ openWindows: number; keys: number }> {
+    let openWindows = 0;
+    let keys = 0;
+    for (const w of this.workers.values()) {
+      const worker = await w.catch(() => undefined);
+      if (worker?.state) {
+        openWindows += worker.state.openWindows();
+        keys += worker.state.size;
+      }
+    }
+    return { openWindows, keys };
+  }
+
+  private onAssignment(assigned: TopicPartition[]) {
+    const wanted = new Set(assigned.map((a) => `${a.topic}:${a.partition}`));
+    for (const [id, w] of this.workers) {
+      if (wanted.has(id)) continue;
+      this.workers.delete(id);
+      void w.then((worker) => worker.exclusive(() => this.closeWorker(worker))).catch(() => undefined);
+    }
+    const fresh = assigned.filter((a) => a.topic === this.topics.repartition && !this.workers.has(`${a.topic}:${a.partition}`)).map((a) => a.partition);
+    if (fresh.length > 0) this.openStateWorkers(fresh);
+    this.assigned = true;
+    this.deps.logger.info({ partitions: assigned.length }, 'partitions assigned');
+  }
+
+  private async closeWorker(worker: PartitionWorker) {
+    if (worker.closed) return;
+    worker.closed = true;
+    await worker.producer.disconnect().catch(() => undefined);
+  }
+
+  private async connectWorker(topic: string, partition: number): Promise<PartitionWorker> {
+    const { kafka, settings } = this.deps;
+    const producer = kafka.producer({ transactionalId: `${settings.groupId}-${topic}-${partition}`, transactionTimeoutMs: settings.transactionTimeoutMs });
+    await producer.connect();
+    const worker = new PartitionWorker(topic, partition, producer);
+    try {
+      // Initialising the transactional id fences the previous owner and aborts its open transaction.
+      const t = await producer.transaction();
+      await t.abort();
+      const committed = (await this.admin!.committedOffsets(settings.groupId, topic)).find((o) => o.partition === partition)?.offset;
+      worker.committed = committed !== undefined && committed !== '-1' ? BigInt(committed) : undefined;
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    return worker;
+  }
+
+  private openStateWorkers(partitions: number[]) {
+    const all = (async () => {
+      const workers = await Promise.all(partitions.map((p) => this.connectWorker(this.topics.repartition, p)));
+      const targets = [];
+      for (const w of workers) {
+        w.state = new PartitionState(this.index);
+        const sentinel = newSentinel();
+        const t = await w.producer.transaction();
+        try {
+          await t.send([{ topic: this.topics.changelog, partition: w.partition, key: SENTINEL_KEY, value: sentinel }]);
+          await t.commit();
+        } catch (err) {
+          await t.abort().catch(() => undefined);
+          throw err;
+        }
+        const state = w.state;
+        targets.push({ partition: w.partition, sentinel, apply: (k: string, v: string | null) => state.restore(k, v) });
+      }
+      await restoreChangelog(this.deps.kafka, this.deps.logger, this.deps.settings.groupId, this.topics.changelog, targets, this.abort.signal);
+      for (const w of workers) w.lastEventWatermark = w.state!.watermark;
+      return workers;
+    })();
+    for (const p of partitions) {
+      const id = `${this.topics.repartition}:${p}`;
+      const promise = all.then((ws) => ws.find((w) => w.partition === p)!);
+      promise.catch(() => undefined);
+      this.workers.set(id, promise);
+    }
+  }
+
+  private workerFor(topic: string, partition: number): Promise<PartitionWorker> {
+    const id = `${topic}:${partition}`;
+    let w = this.workers.get(id);
+    if (!w) {
+      if (topic === this.topics.repartition) this.openStateWorkers([partition]);
+      else {
+        const p = this.connectWorker(topic, partition);
+        p.catch(() => undefined);
+        this.workers.set(id, p);
+      }
+      w = this.workers.get(id)!;
+    }
+    return w;
+  }
+
+  /** After a failed transaction the partition's memory is ahead of what was committed: start it over. */
+  private async discardWorker(worker: PartitionWorker) {
+    const id = `${worker.topic}:${worker.partition}`;
+    const current = this.workers.get(id);
+    if (current && (await current.catch(() => undefined)) === worker) this.workers.delete(id);
+    await this.closeWorker(worker);
+  }
+
+  private async handleBatch(batch: MessageBatch): Promise<void> {
+    if (this.stopped || batch.messages.length === 0) return;
+    let worker: PartitionWorker;
+    try {
+      worker = await this.workerFor(batch.topic, batch.partition);
+    } catch (err) {
+      this.workers.delete(`${batch.topic}:${batch.partition}`);
+      throw err;
+    }
+    if (this.stopped || batch.isStale()) return;
+    await worker.exclusive(async () => {
+      if (worker.closed) throw new Error(`partition ${batch.topic}:${batch.partition} was released; refetching`);
+      if (!worker.checkedFirstBatch) {
+        worker.checkedFirstBatch = true;
+        const first = BigInt(batch.messages[0].offset);
+        if (worker.committed !== undefined && first < worker.committed) {
+          this.deps.logger.info({ topic: batch.topic, partition: batch.partition, from: String(first), to: String(worker.committed) }, 'skipping records committed by the previous owner');
+          this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: String(worker.committed) });
+          return;
+        }
+      }
+      const started = process.hrtime.bigint();
+      const stage = batch.topic === this.topics.repartition ? 'state' : 'input';
+      const { records, alerts, after } = stage === 'state' ? this.evaluateState(worker, batch) : this.evaluateInput(batch);
+      const next = String(BigInt(batch.messages[batch.messages.length - 1].offset) + 1n);
+      await this.commit(worker, records, [{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.deps.metrics.batchDuration.observe({ stage }, seconds);
+      this.countAlerts(alerts);
+      after();
+      this.deps.consumerMetrics.recordLag(this.deps.settings.groupId, batch.topic, batch.partition, batch.highWatermark, next);
+    });
+  }
+
+  private countAlerts(alerts: Alert[]) {
+    for (const a of alerts) this.deps.metrics.alerts.inc({ rule: a.rule, severity: a.severity });
+  }
+
+  private async commit(worker: PartitionWorker, records: OutgoingMessage[], offsets: Array<{ topic: string; partition: number; offset: string }>) {
+    const t = await worker.producer.transaction();
+    try {
+      await t.send(records);
+      if (offsets.length > 0) await t.sendOffsets(this.deps.settings.groupId, offsets);
+      await t.commit();
+      this.deps.metrics.transactions.inc({ outcome: 'committed' });
+    } catch (err) {
+      this.deps.metrics.transactions.inc({ outcome: 'aborted' });
+      await t.abort().catch(() => undefined);
+      this.deps.logger.warn({ topic: worker.topic, partition: worker.partition, err: errorMessage(err) }, 'transaction failed; the partition restarts from its last commit');
+      await this.discardWorker(worker);
+      throw err;
+    }
+  }
+
+  private evaluateInput(batch: MessageBatch) {
+    const { metrics, consumerMetrics, settings, tables } = this.deps;
+    const records: OutgoingMessage[] = [];
+    const alerts: Alert[] = [];
+    const lookup = (table: string, key: string) => tables.get(table, key);
+    const timestamps: number[] = [];
+    const errors = new Map<string, number>();
+    for (const m of batch.messages) {
+      const r = evaluateRecord(this.index, m, lookup);
+      timestamps.push(m.timestamp);
+      for (const a of r.alerts) {
+        alerts.push(a);
+        records.push(alertMessage(settings.alertsTopic, a));
+      }
+      for (const f of r.forwarded) records.push({ topic: this.topics.repartition, key: stateKeyOf(f.r, f.k), value: JSON.stringify(f) });
+      for (const id of r.evaluationErrors) errors.set(id, (errors.get(id) ?? 0) + 1);
+      if (r.deadLetter) {
+        records.push(toDeadLetter({ message: m, reason: r.deadLetter.reason, error: r.deadLetter.error, service: SERVICE, topic: `${m.topic}${settings.dlqSuffix}` }));
+        consumerMetrics.deadLettered.inc({ topic: m.topic, reason: r.deadLetter.reason });
+      }
+    }
+    return {
+      records,
+      alerts,
+      after: () => {
+        metrics.eventsEvaluated.inc({ topic: batch.topic }, batch.messages.length);
+        for (const [rule, n] of errors) metrics.evaluationErrors.inc({ rule }, n);
+        const now = Date.now();
+        for (const ts of timestamps) metrics.recordLatency.observe(Math.max(0, now - ts) / 1000);
+      },
+    };
+  }
+
+  private evaluateState(worker: PartitionWorker, batch: MessageBatch) {
+    const state = worker.state!;
+    const out = emptyOutput();
+    const dead: OutgoingMessage[] = [];
+    for (const m of batch.messages) {
+      let ev: ForwardedEvent;
+      try {
+        ev = JSON.parse(m.value?.toString('utf8') ?? 'null') as ForwardedEvent;
+        if (typeof ev?.r !== 'string' || typeof ev.t !== 'number') throw new Error('not a forwarded event');
+      } catch (err) {
+        dead.push(toDeadLetter({ message: m, reason: 'malformed_json', error: errorMessage(err), service: SERVICE, topic: `${m.topic}${this.deps.settings.dlqSuffix}` }));
+        this.deps.consumerMetrics.deadLettered.inc({ topic: m.topic, reason: 'malformed_json' });
+        continue;
+      }
+      state.apply(ev, out);
+    }
+    state.advance(out);
+    worker.lastEventWall = Date.now();
+    worker.lastEventWatermark = state.watermark;
+    return this.stateOutput(worker, out, dead);
+  }
+
+  private stateOutput(worker: PartitionWorker, out: StageOutput, extra: OutgoingMessage[] = []) {
+    const { settings, metrics } = this.deps;
+    const records: OutgoingMessage[] = [...extra, ...out.alerts.map((a) => alertMessage(settings.alertsTopic, a)), ...out.records, ...worker.state!.takeChangelog(this.topics.changelog, worker.partition)];
+    return {
+      records,
+      alerts: out.alerts,
+      after: () => {
+        for (const l of out.late) metrics.lateEvents.inc({ rule: l.rule });
+        for (const s of out.suppressed) metrics.suppressed.inc({ rule: s.rule });
+        for (const r of out.records) {
+          const agg = r.headers?.['tideway.aggregation'];
+          if (typeof agg === 'string') metrics.aggregationResults.inc({ aggregation: agg });
+        }
+      },
+    };
+  }
+
+  /** Partitions without events for ALERTING_IDLE_TIMEOUT_MS: event time follows the wall clock so windows close. */
+  private async advanceIdlePartitions() {
+    const now = Date.now();
+    for (const w of [...this.workers.values()]) {
+      const worker = await w.catch(() => undefined);
+      if (!worker?.state || worker.closed || this.stopped) continue;
+      if (now - worker.lastEventWall < this.deps.settings.idleTimeoutMs || !Number.isFinite(worker.lastEventWatermark)) continue;
+      await worker
+        .exclusive(async () => {
+          if (worker.closed || this.stopped) return;
+          const out = emptyOutput();
+          const started = process.hrtime.bigint();
+          worker.state!.advance(out, worker.lastEventWatermark + (Date.now() - worker.lastEventWall));
+          const { records, alerts, after } = this.stateOutput(worker, out);
+          if (records.length === 0) return;
+          await this.commit(worker, records, []);
+          this.deps.metrics.batchDuration.observe({ stage: 'idle' }, Number(process.hrtime.bigint() - started) / 1e9);
+          this.countAlerts(alerts);
+          after();
+        })
+        .catch((err) => this.deps.logger.warn({ partition: worker.partition, err: errorMessage(err) }, 'idle advance failed'));
+    }
+  }
+}
