@@ -25,7 +25,7 @@ export interface TransformEvent {
   records: Array<{ recordId: string; approximateArrivalTimestamp: number; data: string }>;
 }
 
-export function buildTransformEvent(route: string, records: readonly TransformInput[], region: string, invocationId = randomUUID()): TransformEvent {
+export function buildTransformEvent(route: string, records: readonly TransformInput[], region: string, invocationId: string = randomUUID()): TransformEvent {
   return {
     invocationId,
     deliveryStreamArn: `arn:aws:firehose:${region}:000000000000:deliverystream/${route}`,
