@@ -1,0 +1,110 @@
+/** Test helpers over the real emulators (kinesis-mock, moto): create, read back, clean up. */
+import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateDeliveryStreamCommand, DeleteDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { randomBytes } from 'node:crypto';
+
+export const suffix = () => randomBytes(4).toString('hex');
+
+export const kinesis = (endpoint?: string) => new KinesisClient({ requestHandler: new NodeHttpHandler(), ...(endpoint ? { endpoint } : {}) });
+export const s3 = () => new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle: true });
+export const firehose = () => new FirehoseClient({ requestHandler: new NodeHttpHandler() });
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {
+  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  await waitFor(`stream ${name} ACTIVE`, async () => (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE');
+}
+
+export async function deleteStream(client: KinesisClient, name: string): Promise<void> {
+  await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true })).catch(() => undefined);
+}
+
+export interface StreamRecord {
+  shardId: string;
+  partitionKey: string;
+  data: Buffer;
+  sequenceNumber: string;
+}
+
+/** Every record of every shard, each shard in sequence order (GetRecords from TRIM_HORIZON). */
+export async function readStream(client: KinesisClient, name: string): Promise<StreamRecord[]> {
+  const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];
+  const out: StreamRecord[] = [];
+  for (const shard of shards) {
+    let it = (await client.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    for (let empty = 0; it && empty < 2; ) {
+      const res = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
+      const recs = res.Records ?? [];
+      for (const r of recs) out.push({ shardId: shard.ShardId!, partitionKey: r.PartitionKey!, data: Buffer.from(r.Data!), sequenceNumber: r.SequenceNumber! });
+      empty = recs.length === 0 ? empty + 1 : 0;
+      if (recs.length === 0 && res.MillisBehindLatest === 0) break;
+      it = res.NextShardIterator;
+    }
+  }
+  return out;
+}
+
+export async function shardRanges(client: KinesisClient, name: string): Promise<Array<{ shardId: string; start: bigint; end: bigint }>> {
+  const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];
+  return shards.map((s) => ({ shardId: s.ShardId!, start: BigInt(s.HashKeyRange!.StartingHashKey!), end: BigInt(s.HashKeyRange!.EndingHashKey!) }));
+}
+
+export async function createBucket(client: S3Client, bucket: string): Promise<void> {
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+}
+
+export async function listKeys(client: S3Client, bucket: string, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const res = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of res.Contents ?? []) keys.push(o.Key!);
+    token = res.NextContinuationToken;
+  } while (token);
+  return keys.sort();
+}
+
+export async function getObject(client: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await res.Body!.transformToByteArray());
+}
+
+export async function deleteBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    const keys = await listKeys(client, bucket);
+    for (let i = 0; i < keys.length; i += 1000) await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  } catch {
+    // best effort
+  }
+}
+
+export async function createDeliveryStream(client: FirehoseClient, name: string, bucket: string, prefix: string): Promise<void> {
+  await client.send(
+    new CreateDeliveryStreamCommand({
+      DeliveryStreamName: name,
+      DeliveryStreamType: 'DirectPut',
+      ExtendedS3DestinationConfiguration: { RoleARN: 'arn:aws:iam::123456789012:role/firehose', BucketARN: `arn:aws:s3:::${bucket}`, Prefix: prefix, BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 60 } },
+    }),
+  );
+}
+
+export async function deleteDeliveryStream(client: FirehoseClient, name: string): Promise<void> {
+  await client.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: name })).catch(() => undefined);
+}
