@@ -34,11 +34,11 @@ function records(topic: string, count: number, keys: number, pad = 50) {
   });
 }
 
-async function setup(partitions = 3, shards = 3) {
+async function setup(partitions = 3, shards = 3, configs?: Record<string, string>) {
   const id = suffix();
   const topic = `bridge-kin-${id}`;
   const stream = `bridge-kin-${id}`;
-  await createTopics(kafka, [{ topic, partitions }]);
+  await createTopics(kafka, configs ? [{ topic, partitions, configs }, { topic: `${topic}.dlq`, partitions: 1, configs }] : [{ topic, partitions }]);
   cleanups.push(() => deleteTopics(kafka, [topic, `${topic}.dlq`]));
   await createStream(client, stream, shards);
   cleanups.push(() => deleteStream(client, stream));
@@ -155,7 +155,8 @@ test('KPL aggregation: the stream holds aggregated records that aws-kinesis-agg 
 });
 
 test('a record over 1 MiB goes to the DLQ with a reason header; the stream goes on', async () => {
-  const { topic, stream, route, group } = await setup(1, 1);
+  // Topic and DLQ topic must accept a 1 MiB+ record (Kafka's default limit is ~1 MB).
+  const { topic, stream, route, group } = await setup(1, 1, { 'max.message.bytes': String(4 * 1024 * 1024) });
   const big = { topic, key: 'big', value: 'y'.repeat(1024 * 1024 + 10) };
   await produce(kafka, [{ topic, key: 'a', value: '{"seq":0,"key":"a"}' }, big, { topic, key: 'a', value: '{"seq":2,"key":"a"}' }]);
   bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis: { stream: ${stream} }\n`));

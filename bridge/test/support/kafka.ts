@@ -11,11 +11,11 @@ export function testKafka(): KafkaClient {
   );
 }
 
-export async function createTopics(kafka: KafkaClient, topics: Array<{ topic: string; partitions: number }>): Promise<void> {
+export async function createTopics(kafka: KafkaClient, topics: Array<{ topic: string; partitions: number; configs?: Record<string, string> }>): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.ensureTopics(topics.map((t) => ({ topic: t.topic, partitions: t.partitions, replicationFactor: 1 })));
+    await admin.ensureTopics(topics.map((t) => ({ topic: t.topic, partitions: t.partitions, replicationFactor: 1, configs: t.configs })));
   } finally {
     await admin.disconnect();
   }
