@@ -114,13 +114,13 @@ test('per-record ProvisionedThroughputExceeded, throttled and failing calls: ret
 test('SIGKILL in the middle of delivery, then restart: nothing lost, per-key first occurrences in order', async () => {
   const { topic, stream, route, group } = await setup();
   const msgs = records(topic, 2000, 30);
-  await produce(kafka, msgs);
+  await produce(kafka, msgs.slice(0, 1000));
   const routes = writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis: { stream: ${stream} }\n`);
   bridge = await startBridge(routes);
   await waitFor('some records delivered', async () => metricValue(await bridge!.metrics(), 'tideway_bridge_records_delivered_total', { route }) >= 300, 120_000, 50);
   await bridge.kill();
-  const before = decode(await readStream(client, stream)).length;
-  expect(before).toBeLessThan(2000);
+  // Written while the bridge is down: only the restarted process can deliver them.
+  await produce(kafka, msgs.slice(1000));
   bridge = await startBridge(routes);
   await waitFor('bridge caught up after restart', () => groupCaughtUp(kafka, group, topic));
   await verifyStream(stream, msgs.map((m) => JSON.parse(m.value) as Sent), false);

@@ -25,13 +25,15 @@ export interface FaultRates {
 
 export interface FaultStats {
   calls: number;
+  /** Records of PutRecords / PutRecordBatch calls passed on to the emulator. */
+  recordsForwarded: number;
   recordsFailed: number;
   throttled: number;
   serverErrors: number;
 }
 
 export class FaultProxy {
-  readonly stats: FaultStats = { calls: 0, recordsFailed: 0, throttled: 0, serverErrors: 0 };
+  readonly stats: FaultStats = { calls: 0, recordsForwarded: 0, recordsFailed: 0, throttled: 0, serverErrors: 0 };
   private server?: Server;
   port = 0;
 
@@ -77,7 +79,7 @@ export class FaultProxy {
     }
     const kinesis = target.endsWith('.PutRecords');
     const firehose = target.endsWith('.PutRecordBatch');
-    if (!(kinesis || firehose) || this.rates.recordFailure <= 0) return this.forward(req, body, res);
+    if (!(kinesis || firehose)) return this.forward(req, body, res);
 
     const request = JSON.parse(body.toString('utf8')) as { Records: unknown[] };
     const failIdx = new Set<number>();
@@ -85,6 +87,7 @@ export class FaultProxy {
       if (Math.random() < this.rates.recordFailure) failIdx.add(i);
     });
     const kept = request.Records.filter((_r, i) => !failIdx.has(i));
+    this.stats.recordsForwarded += kept.length;
     let forwarded: Array<Record<string, unknown>> = [];
     if (kept.length > 0) {
       const upstream = await this.forwardRaw(req, Buffer.from(JSON.stringify({ ...request, Records: kept })));
