@@ -13,6 +13,8 @@ import { CHART_DIR, GRAFANA_DIR, KUBE_VERSION, PROMETHEUS_DIR, REPO_ROOT, TOOL_I
 
 jest.setTimeout(TOOL_INSTALL_TIMEOUT_MS);
 
+// Rendered manifests are arbitrary JSON; the assertions below say what they expect of them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
 
 const CRD_APIS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'keda.sh/v1alpha1/ScaledObject'];
@@ -160,7 +162,7 @@ describe('what the chart renders', () => {
     );
     const bridge = ofKind(objects, 'Deployment').find((d) => d.metadata.name === 'tw-tideway-bridge')!;
     const c = bridge.spec.template.spec.containers[0];
-    expect(c.env).toContainEqual({ name: 'BRIDGE_ROUTES_FILE', value: '/etc/tideway/config/routes.yaml' });
+    expect(c.env).toContainEqual({ name: 'BRIDGE_ROUTES', value: '/etc/tideway/config/routes.yaml' });
     expect(c.volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/tideway/config', readOnly: true });
     expect(c.env).toContainEqual({ name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'kafka-user', key: 'password' } } });
     expect(ofKind(objects, 'Secret')).toEqual([]);
