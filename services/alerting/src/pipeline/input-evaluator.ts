@@ -105,7 +105,9 @@ export function evaluateRecord(index: RuleIndex, message: IncomingMessage, looku
   }
   if (doc === null) return out;
   const source: SourceRef = { topic: message.topic, partition: message.partition, offset: message.offset };
-  const base = toCelInput(doc) as Record<string, unknown>;
+  const converted = toCelInput(doc) as Record<string, unknown>;
+  // `event` is the whole document, so `has(event.field)` can test top-level fields.
+  const base = 'event' in converted ? converted : { ...converted, event: converted };
   // One activation per event-time path: the field is presented to CEL as a timestamp.
   const activations = new Map<string, { vars: Record<string, unknown>; t: number } | RecordError>();
   const activationFor = (path: string | undefined) => {

@@ -137,6 +137,11 @@ export class PartitionState {
     }
   }
 
+  /** (rule, key) entries changed since the last changelog was taken. */
+  get changedKeys(): number {
+    return this.dirty.size;
+  }
+
   /** Changelog records for what changed since the last call (tombstones for dropped keys). */
   takeChangelog(topic: string, partition: number): OutgoingMessage[] {
     const out: OutgoingMessage[] = [];

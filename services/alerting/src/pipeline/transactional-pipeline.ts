@@ -364,21 +364,30 @@ export class TransactionalPipeline {
     };
   }
 
-  /** Partitions without events for ALERTING_IDLE_TIMEOUT_MS: event time follows the wall clock so windows close. */
+  /**
+   * Partitions without events for ALERTING_IDLE_TIMEOUT_MS stop holding windows open: their
+   * event time moves to the most advanced partition of this instance (as Flink leaves idle
+   * inputs out of its watermark), or with the wall clock since the last event, whichever is later.
+   */
   private async advanceIdlePartitions() {
     const now = Date.now();
-    for (const w of [...this.workers.values()]) {
-      const worker = await w.catch(() => undefined);
-      if (!worker?.state || worker.closed || this.stopped) continue;
+    const workers = (await Promise.all([...this.workers.values()].map((w) => w.catch(() => undefined)))).filter((w): w is PartitionWorker => !!w?.state && !w.closed);
+    const localMax = Math.max(-Infinity, ...workers.map((w) => w.state!.watermark));
+    for (const worker of workers) {
+      if (this.stopped) return;
       if (now - worker.lastEventWall < this.deps.settings.idleTimeoutMs || !Number.isFinite(worker.lastEventWatermark)) continue;
       await worker
         .exclusive(async () => {
           if (worker.closed || this.stopped) return;
+          const state = worker.state!;
+          const target = Math.max(localMax, worker.lastEventWatermark + (Date.now() - worker.lastEventWall));
+          if (target <= state.watermark) return;
           const out = emptyOutput();
           const started = process.hrtime.bigint();
-          worker.state!.advance(out, worker.lastEventWatermark + (Date.now() - worker.lastEventWall));
+          state.advance(out, target);
+          // A watermark move alone is not worth a transaction; it is persisted with the next one.
+          if (out.alerts.length === 0 && out.records.length === 0 && state.changedKeys === 0) return;
           const { records, alerts, after } = this.stateOutput(worker, out);
-          if (records.length === 0) return;
           await this.commit(worker, records, []);
           this.deps.metrics.batchDuration.observe({ stage: 'idle' }, Number(process.hrtime.bigint() - started) / 1e9);
           this.countAlerts(alerts);
