@@ -1,0 +1,141 @@
+/**
+ * Helpers for cdc integration tests on the real local stack: unique names, a child
+ * `tideway cdc`, reading change topics back with the runtime's Kafka client, and cleanup of
+ * exactly what a test created (slots pin WAL on the shared server, so they are always dropped).
+ */
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { KafkajsClient, createLogger, kafkaConfigFrom, type IncomingMessage } from '@tideway/runtime';
+import { TidewayProcess } from '../../../test-support/tideway-process';
+
+export const DATABASE_URL = process.env.CDC_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:55432/app';
+export const STATE_TABLE = 'public.tideway_cdc_state';
+
+export function suffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export async function pg(url = DATABASE_URL): Promise<Client> {
+  const c = new Client({ connectionString: url });
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+}
+
+export function kafka(): KafkajsClient {
+  const logger = createLogger('cdc-test', 'silent');
+  return new KafkajsClient(
+    kafkaConfigFrom({ kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), kafkaClientId: 'cdc-test', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10_000 }, logger),
+  );
+}
+
+export interface CdcNames {
+  slot: string;
+  publication: string;
+}
+
+export function names(id: string): CdcNames {
+  return { slot: `cdc_test_${id}`, publication: `cdc_test_pub_${id}` };
+}
+
+export function startCdc(n: CdcNames, tables: string[], env: NodeJS.ProcessEnv = {}): Promise<TidewayProcess> {
+  return TidewayProcess.start('cdc', {
+    CDC_DATABASE_URL: DATABASE_URL,
+    CDC_TABLES: tables.join(','),
+    CDC_SLOT: n.slot,
+    CDC_PUBLICATION: n.publication,
+    CDC_HEARTBEAT_MS: '1000',
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    ...env,
+  });
+}
+
+/**
+ * Reads a topic from the beginning until `done(messages)` holds, with a fresh consumer group.
+ * Gives up after `timeoutMs` and returns what it has, so the assertion shows the difference.
+ */
+export async function readTopic(topic: string, done: (all: IncomingMessage[]) => boolean, timeoutMs = 90_000): Promise<IncomingMessage[]> {
+  const consumer = kafka().consumer({ groupId: `cdc-test-${suffix()}`, fromBeginning: true, maxWaitTimeMs: 200 });
+  const all: IncomingMessage[] = [];
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  await consumer.connect();
+  await consumer.subscribe([topic]);
+  await consumer.run(async (batch) => {
+    for (const m of batch.messages) all.push(m);
+    if (done(all)) finish();
+  });
+  const timer = setTimeout(finish, timeoutMs);
+  await finished;
+  clearTimeout(timer);
+  await consumer.disconnect();
+  return all;
+}
+
+export function json(m: IncomingMessage): Record<string, unknown> | null {
+  return m.value ? (JSON.parse(m.value.toString('utf8')) as Record<string, unknown>) : null;
+}
+
+/** Drops the slot (waiting until its walsender is gone), the publication, tables and state row. */
+export async function cleanup(n: CdcNames, tables: string[], topics: string[] = []): Promise<void> {
+  const c = await pg();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const r = await c.query<{ active: boolean; active_pid: number | null }>('SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1', [n.slot]);
+      if (r.rows.length === 0) break;
+      if (r.rows[0].active && r.rows[0].active_pid) await c.query('SELECT pg_terminate_backend($1)', [r.rows[0].active_pid]);
+      try {
+        await c.query('SELECT pg_drop_replication_slot($1)', [n.slot]);
+        break;
+      } catch {
+        await new Promise((r2) => setTimeout(r2, 200));
+      }
+    }
+    await c.query(`DROP PUBLICATION IF EXISTS "${n.publication}"`);
+    for (const t of tables) await c.query(`DROP TABLE IF EXISTS ${t}`);
+    await c.query(`DELETE FROM ${STATE_TABLE} WHERE slot_name = $1`, [n.slot]).catch(() => undefined);
+  } finally {
+    await c.end();
+  }
+  if (topics.length > 0) {
+    const admin = kafka().admin();
+    await admin.connect();
+    await admin.deleteTopics(topics).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+/** Java client's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), to check key → partition. */
+export function murmur2(data: Buffer): number {
+  const m = 0x5bd1e995;
+  const r = 24;
+  const length = data.length;
+  let h = (0x9747b28c ^ length) | 0;
+  const length4 = Math.floor(length / 4);
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k = (data[i4] & 0xff) + ((data[i4 + 1] & 0xff) << 8) + ((data[i4 + 2] & 0xff) << 16) + ((data[i4 + 3] & 0xff) << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> r;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m);
+    h ^= k;
+  }
+  const rest = length % 4;
+  const idx = length & ~3;
+  if (rest === 3) h ^= (data[idx + 2] & 0xff) << 16;
+  if (rest >= 2) h ^= (data[idx + 1] & 0xff) << 8;
+  if (rest >= 1) {
+    h ^= data[idx] & 0xff;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/** The partition Kafka's Java DefaultPartitioner picks for a keyed record. */
+export function javaPartition(key: Buffer, partitions: number): number {
+  return (murmur2(key) & 0x7fffffff) % partitions;
+}
