@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# Shared definitions for scripts/stack/*.sh (sourced, not run).
+# The local stack: Kafka (KRaft), PostgreSQL, kinesis-mock, moto. No Docker.
+# Everything runtime lives under $STACK_DIR (<repo>/.stack); downloads are cached in $CACHE_DIR.
+
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STACK_SCRIPTS="$REPO_ROOT/scripts/stack"
+STACK_DIR="$REPO_ROOT/.stack"
+RUN_DIR="$STACK_DIR/run"
+LOG_DIR="$STACK_DIR/logs"
+# Held (flock, fd 9) by up.sh/down.sh for their whole run; start_bg closes fd 9 for servers.
+LOCK_FILE="$STACK_DIR/stack.lock"
+CACHE_DIR="${TIDEWAY_CACHE:-$HOME/.cache/tideway}"
+
+# ---- versions (override from the environment to try another) ----------------
+# Newest Kafka release checked with kafkajs 2.2.4 (see docs/stack.md for what was tried).
+KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
+KAFKA_SCALA_VERSION="${KAFKA_SCALA_VERSION:-2.13}"
+LOG4J_VERSION="${LOG4J_VERSION:-2.25.4}"
+SLF4J_VERSION="${SLF4J_VERSION:-2.0.17}"
+MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+# moto is pinned by scripts/stack/moto-requirements.txt (moto[server] plus its resolved deps).
+MOTO_REQUIREMENTS="$STACK_SCRIPTS/moto-requirements.txt"
+
+# ---- ports (all bound to 127.0.0.1 only) ------------------------------------
+BIND_HOST=127.0.0.1
+KAFKA_PORT=9092
+KAFKA_CONTROLLER_PORT=9093
+PG_PORT=55432
+KINESIS_PORT=4568
+KINESIS_TLS_PORT=4567
+MOTO_PORT=5000
+
+# ---- timeouts (seconds) for a part to become ready --------------------------
+READY_TIMEOUT_KAFKA="${READY_TIMEOUT_KAFKA:-120}"
+READY_TIMEOUT_POSTGRES="${READY_TIMEOUT_POSTGRES:-60}"
+READY_TIMEOUT_KINESIS="${READY_TIMEOUT_KINESIS:-60}"
+READY_TIMEOUT_MOTO="${READY_TIMEOUT_MOTO:-60}"
+
+ALL_PARTS=(kafka postgres kinesis moto)
+
+# ---- output -----------------------------------------------------------------
+say() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Print the tail of a part's log to stderr (used on every failure).
+show_log_tail() {
+  local part=$1 lines=${2:-40} f="$LOG_DIR/$1.log"
+  if [[ -s $f ]]; then
+    printf '[stack] ---- last %s lines of %s ----\n' "$lines" "${f#"$REPO_ROOT"/}" >&2
+    tail -n "$lines" "$f" >&2
+    printf '[stack] ---- end of %s ----\n' "${f#"$REPO_ROOT"/}" >&2
+  else
+    printf '[stack] (no log at %s)\n' "${f#"$REPO_ROOT"/}" >&2
+  fi
+}
+fail_part() { # part message
+  printf '[stack] ERROR: %s: %s\n' "$1" "$2" >&2
+  show_log_tail "$1"
+  exit 1
+}
+
+# ---- processes --------------------------------------------------------------
+pid_file() { echo "$RUN_DIR/$1.pid"; }
+pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+part_pid() { # prints the pid if the part's recorded process is alive
+  local f pid
+  f=$(pid_file "$1")
+  [[ -f $f ]] || return 1
+  pid=$(<"$f")
+  pid_alive "$pid" || return 1
+  echo "$pid"
+}
+
+# start_bg PART WORKDIR CMD... : run CMD detached (own session, no stdin) with
+# stdout+stderr appended to .stack/logs/PART.log, pid in .stack/run/PART.pid.
+start_bg() {
+  local part=$1 workdir=$2; shift 2
+  local log="$LOG_DIR/$part.log" pidf
+  pidf=$(pid_file "$part")
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  printf '\n==== %s: starting %s at %s ====\n' "$part" "$*" "$(date -Is)" >>"$log"
+  rm -f "$pidf"
+  # `exec` keeps the recorded pid = the real server process.
+  setsid bash -c 'echo $$ >"$1"; cd "$2" || exit 1; shift 2; exec "$@"' _ "$pidf" "$workdir" "$@" \
+    </dev/null >>"$log" 2>&1 8>&- 9>&- &  # do not hand the up/down lock (fd 9) to the server
+  local i
+  for i in $(seq 1 50); do [[ -s $pidf ]] && return 0; sleep 0.1; done
+  fail_part "$part" "process did not start"
+}
+
+# stop_pid PART PID [SIGNAL] : signal, wait up to 30 s, then SIGKILL.
+stop_pid() {
+  local part=$1 pid=$2 sig=${3:-TERM} i
+  kill "-$sig" "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 300); do
+    pid_alive "$pid" || return 0
+    sleep 0.1
+  done
+  say "$part (pid $pid) did not stop after 30 s: SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# ---- readiness --------------------------------------------------------------
+port_open() { # port on 127.0.0.1 accepts a TCP connection
+  (exec 3<>"/dev/tcp/$BIND_HOST/$1") 2>/dev/null
+}
+
+# wait_ready PART PID TIMEOUT CHECK-CMD... : poll CHECK-CMD until it succeeds;
+# fail early with the log tail when the process dies, or at the timeout.
+wait_ready() {
+  local part=$1 pid=$2 timeout=$3; shift 3
+  local deadline=$((SECONDS + timeout)) out
+  while :; do
+    if ! pid_alive "$pid"; then
+      fail_part "$part" "process $pid exited before it was ready"
+    fi
+    if out=$("$@" 2>&1); then
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      printf '[stack] last readiness check output: %s\n' "$out" >&2
+      fail_part "$part" "not ready after ${timeout}s"
+    fi
+    sleep 0.5
+  done
+}
+
+# The real-request probes live in probe.js (kafkajs / AWS SDK, from node_modules).
+probe() { node "$STACK_SCRIPTS/probe.js" "$@"; }
+
+# Refuse to start when something else already holds our port.
+ensure_port_free() { # part port
+  if port_open "$2"; then
+    die "$1: port $BIND_HOST:$2 is already in use by a process this stack did not start (see: ss -ltnp 'sport = :$2')"
+  fi
+}
+
+# ---- PostgreSQL helpers -----------------------------------------------------
+pg_bindir() {
+  local d
+  if command -v pg_ctl >/dev/null 2>&1; then
+    d=$(dirname "$(readlink -f "$(command -v pg_ctl)")")
+    if [[ -x $d/initdb && -x $d/postgres && -x $d/psql ]]; then
+      echo "$d"
+      return 0
+    fi
+  fi
+  # Debian keeps the server binaries out of PATH; take the newest major.
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
+    if [[ -x $d/initdb && -x $d/postgres && -x $d/psql ]]; then
+      echo "$d"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# The OS user PostgreSQL runs as: ourselves, unless we are root (PostgreSQL refuses root).
+pg_os_user() {
+  if [[ $(id -u) -ne 0 ]]; then
+    id -un
+  elif id postgres >/dev/null 2>&1; then
+    echo postgres
+  else
+    echo tideway-pg
+  fi
+}
+
+# Run a command as the PostgreSQL OS user (from / so an unreadable cwd does not matter).
+as_pg_user() {
+  local u
+  u=$(pg_os_user)
+  if [[ $(id -u) -ne 0 ]]; then
+    (cd / && "$@")
+  else
+    (cd / && setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- env HOME=/ "$@")
+  fi
+}
+
+PG_DATA="$STACK_DIR/pg/data"
+PG_SOCKET_DIR="$STACK_DIR/pg/socket"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One line per part: up/starting/down, pid, address. Exit 0 when every part is up.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+declare -A port=([kafka]=$KAFKA_PORT [postgres]=$PG_PORT [kinesis]=$KINESIS_PORT [moto]=$MOTO_PORT)
+PG_BIN=$(pg_bindir || true)
+
+# Real requests for the running parts, all at once.
+declare -A probe_ok=()
+node_parts=()
+for p in kafka kinesis moto; do
+  if part_pid "$p" >/dev/null && port_open "${port[$p]}"; then node_parts+=("$p"); fi
+done
+if ((${#node_parts[@]})); then
+  while IFS= read -r line; do
+    [[ $line == *": ok: "* ]] && probe_ok[${line%%:*}]=1
+  done < <(PROBE_TIMEOUT_MS=3000 probe "${node_parts[@]}" 2>&1 || true)
+fi
+if part_pid postgres >/dev/null && [[ -n $PG_BIN ]] &&
+  PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -h "$BIND_HOST" -p "$PG_PORT" -U postgres -d postgres -XAtqc 'select 1' >/dev/null 2>&1; then
+  probe_ok[postgres]=1
+fi
+
+all_up=true
+for p in "${ALL_PARTS[@]}"; do
+  if pid=$(part_pid "$p"); then
+    if [[ -n ${probe_ok[$p]:-} ]]; then state=up; else state=starting; all_up=false; fi
+  else
+    pid=-; state=down; all_up=false
+    if port_open "${port[$p]}"; then state="down (port in use by another process)"; fi
+  fi
+  printf '%-9s %-5s pid=%-8s %s:%s  log=.stack/logs/%s.log\n' "$p" "$state" "$pid" "$BIND_HOST" "${port[$p]}" "$p"
+done
+$all_up
