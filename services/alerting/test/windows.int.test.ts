@@ -4,7 +4,7 @@
  * aggregation checked against a computation in the test.
  */
 import { TidewayProcess } from '../../../test-support/tideway-process';
-import { changeEvent, createTopics, deleteTopicsWithPrefix, json, kafkaClient, produce, readUntil, unique, writeRules } from './support/kafka-fixture';
+import { changeEvent, createTopics, deleteTopicsWithPrefix, json, kafkaClient, produce, readUntil, unique, waitCaughtUp, writeRules } from './support/kafka-fixture';
 
 jest.setTimeout(240_000);
 
@@ -171,6 +171,9 @@ describe("seed 002's claims aggregation", () => {
     await produce(kafka, [
       ...claims.map((c) => ({ topic: topics.claims, key: JSON.stringify({ claim_id: c.claim_id }), value: changeEvent('claims', 'c', c) })),
       ...updates.map((c) => ({ topic: topics.claims, key: JSON.stringify({ claim_id: c.claim_id }), value: changeEvent('claims', 'u', c, c) })),
+    ]);
+    await waitCaughtUp(kafka, p, topics.claims);
+    await produce(kafka, [
       // A claim 3 hours later moves event time past every window (+ lateness); idle partitions follow it.
       { topic: topics.claims, key: '{"claim_id":0}', value: changeEvent('claims', 'c', { claim_id: 0, policy_id: 999, amount: '1.00', created_at: new Date(T0 + 3 * 3_600_000).toISOString() }) },
     ]);

@@ -32,7 +32,7 @@ export class NotifierDispatcher {
   }
 
   async start(): Promise<void> {
-    this.consumer = this.kafka.consumer({ groupId: `${this.settings.groupId}.notifier`, fromBeginning: false, readCommitted: true, maxWaitTimeMs: this.settings.fetchMaxWaitMs });
+    this.consumer = this.kafka.consumer({ groupId: `${this.settings.groupId}.notifier`, fromBeginning: false, readCommitted: true, maxWaitTimeMs: this.settings.fetchMaxWaitMs, sessionTimeoutMs: this.settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(this.settings.sessionTimeoutMs / 10)) });
     this.consumer.onAssignment(() => (this.assigned = true));
     await this.consumer.connect();
     await this.consumer.subscribe([this.settings.alertsTopic]);

@@ -47,6 +47,8 @@ class PartitionWorker {
   checkedFirstBatch = false;
   lastEventWall = Date.now();
   lastEventWatermark = -Infinity;
+  /** The last batch reached the partition's end (a trailing commit marker allowed): no backlog here. */
+  caughtUp = false;
   closed = false;
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -109,7 +111,7 @@ export class TransactionalPipeline {
     const { kafka, settings, logger } = this.deps;
     this.admin = kafka.admin();
     await this.admin.connect();
-    this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs });
+    this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs, sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)) });
     this.consumer.onAssignment((a) => this.onAssignment(a));
     this.consumer.onRebalancing(() => (this.assigned = false));
     await this.consumer.connect();
@@ -155,8 +157,11 @@ export class TransactionalPipeline {
       this.workers.delete(id);
       void w.then((worker) => worker.exclusive(() => this.closeWorker(worker))).catch(() => undefined);
     }
-    const fresh = assigned.filter((a) => a.topic === this.topics.repartition && !this.workers.has(`${a.topic}:${a.partition}`)).map((a) => a.partition);
-    if (fresh.length > 0) this.openStateWorkers(fresh);
+    const fresh = assigned.filter((a) => !this.workers.has(`${a.topic}:${a.partition}`));
+    const freshState = fresh.filter((a) => a.topic === this.topics.repartition).map((a) => a.partition);
+    if (freshState.length > 0) this.openStateWorkers(freshState);
+    // Input workers too, eagerly: whether they have a backlog decides if other partitions may count as idle.
+    for (const a of fresh) if (a.topic !== this.topics.repartition) void this.workerFor(a.topic, a.partition).catch(() => this.workers.delete(`${a.topic}:${a.partition}`));
     this.assigned = true;
     this.deps.logger.info({ partitions: assigned.length }, 'partitions assigned');
   }
@@ -178,6 +183,8 @@ export class TransactionalPipeline {
       await t.abort();
       const committed = (await this.admin!.committedOffsets(settings.groupId, topic)).find((o) => o.partition === partition)?.offset;
       worker.committed = committed !== undefined && committed !== '-1' ? BigInt(committed) : undefined;
+      const end = BigInt((await this.admin!.endOffsets(topic)).find((o) => o.partition === partition)?.offset ?? '0');
+      worker.caughtUp = end === 0n || (worker.committed !== undefined && worker.committed + 1n >= end);
     } catch (err) {
       await producer.disconnect().catch(() => undefined);
       throw err;
@@ -268,6 +275,7 @@ export class TransactionalPipeline {
       this.deps.metrics.batchDuration.observe({ stage }, seconds);
       this.countAlerts(alerts);
       after();
+      worker.caughtUp = BigInt(next) + 1n >= BigInt(batch.highWatermark);
       this.deps.consumerMetrics.recordLag(this.deps.settings.groupId, batch.topic, batch.partition, batch.highWatermark, next);
     });
   }
@@ -368,14 +376,18 @@ export class TransactionalPipeline {
    * Partitions without events for ALERTING_IDLE_TIMEOUT_MS stop holding windows open: their
    * event time moves to the most advanced partition of this instance (as Flink leaves idle
    * inputs out of its watermark), or with the wall clock since the last event, whichever is later.
+   * Only while nothing is waiting to be read here: a partition behind on its backlog, or any
+   * input partition of this instance that is, is busy, not idle.
    */
   private async advanceIdlePartitions() {
     const now = Date.now();
     const workers = (await Promise.all([...this.workers.values()].map((w) => w.catch(() => undefined)))).filter((w): w is PartitionWorker => !!w?.state && !w.closed);
+    const inputs = (await Promise.all([...this.workers.values()].map((w) => w.catch(() => undefined)))).filter((w): w is PartitionWorker => !!w && !w.state && !w.closed);
+    if (inputs.some((w) => !w.caughtUp)) return;
     const localMax = Math.max(-Infinity, ...workers.map((w) => w.state!.watermark));
     for (const worker of workers) {
       if (this.stopped) return;
-      if (now - worker.lastEventWall < this.deps.settings.idleTimeoutMs || !Number.isFinite(worker.lastEventWatermark)) continue;
+      if (!worker.caughtUp || now - worker.lastEventWall < this.deps.settings.idleTimeoutMs || !Number.isFinite(worker.lastEventWatermark)) continue;
       await worker
         .exclusive(async () => {
           if (worker.closed || this.stopped) return;

@@ -102,6 +102,25 @@ export async function readUntil(kafka: KafkajsClient, topic: string, done: (reco
   }
 }
 
+/** Waits until `group` has committed every record of `topic` (input topics are not transactional here). */
+export async function waitCaughtUp(kafka: KafkajsClient, group: string, topic: string, timeoutMs = 180_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ends = await admin.endOffsets(topic);
+      const committed = await admin.committedOffsets(group, topic);
+      const behind = ends.filter((e) => BigInt(committed.find((c) => c.partition === e.partition)?.offset ?? '-1') < BigInt(e.offset) && BigInt(e.offset) > 0n);
+      if (behind.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`group ${group} still behind on ${topic}: ${JSON.stringify(behind)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export function json<T = Record<string, unknown>>(m: IncomingMessage): T {
   return JSON.parse(m.value!.toString('utf8')) as T;
 }
