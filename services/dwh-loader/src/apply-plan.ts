@@ -42,11 +42,22 @@ function newer(a: DecodedChange, b: DecodedChange): boolean {
 }
 
 /**
+ * A soft delete that supersedes a write in the same batch keeps the written values it does not
+ * carry itself, so the result does not depend on where batches happen to be cut.
+ */
+function mergeIntoDelete(del: DecodedChange, prev: DecodedChange): DecodedChange {
+  if (prev.op === 'd' || prev.op === 't' || !prev.row || !del.row) return del;
+  const have = new Set(del.columns.map((c) => c.name));
+  const carried = prev.columns.filter((c) => !have.has(c.name) && !prev.unavailable.includes(c.name));
+  return { ...del, row: { ...prev.row, ...del.row }, columns: [...del.columns, ...carried] };
+}
+
+/**
  * Splits changes (in offset order) into segments at truncates, and keeps the newest change per
  * (table, key) within each segment. A truncate is its own segment so rows before it are gone and
- * rows after it survive.
+ * rows after it survive. With `softDelete`, a delete keeps the values of the write it supersedes.
  */
-export function collapseByKey(changes: DecodedChange[]): DecodedChange[][] {
+export function collapseByKey(changes: DecodedChange[], softDelete = false): DecodedChange[][] {
   const segments: DecodedChange[][] = [];
   let current = new Map<string, DecodedChange>();
   const flush = () => {
@@ -61,7 +72,8 @@ export function collapseByKey(changes: DecodedChange[]): DecodedChange[][] {
     }
     const id = `${c.table}\u0000${keyOf(c)}`;
     const prev = current.get(id);
-    if (!prev || newer(c, prev)) current.set(id, c);
+    if (!prev) current.set(id, c);
+    else if (newer(c, prev)) current.set(id, softDelete && c.op === 'd' ? mergeIntoDelete(c, prev) : c);
   }
   flush();
   return segments;
@@ -205,7 +217,7 @@ function historyStatements(opts: PlanOptions, changes: DecodedChange[]): Stateme
 export function planStatements(opts: PlanOptions, changes: DecodedChange[]): Statement[] {
   if (opts.mode === 'history') return historyStatements(opts, changes);
   const out: Statement[] = [];
-  for (const segment of collapseByKey(changes)) {
+  for (const segment of collapseByKey(changes, opts.deleteMode === 'soft')) {
     if (segment.length === 1 && segment[0].op === 't') {
       out.push(truncateStatement(opts, segment[0]));
       continue;

@@ -27,7 +27,6 @@ export interface BatchLoaderOptions extends DecodeOptions {
 
 export interface BatchLoaderDeps {
   warehouse: Warehouse;
-  consumer: Consumer;
   dlqProducer: Producer;
   ensureDlqTopic(topic: string): Promise<void>;
   metrics: DwhLoaderMetrics;
@@ -60,7 +59,8 @@ export class BatchLoader {
     this.deps.logger.info({ assigned: assigned.map((a) => tpKey(a.topic, a.partition)) }, 'partitions assigned');
   }
 
-  async handle(batch: MessageBatch): Promise<void> {
+  /** `consumer` is the one that fetched the batch (seek and the offset hint go to it). */
+  async handle(batch: MessageBatch, consumer: Consumer): Promise<void> {
     if (batch.messages.length === 0 || batch.isStale()) return;
     const { topic, partition } = batch;
     const key = tpKey(topic, partition);
@@ -75,7 +75,7 @@ export class BatchLoader {
       // Kafka's committed offset (a hint) is ahead of the warehouse: fetch from the warehouse's.
       this.deps.logger.info({ topic, partition, fetched: first.toString(), stored: pos.expectedNext.toString() }, 'moving to the warehouse-stored offset');
       pos.aligned = true;
-      this.deps.consumer.seek({ topic, partition, offset: pos.expectedNext.toString() });
+      consumer.seek({ topic, partition, offset: pos.expectedNext.toString() });
       return;
     }
     pos.aligned = true;
@@ -87,10 +87,10 @@ export class BatchLoader {
       if (skipped > 0) this.deps.metrics.redeliveredSkipped.inc(skipped);
       if (todo.length === 0) {
         const last = BigInt(batch.messages[batch.messages.length - 1].offset);
-        if (pos.expectedNext > last + 1n) this.deps.consumer.seek({ topic, partition, offset: pos.expectedNext.toString() });
+        if (pos.expectedNext > last + 1n) consumer.seek({ topic, partition, offset: pos.expectedNext.toString() });
         return;
       }
-      const fenced = await this.applyRecords(batch, pos, todo);
+      const fenced = await this.applyRecords(batch, consumer, pos, todo);
       if (!fenced) return;
       // Another loader moved this partition (a rebalance overlapped us): continue from its offset.
       this.deps.metrics.fenceConflicts.inc();
@@ -99,7 +99,7 @@ export class BatchLoader {
   }
 
   /** Applies records in runs of DWH_BATCH_MAX_ROWS; returns true when fenced off. */
-  private async applyRecords(batch: MessageBatch, pos: PartitionPosition, records: IncomingMessage[]): Promise<boolean> {
+  private async applyRecords(batch: MessageBatch, consumer: Consumer, pos: PartitionPosition, records: IncomingMessage[]): Promise<boolean> {
     const { topic, partition } = batch;
     for (const run of chunkRecords(records, this.opts.batchMaxRows)) {
       const changes: DecodedChange[] = [];
@@ -135,7 +135,7 @@ export class BatchLoader {
       pos.expectedNext = nextOffset;
       this.observe(run, changes, outcome.rejected.map((r) => r.change.offset), started);
       // Only a hint for lag tools: the warehouse holds the real position.
-      this.deps.consumer.commit([{ topic, partition, offset: nextOffset.toString() }]).catch((err) => this.deps.logger.debug({ err: errorMessage(err), topic, partition }, 'kafka offset commit (hint) failed'));
+      consumer.commit([{ topic, partition, offset: nextOffset.toString() }]).catch((err) => this.deps.logger.debug({ err: errorMessage(err), topic, partition }, 'kafka offset commit (hint) failed'));
       this.deps.metrics.consumer.recordLag(this.opts.groupId, topic, partition, batch.highWatermark, nextOffset.toString());
       await batch.heartbeat();
     }

@@ -8,9 +8,10 @@ export const settings = {
   groupId: setting.string({ env: 'DWH_GROUP_ID', doc: 'Kafka consumer group; loaders with the same group share the partitions. Also the key of the offsets stored in the warehouse.', default: 'dwh-loader' }),
   topics: setting.string({
     env: 'DWH_TOPICS',
-    doc: 'Change topics to load: a comma-separated list of names, or a regular expression between slashes. Regex subscriptions are resolved at start-up.',
+    doc: 'Change topics to load: a comma-separated list of names, or a regular expression between slashes. A regex is re-evaluated every DWH_TOPICS_REFRESH_MS.',
     default: '/\\.changes$/',
   }),
+  topicsRefreshMs: setting.duration({ env: 'DWH_TOPICS_REFRESH_MS', doc: 'With a regex DWH_TOPICS: how often to look for new matching topics (a change re-subscribes the group).', default: 30_000, min: 100 }),
   databaseUrl: setting.url({
     env: 'DWH_DATABASE_URL',
     doc: 'Warehouse connection, postgres://user@host:port/database. May hold a password, so it is accepted only from the environment (PGPASSWORD works too).',

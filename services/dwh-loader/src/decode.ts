@@ -41,6 +41,8 @@ export type Decoded = { kind: 'change'; change: DecodedChange } | { kind: 'skip'
 export interface DecodeOptions {
   mode: LoadMode;
   tableNaming: TableNaming;
+  /** With soft deletes a delete keeps its whole `before` image; with hard deletes only the key matters. */
+  softDelete: boolean;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -99,8 +101,9 @@ function decodeOrThrow(message: IncomingMessage, opts: DecodeOptions): DecodedCh
   const columns: ColumnSpec[] = [];
   const unavailable: string[] = [];
   if (row) {
-    // A delete carries only what identifies the row; history keeps the full `before` when there is one.
-    const names = event.op === 'd' && opts.mode === 'upsert' ? keyColumns : Object.keys(row);
+    // A hard delete needs only what identifies the row; history and soft deletes keep `before`.
+    const keyOnly = event.op === 'd' && opts.mode === 'upsert' && !opts.softDelete;
+    const names = keyOnly ? keyColumns : Object.keys(row);
     for (const name of names) {
       checkName(name, 'column');
       if (isReservedColumn(name)) throw new RejectedRecord('reserved_column', `column "${name}" uses a name reserved for the loader's own columns`);
@@ -108,7 +111,7 @@ function decodeOrThrow(message: IncomingMessage, opts: DecodeOptions): DecodedCh
       if (value === UNAVAILABLE_VALUE) unavailable.push(name);
       columns.push({ name, type: types.get(name) ?? inferType(value), key: keyColumns.includes(name) });
     }
-    if (event.op === 'd' && opts.mode === 'upsert') row = Object.fromEntries(keyColumns.map((k) => [k, k in row! ? row![k] : recordKey?.[k]]));
+    if (keyOnly) row = Object.fromEntries(keyColumns.map((k) => [k, k in row! ? row![k] : recordKey?.[k]]));
   }
 
   if (opts.mode === 'upsert' && event.op !== 't') {

@@ -8,7 +8,8 @@ import { ConfigError, errorMessage, runService, type ServiceDefinition } from '@
 import { BatchLoader } from './batch-loader';
 import { settings, type DwhSettingsSchema } from './config';
 import { DwhLoaderMetrics } from './metrics';
-import { parseTopicSelector, selectTopics } from './topics';
+import { ChangeTopicSubscription } from './subscription';
+import { parseTopicSelector } from './topics';
 import { Warehouse } from './warehouse';
 
 export const definition: ServiceDefinition<DwhSettingsSchema> = {
@@ -36,40 +37,45 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
 
     const admin = ctx.kafka.admin();
     await admin.connect();
-    const topics = selectTopics(selector, selector.kind === 'regex' ? await admin.listTopics() : [], s.dlqSuffix);
-    if (topics.length === 0) ctx.logger.warn({ topics: s.topics }, 'no topic matches DWH_TOPICS yet; regex subscriptions are resolved at start-up');
     const knownDlqTopics = new Set<string>();
     const ensureDlqTopic = async (topic: string) => {
       if (knownDlqTopics.has(topic)) return;
       await admin.ensureTopics([{ topic }]);
       knownDlqTopics.add(topic);
     };
-
     const dlqProducer = ctx.kafka.producer({ idempotent: true });
     await dlqProducer.connect();
-    const consumer = ctx.kafka.consumer({
-      groupId: s.groupId,
-      fromBeginning: true,
-      maxBytesPerPartition: s.batchMaxBytes,
-      maxBytes: Math.max(s.batchMaxBytes * s.concurrency, 10 * 1024 * 1024),
-      maxWaitTimeMs: s.batchMaxWaitMs,
-      partitionsConsumedConcurrently: s.concurrency,
-    });
+
     const loader = new BatchLoader(
-      { groupId: s.groupId, batchMaxRows: s.batchMaxRows, dlqSuffix: s.dlqSuffix, retryMaxMs: s.retryMaxMs, service: 'dwh-loader', mode: s.mode, tableNaming: s.tableNaming },
-      { warehouse, consumer, dlqProducer, ensureDlqTopic, metrics, logger: ctx.logger, signal: ctx.signal, setWarehouseReady },
+      { groupId: s.groupId, batchMaxRows: s.batchMaxRows, dlqSuffix: s.dlqSuffix, retryMaxMs: s.retryMaxMs, service: 'dwh-loader', mode: s.mode, tableNaming: s.tableNaming, softDelete: s.deleteMode === 'soft' },
+      { warehouse, dlqProducer, ensureDlqTopic, metrics, logger: ctx.logger, signal: ctx.signal, setWarehouseReady },
     );
-    consumer.onAssignment((assigned) => loader.onAssignment(assigned));
-    ctx.readiness.set('kafka', () => consumer.isConnected());
-    await consumer.connect();
-    if (topics.length > 0) await consumer.subscribe(topics);
-    ctx.logger.info({ topics, groupId: s.groupId, schema: s.schema, mode: s.mode, deleteMode: s.deleteMode }, 'loading change topics');
-    await consumer.run((batch) => loader.handle(batch));
+    const subscription = new ChangeTopicSubscription(
+      ctx.kafka,
+      admin,
+      loader,
+      {
+        selector,
+        dlqSuffix: s.dlqSuffix,
+        refreshMs: s.topicsRefreshMs,
+        consumer: {
+          groupId: s.groupId,
+          fromBeginning: true,
+          maxBytesPerPartition: s.batchMaxBytes,
+          maxBytes: Math.max(s.batchMaxBytes * s.concurrency, 10 * 1024 * 1024),
+          maxWaitTimeMs: s.batchMaxWaitMs,
+          partitionsConsumedConcurrently: s.concurrency,
+        },
+      },
+      ctx.logger,
+    );
+    ctx.readiness.set('kafka', () => subscription.isConnected());
+    await subscription.start();
+    ctx.logger.info({ groupId: s.groupId, schema: s.schema, mode: s.mode, deleteMode: s.deleteMode }, 'dwh-loader running');
 
     return {
       async stop() {
-        // Disconnecting waits for the batch in flight; its transaction either commits or not.
-        await consumer.disconnect().catch((err) => ctx.logger.warn({ err: errorMessage(err) }, 'consumer disconnect failed'));
+        await subscription.stop().catch((err) => ctx.logger.warn({ err: errorMessage(err) }, 'consumer disconnect failed'));
         await dlqProducer.disconnect().catch(() => undefined);
         await admin.disconnect().catch(() => undefined);
         await pool.end().catch(() => undefined);

@@ -11,7 +11,7 @@ export function parseTopicSelector(text: string): TopicSelector {
     try {
       return { kind: 'regex', regex: new RegExp(t.slice(1, -1)) };
     } catch (err) {
-      throw new Error(`is not a valid regular expression: ${(err as Error).message}`);
+      throw new Error(`is not a valid regular expression: ${(err as Error).message}`, { cause: err });
     }
   }
   const names = t.split(',').map((s) => s.trim()).filter((s) => s !== '');

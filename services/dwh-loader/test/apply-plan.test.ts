@@ -29,6 +29,15 @@ describe('collapseByKey', () => {
     const b2 = change({ row: { id: 2, n: 'y' }, lsn: 7 }); // same LSN (same transaction): later offset wins
     expect(collapseByKey([a1, a2, b1, b2])).toEqual([[a1, b2]]);
   });
+  it('with soft deletes, a delete keeps the values of the write it supersedes', () => {
+    const w = change({ row: { id: 1, n: 'a', m: 'x' }, lsn: 1, op: 'c' });
+    const d = change({ row: { id: 1 }, lsn: 2, op: 'd' });
+    const [[merged]] = collapseByKey([w, d], true);
+    expect(merged).toMatchObject({ op: 'd', lsn: 2, row: { id: 1, n: 'a', m: 'x' } });
+    expect(merged.columns.map((c) => c.name)).toEqual(['id', 'n', 'm']);
+    expect(collapseByKey([w, d], false)).toEqual([[d]]);
+  });
+
   it('cuts segments at truncates', () => {
     const a = change({ row: { id: 1 } });
     const t = change({ row: null, op: 't', keyColumns: [], columns: [] });

@@ -1,8 +1,8 @@
 import { COLUMNS_HEADER, UNAVAILABLE_VALUE, type IncomingMessage } from '@tideway/runtime';
 import { decodeRecord, type DecodeOptions } from '../src/decode';
 
-const UPSERT: DecodeOptions = { mode: 'upsert', tableNaming: 'table' };
-const HISTORY: DecodeOptions = { mode: 'history', tableNaming: 'table' };
+const UPSERT: DecodeOptions = { mode: 'upsert', tableNaming: 'table', softDelete: false };
+const HISTORY: DecodeOptions = { mode: 'history', tableNaming: 'table', softDelete: false };
 
 function msg(value: unknown, key: unknown = { id: 1 }, columns?: unknown): IncomingMessage {
   return {
@@ -47,6 +47,8 @@ describe('decodeRecord', () => {
     expect(b.kind === 'change' && b.change.row).toEqual({ id: 4 });
     const h = decodeRecord(msg({ op: 'd', before: { id: 2, name: 'x' }, source: source() }, { id: 2 }, COLS), HISTORY);
     expect(h.kind === 'change' && h.change.row).toEqual({ id: 2, name: 'x' });
+    const soft = decodeRecord(msg({ op: 'd', before: { id: 2, name: 'x' }, source: source() }, { id: 2 }, COLS), { ...UPSERT, softDelete: true });
+    expect(soft.kind === 'change' && soft.change.row).toEqual({ id: 2, name: 'x' });
   });
 
   it('lists unchanged-TOAST columns so they are not written', () => {
@@ -59,7 +61,7 @@ describe('decodeRecord', () => {
   });
 
   it('names tables after schema and table when asked', () => {
-    const d = decodeRecord(msg({ op: 'c', after: { id: 1 }, source: source('p', 'sales') }), { mode: 'upsert', tableNaming: 'schema_table' });
+    const d = decodeRecord(msg({ op: 'c', after: { id: 1 }, source: source('p', 'sales') }), { mode: 'upsert', tableNaming: 'schema_table', softDelete: false });
     expect(d.kind === 'change' && d.change.table).toBe('sales_p');
   });
 
