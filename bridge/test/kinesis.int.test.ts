@@ -3,7 +3,7 @@
  */
 import { partitionKeyHash } from '../src/partition-key';
 import { createStream, deleteStream, kinesis, readStream, shardRanges, suffix, waitFor, type StreamRecord } from './support/aws';
-import { firstOccurrencesInOrder, metricValue, startBridge, writeRoutes } from './support/bridge-run';
+import { firstOccurrencesInOrder, metricValue, startBridge, waitForMetric, writeRoutes } from './support/bridge-run';
 import { FaultProxy } from './support/fault-proxy';
 import { consumeN, createTopics, deleteTopics, groupCaughtUp, produce, testKafka } from './support/kafka';
 import type { TidewayProcess } from '../../test-support/tideway-process';
@@ -117,7 +117,7 @@ test('SIGKILL in the middle of delivery, then restart: nothing lost, per-key fir
   await produce(kafka, msgs.slice(0, 1000));
   const routes = writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis: { stream: ${stream} }\n`);
   bridge = await startBridge(routes);
-  await waitFor('some records delivered', async () => metricValue(await bridge!.metrics(), 'tideway_bridge_records_delivered_total', { route }) >= 300, 120_000, 50);
+  await waitForMetric(bridge, 'tideway_bridge_records_delivered_total', { route }, 300);
   await bridge.kill();
   // Written while the bridge is down: only the restarted process can deliver them.
   await produce(kafka, msgs.slice(1000));

@@ -81,12 +81,12 @@ export class S3Sink implements Sink {
 
   submit(records: readonly BridgeRecord[]): void {
     for (const r of records) this.append(r, false);
-    this.afterAppend();
+    if (this.o.destination.bufferingHints.intervalMs === 0) this.flushAll();
   }
 
   submitFailed(records: readonly BridgeRecord[]): void {
     for (const r of records) this.append(r, true);
-    this.afterAppend();
+    if (this.o.destination.bufferingHints.intervalMs === 0) this.flushAll();
   }
 
   private append(r: BridgeRecord, failed: boolean): void {
@@ -101,12 +101,9 @@ export class S3Sink implements Sink {
     const bytes = r.data.length + 1;
     b.bytes += bytes;
     this.openBytes += bytes;
-  }
-
-  private afterAppend(): void {
-    const hints = this.o.destination.bufferingHints;
-    // The size hint bounds the whole route's open buffers, as one Firehose buffer would.
-    if (this.openBytes >= hints.sizeBytes || hints.intervalMs === 0) this.flushAll();
+    // The size hint bounds the whole route's open buffers, as one Firehose buffer would; checked
+    // per record, so a large fetch becomes several objects and object boundaries follow the data.
+    if (this.openBytes >= this.o.destination.bufferingHints.sizeBytes) this.flushAll();
   }
 
   private flushAged(): void {

@@ -27,7 +27,7 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
-    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    const m = /^([a-zA-Z0-9_:]+)(\{[^}]*\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const ls = m[2] ?? '';
     if (Object.entries(labels).every(([k, v]) => ls.includes(`${k}="${v}"`))) sum += Number(m[3]);
@@ -49,4 +49,19 @@ export function firstOccurrencesInOrder(seqsByKey: Map<string, number[]>): strin
     }
   }
   return problems;
+}
+
+/** Waits until the bridge's metric reaches `min`; on timeout the error carries the bridge's last log lines. */
+export async function waitForMetric(bridge: TidewayProcess, name: string, labels: Record<string, string>, min: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (bridge.child.exitCode !== null || bridge.child.signalCode !== null) throw new Error(`bridge exited (${bridge.child.exitCode ?? bridge.child.signalCode}):\n${bridge.logs()}`);
+    try {
+      if (metricValue(await bridge.metrics(), name, labels) >= min) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not reach ${min}:\n${bridge.logs()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
