@@ -75,9 +75,9 @@ describe('rendered manifests are valid Kubernetes objects (offline schemas)', ()
     // Core kinds, strict: unknown fields (a misspelt key) fail too.
     const kv = run(ensureTool('kubernetes-validate'), ['--strict', '--kubernetes-version', KUBE_VERSION, file]);
     const lines = (kv.stdout + kv.stderr).split('\n').filter(Boolean);
-    const problems = lines.filter((l) => !l.startsWith('INFO') && !/Couldn't find schema for kind (ServiceMonitor|PrometheusRule|ScaledObject) /.test(l));
+    const problems = lines.filter((l) => !l.startsWith('INFO') && !/Couldn't find schema for kind (ServiceMonitor|PrometheusRule|ScaledObject|TriggerAuthentication) /.test(l));
     expect(problems).toEqual([]);
-    const core = objects.filter((o) => !['ServiceMonitor', 'PrometheusRule', 'ScaledObject'].includes(o.kind));
+    const core = objects.filter((o) => !['ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'TriggerAuthentication'].includes(o.kind));
     expect(lines.filter((l) => l.startsWith('INFO') && l.includes(' passed for resource '))).toHaveLength(core.length);
 
     // Every kind, CRDs included, against the schemas generated from the Kubernetes OpenAPI spec and the CRDs.
@@ -144,7 +144,15 @@ describe('what the chart renders', () => {
     const { objects } = template(['-f', valuesFile(FULL_VALUES), ...withCrds]);
     const so = ofKind(objects, 'ScaledObject')[0];
     expect(so.spec.maxReplicaCount).toBe(6); // maxReplicas 20, partitions 6
-    expect(so.spec.triggers[0]).toMatchObject({ type: 'kafka', metadata: { topic: 'app.public.claims', consumerGroup: 'tideway-dwh-loader', tls: 'enable' } });
+    expect(so.spec.triggers[0]).toMatchObject({ type: 'kafka', metadata: { topic: 'app.public.claims', consumerGroup: 'tideway-dwh-loader', tls: 'enable', sasl: 'scram_sha512' } });
+    // KEDA authenticates to Kafka with the service's own Secrets.
+    const auth = ofKind(objects, 'TriggerAuthentication')[0];
+    expect(so.spec.triggers[0].authenticationRef).toEqual({ name: auth.metadata.name });
+    expect(auth.spec.secretTargetRef).toEqual([
+      { parameter: 'username', name: 'kafka-user', key: 'username' },
+      { parameter: 'password', name: 'kafka-user', key: 'password' },
+      { parameter: 'ca', name: 'kafka-ca', key: 'ca.crt' },
+    ]);
     const dwh = ofKind(objects, 'Deployment').find((d) => d.metadata.name === 'tw-tideway-dwh-loader');
     expect(dwh?.spec.replicas).toBeUndefined();
     const hpa = ofKind(objects, 'HorizontalPodAutoscaler');

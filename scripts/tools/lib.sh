@@ -20,6 +20,8 @@ with_lock() {
 
 # Go builds land in the cache too (module and build caches), never in the repo or ~/go.
 go_env() {
+  # The Go toolchain's usual place, for shells whose PATH lacks it.
+  command -v go >/dev/null || { [[ -x /usr/local/go/bin/go ]] && PATH="$PATH:/usr/local/go/bin"; }
   command -v go >/dev/null || tool_die "go not found (needed to build $1; install Go 1.22+)"
   export GOPATH="$CACHE_DIR/go" GOMODCACHE="$CACHE_DIR/go/pkg/mod" GOCACHE="$CACHE_DIR/go/build-cache" GOFLAGS=-mod=mod
   export CGO_ENABLED=0
