@@ -20,6 +20,8 @@ type Manifest = { apiVersion: string; kind: string; metadata: { name: string; la
 const CRD_APIS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'keda.sh/v1alpha1/ScaledObject'];
 const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge'];
 const STRIMZI_VALUES = join(CHART_DIR, 'examples', 'values-strimzi.yaml');
+/** The least a working install needs (database Secrets, rules, routes); later -f/--set override it. */
+const MINIMAL_VALUES = join(CHART_DIR, 'examples', 'values-minimal.yaml');
 
 let helm: string;
 beforeAll(() => {
@@ -27,7 +29,7 @@ beforeAll(() => {
 });
 
 function template(args: string[]): { yaml: string; objects: Manifest[] } {
-  const yaml = runOk(helm, ['template', 'tw', CHART_DIR, '--namespace', 'etl', '--kube-version', KUBE_VERSION, ...args]);
+  const yaml = runOk(helm, ['template', 'tw', CHART_DIR, '--namespace', 'etl', '--kube-version', KUBE_VERSION, '-f', MINIMAL_VALUES, ...args]);
   const objects = parseAllDocuments(yaml)
     .map((d) => d.toJS() as Manifest | null)
     .filter((o): o is Manifest => o !== null);
@@ -52,7 +54,7 @@ const FULL_VALUES = {
 
 describe('helm lint', () => {
   test.each([
-    ['default values', []],
+    ['the minimal example', ['-f', MINIMAL_VALUES]],
     ['the Strimzi example', ['-f', STRIMZI_VALUES]],
   ])('passes --strict with %s', (_name, args) => {
     const r = run(helm, ['lint', '--strict', CHART_DIR, '--kube-version', KUBE_VERSION, ...args]);
@@ -63,7 +65,7 @@ describe('helm lint', () => {
 
 describe('rendered manifests are valid Kubernetes objects (offline schemas)', () => {
   const sets: [string, string[]][] = [
-    ['defaults', []],
+    ['the minimal example', []],
     ['all features with CRDs', ['-f', '__FULL__', ...withCrds]],
     ['the Strimzi example with CRDs', ['-f', STRIMZI_VALUES, ...withCrds]],
   ];
@@ -105,7 +107,7 @@ describe('what the chart renders', () => {
       expect(pod.securityContext.runAsNonRoot).toBe(true);
       expect(pod.securityContext.seccompProfile.type).toBe('RuntimeDefault');
       expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
-      expect(c.env).toEqual(expect.arrayContaining([{ name: 'METRICS_HOST', value: '0.0.0.0' }, { name: 'KAFKA_BROKERS', value: 'kafka:9092' }]));
+      expect(c.env).toEqual(expect.arrayContaining([{ name: 'METRICS_HOST', value: '0.0.0.0' }, { name: 'KAFKA_BROKERS', value: 'kafka-0.kafka:9092,kafka-1.kafka:9092,kafka-2.kafka:9092' }]));
     }
     expect(ofKind(objects, 'PodDisruptionBudget')).toHaveLength(4);
     expect(ofKind(objects, 'Service')).toHaveLength(4);
@@ -200,7 +202,7 @@ describe('what the chart renders', () => {
       `{{- define "notes-check" }}${notes}{{- end }}\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include "notes-check" . | quote }}\n`,
     );
     const render = (args: string[]) =>
-      (parse(runOk(helm, ['template', 'tw', copy, '--namespace', 'etl', '--kube-version', KUBE_VERSION, '--show-only', 'templates/notes-check.yaml', ...args])) as Manifest).data!.notes;
+      (parse(runOk(helm, ['template', 'tw', copy, '--namespace', 'etl', '--kube-version', KUBE_VERSION, '-f', MINIMAL_VALUES, '--show-only', 'templates/notes-check.yaml', ...args])) as Manifest).data!.notes;
     const missing = render(['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'services.bridge.enabled=false']);
     expect(missing).toContain('deployment/tw-tideway-cdc');
     expect(missing).toMatch(/bridge\s+disabled/);
@@ -220,13 +222,28 @@ describe('values.schema.json and template guards reject bad values with the offe
     ['services.dwhLoader.keda.enabled=true', /topic/],
     ['image.pullPolicy=Sometimes', /pullPolicy/],
   ])('--set %s', (setting, message) => {
-    const r = run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, ...withCrds, '--set', setting]);
+    const r = run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, '-f', MINIMAL_VALUES, ...withCrds, '--set', setting]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message);
   });
 
+  test.each([
+    ['cdc', 'services.cdc: CDC_DATABASE_URL is required: set services.cdc.secretEnv.CDC_DATABASE_URL'],
+    ['dwhLoader', 'services.dwhLoader: DWH_DATABASE_URL is required'],
+    ['alerting', 'services.alerting: the rules file is required: set services.alerting.config.content'],
+    ['bridge', 'services.bridge: the routes file is required: set services.bridge.config.content'],
+  ])('without its required setting, %s refuses to render and says which value to set', (key, message) => {
+    const others = ['cdc', 'dwhLoader', 'alerting', 'bridge'].filter((k) => k !== key).flatMap((k) => ['--set', `services.${k}.enabled=false`]);
+    const r = run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, ...others]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+    // Given through another route (a Secret of every service), it renders.
+    const given = key === 'cdc' || key === 'dwhLoader' ? ['--set', `commonSecretEnv.${key === 'cdc' ? 'CDC' : 'DWH'}_DATABASE_URL.name=s`, '--set', `commonSecretEnv.${key === 'cdc' ? 'CDC' : 'DWH'}_DATABASE_URL.key=url`] : ['--set', `services.${key}.config.content=x: 1`];
+    expect(run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, ...others, ...given]).status).toBe(0);
+  });
+
   test('hpa and keda on the same service are refused', () => {
-    const r = run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, '--set', 'services.bridge.hpa.enabled=true', '--set', 'services.bridge.keda.enabled=true', '--set', 'services.bridge.keda.topic=t']);
+    const r = run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, '-f', MINIMAL_VALUES, '--set', 'services.bridge.hpa.enabled=true', '--set', 'services.bridge.keda.enabled=true', '--set', 'services.bridge.keda.topic=t']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('services.bridge: enable either hpa or keda, not both');
   });

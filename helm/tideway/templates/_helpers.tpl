@@ -83,3 +83,25 @@ app.kubernetes.io/component: {{ include "tideway.command" . }}
 {{- define "tideway.hpaEnabled" -}}
 {{- if and .svc.hpa .svc.hpa.enabled }}true{{ end }}
 {{- end }}
+
+{{/*
+Fails rendering, with the values path to set, when a service lacks a setting it cannot start
+without (it would otherwise crash-loop with exit 2). A setting counts as given by env,
+secretEnv (the service's or the common ones) or, for the rules/routes file, config.content.
+*/}}
+{{- define "tideway.checkRequired" -}}
+{{- $required := dict "cdc" (list "CDC_DATABASE_URL") "dwhLoader" (list "DWH_DATABASE_URL") "alerting" (list "ALERTING_RULES") "bridge" (list "BRIDGE_ROUTES") }}
+{{- range $name := (get $required .key | default list) }}
+{{- $given := or (hasKey ($.svc.env | default dict) $name) (hasKey ($.svc.secretEnv | default dict) $name) (hasKey $.root.Values.commonEnv $name) (hasKey $.root.Values.commonSecretEnv $name) }}
+{{- if and $.svc.config $.svc.config.content (eq ($.svc.config.env | default "") $name) }}{{ $given = true }}{{ end }}
+{{- if not $given }}
+{{- if eq $name "ALERTING_RULES" }}
+{{- fail (printf "services.%s: the rules file is required: set services.%s.config.content (or env.%s to a file you mount), or services.%s.enabled=false" $.key $.key $name $.key) }}
+{{- else if eq $name "BRIDGE_ROUTES" }}
+{{- fail (printf "services.%s: the routes file is required: set services.%s.config.content (or env.%s to a file you mount), or services.%s.enabled=false" $.key $.key $name $.key) }}
+{{- else }}
+{{- fail (printf "services.%s: %s is required: set services.%s.secretEnv.%s to {name: <secret>, key: <key>}, or services.%s.enabled=false" $.key $name $.key $name $.key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
