@@ -9,7 +9,7 @@
  * suffix; the PostgreSQL objects are dropped afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -43,7 +43,11 @@ async function sql(url: string, text: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  runOk('npx', ['tsc', '-b', 'tsconfig.build.json'], { timeoutMs: 10 * 60_000 });
+  // Built by `npm run build` (npm test builds before the integration tests); not rebuilt here, so
+  // parallel test files never write dist/ at the same time.
+  for (const pkg of ['services/cdc', 'services/dwh-loader', 'services/alerting', 'bridge']) {
+    if (!existsSync(join(REPO_ROOT, pkg, 'dist', 'main.js'))) throw new Error(`${pkg}/dist is missing: run npm run build first`);
+  }
   await sql(appUrl, `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.events (id int PRIMARY KEY, amount numeric(10,2), note text); INSERT INTO ${schema}.events VALUES (1, 10.5, 'first')`);
 
   const rulesFile = join(work, 'rules.yaml');

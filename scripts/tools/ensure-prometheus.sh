@@ -22,6 +22,8 @@ if ! dir=$(find_dir); then
     tool_say "unpacking Debian's prometheus $version into $base (no system install, no service)"
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
+    # apt downloads as the _apt user when it can write the directory (no "unsandboxed" warning).
+    id _apt >/dev/null 2>&1 && chown _apt "$tmp" 2>/dev/null || true
     (cd "$tmp" && apt-get download -q "prometheus=$version" >&2)
     dest="$base/${version//[^A-Za-z0-9.+-]/_}"
     rm -rf "$dest" && mkdir -p "$dest"

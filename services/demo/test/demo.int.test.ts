@@ -3,6 +3,7 @@
  * end to end. Needs `npm run build` (done here) and `npm run stack:up`.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { runTidewaySync } from '../../../test-support/tideway-process';
@@ -26,8 +27,10 @@ async function query<T>(url: string, text: string): Promise<T[]> {
 }
 
 beforeAll(() => {
-  const r = spawnSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+  // Built by `npm run build` (npm test builds first); not rebuilt here, so parallel test files never write dist/ at once.
+  for (const pkg of ['services/demo', 'services/cdc', 'services/dwh-loader', 'services/alerting', 'bridge']) {
+    if (!existsSync(join(REPO_ROOT, pkg, 'dist', 'main.js'))) throw new Error(`${pkg}/dist is missing: run npm run build first`);
+  }
 });
 
 afterAll(async () => {
