@@ -54,6 +54,12 @@ export const settings = {
     unit: 'bytes',
   }),
   concurrency: setting.int({ env: 'DWH_CONCURRENCY', doc: 'Partitions applied in parallel, each on its own warehouse connection.', default: 3, min: 1, max: 64, unit: 'partitions' }),
+  sessionTimeoutMs: setting.duration({
+    env: 'DWH_SESSION_TIMEOUT_MS',
+    doc: 'Kafka group session timeout: how long a loader that died without leaving holds its partitions before the group reassigns them.',
+    default: 30_000,
+    min: 6_000,
+  }),
   dlqSuffix: setting.string({ env: 'DWH_DLQ_SUFFIX', doc: 'Dead-letter topic of a change topic: the topic name plus this suffix.', default: '.dlq', pattern: /^[A-Za-z0-9._-]+$/, patternHint: 'letters, digits, ".", "_" or "-"' }),
   retryMaxMs: setting.duration({ env: 'DWH_RETRY_MAX_MS', doc: 'Longest backoff between retries of a batch the warehouse could not take (connection lost, ...).', default: 30_000, min: 10 }),
 };

@@ -65,6 +65,8 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
           maxBytes: Math.max(s.batchMaxBytes * s.concurrency, 10 * 1024 * 1024),
           maxWaitTimeMs: s.batchMaxWaitMs,
           partitionsConsumedConcurrently: s.concurrency,
+          sessionTimeoutMs: s.sessionTimeoutMs,
+          heartbeatIntervalMs: Math.max(1000, Math.floor(s.sessionTimeoutMs / 10)),
         },
       },
       ctx.logger,

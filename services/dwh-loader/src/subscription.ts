@@ -21,6 +21,7 @@ export class ChangeTopicSubscription {
   private timer: NodeJS.Timeout | undefined;
   private restarting: Promise<void> = Promise.resolve();
   private stopped = false;
+  private started = false;
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -36,12 +37,14 @@ export class ChangeTopicSubscription {
   }
 
   isConnected(): boolean {
+    if (!this.started) return false;
     // No matching topic yet is a healthy state: we are waiting for the first one.
     return this.consumer ? this.consumer.isConnected() : this.topics.length === 0;
   }
 
   async start(): Promise<void> {
     await this.refresh();
+    this.started = true;
     if (this.opts.selector.kind === 'regex') {
       this.timer = setInterval(() => {
         this.restarting = this.restarting.then(() => this.refresh()).catch((err) => this.logger.warn({ err: errorMessage(err) }, 'topic refresh failed; will retry'));
