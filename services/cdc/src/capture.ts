@@ -6,7 +6,7 @@
  */
 import type { Client } from 'pg';
 import { backoffDelayMs, errorMessage, isTidewayError, retryWithBackoff, sleep, type Admin, type Logger, type Producer, type ServiceContext } from '@tideway/runtime';
-import type { CapturedTable } from './change-events';
+import { topicFor, type CapturedTable } from './change-events';
 import { ChangeStreamSession } from './change-stream';
 import { splitTableName, type cdcSettings, type CdcSettings } from './config';
 import { formatLsn, type Lsn } from './lsn';
@@ -81,14 +81,16 @@ export class CdcCapture {
     return this.tables.length === 0 || this.tables.some((t) => t.schema === schema && t.table === table);
   };
 
-  private beforeTable = async (table: CapturedTable): Promise<void> => {
-    if (this.knownTopics.has(table.topic)) return;
-    await this.admin.ensureTopics([{ topic: table.topic, partitions: this.settings.topicPartitions, replicationFactor: this.settings.topicReplicationFactor }]).catch(async (err) => {
+  private beforeTable = (table: CapturedTable): Promise<void> => this.ensureTopic(table.topic);
+
+  private async ensureTopic(topic: string): Promise<void> {
+    if (this.knownTopics.has(topic)) return;
+    await this.admin.ensureTopics([{ topic, partitions: this.settings.topicPartitions, replicationFactor: this.settings.topicReplicationFactor }]).catch(async (err) => {
       // Another instance or test may have created it in between.
-      if (!(await this.admin.listTopics()).includes(table.topic)) throw err;
+      if (!(await this.admin.listTopics()).includes(topic)) throw err;
     });
-    this.knownTopics.add(table.topic);
-  };
+    this.knownTopics.add(topic);
+  }
 
   private onSafe(lsn: Lsn, commitTimesMs: number[]) {
     const now = Date.now();
@@ -154,6 +156,9 @@ export class CdcCapture {
     await this.state.ensure(meta);
     await ensurePublication(meta, s.publication, this.tables, this.logger);
     const plan = planSlot({ slot: s.slot, database: db, stateTable: s.stateTable, snapshotMode: s.snapshot, slotRow: await readSlot(meta, s.slot), record: await this.state.read(meta, s.slot) });
+
+    // Topics of the configured tables exist before the first change, so consumers can subscribe early.
+    for (const t of this.tables) await this.ensureTopic(topicFor(s.topicTemplate, t.schema, t.table));
 
     const repl = await ReplicationConnection.open(s.databaseUrl);
     this.repl = repl;

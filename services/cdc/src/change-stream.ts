@@ -77,6 +77,7 @@ export class ChangeStreamSession {
   private setPaused(paused: boolean) {
     this.paused = paused;
     this.d.metrics.readPaused.set(paused ? 1 : 0);
+    if (paused) this.d.metrics.readPauses.inc();
     if (paused) this.d.repl.pause();
     else this.d.repl.resume();
   }

@@ -20,6 +20,7 @@ export class CdcMetrics {
   readonly transactions: Counter;
   readonly bufferedRecords: Gauge;
   readonly readPaused: Gauge;
+  readonly readPauses: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -37,6 +38,7 @@ export class CdcMetrics {
     this.reconnects = new Counter({ name: 'tideway_cdc_reconnects_total', help: 'Replication restarts after a lost connection, by cause.', labelNames: ['cause'], registers });
     this.transactions = new Counter({ name: 'tideway_cdc_transactions_total', help: 'Transactions whose events Kafka acknowledged.', registers });
     this.bufferedRecords = new Gauge({ name: 'tideway_cdc_buffered_records', help: 'Records handed to Kafka but not yet acknowledged.', registers });
+    this.readPauses = new Counter({ name: 'tideway_cdc_read_pauses_total', help: 'Times reading the replication stream paused because Kafka was behind (backpressure).', registers });
     this.readPaused = new Gauge({ name: 'tideway_cdc_read_paused', help: '1 while reading the replication stream is paused because Kafka is behind.', registers });
   }
 }

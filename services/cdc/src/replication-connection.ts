@@ -76,7 +76,8 @@ export class ReplicationConnection {
       this.ended = true;
       handlers.onEnd(err);
     };
-    this.wire.on('copyData', (msg) => handlers.onData(msg.chunk));
+    // pg reuses its read buffer for the next socket chunk: keep a copy of what is queued.
+    this.wire.on('copyData', (msg) => handlers.onData(Buffer.from(msg.chunk)));
     this.client.on('end', () => finish(new Error('replication connection closed')));
     this.client.on('error', (err) => finish(err));
     this.client

@@ -55,6 +55,12 @@ export function startCdc(n: CdcNames, tables: string[], env: NodeJS.ProcessEnv =
  * Gives up after `timeoutMs` and returns what it has, so the assertion shows the difference.
  */
 export async function readTopic(topic: string, done: (all: IncomingMessage[]) => boolean, timeoutMs = 90_000): Promise<IncomingMessage[]> {
+  const admin = kafka().admin();
+  await admin.connect();
+  // The service creates a topic when it first sees the table; wait for it rather than race it.
+  const deadline = Date.now() + timeoutMs;
+  while (!(await admin.listTopics()).includes(topic) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  await admin.disconnect();
   const consumer = kafka().consumer({ groupId: `cdc-test-${suffix()}`, fromBeginning: true, maxWaitTimeMs: 200 });
   const all: IncomingMessage[] = [];
   let finish!: () => void;

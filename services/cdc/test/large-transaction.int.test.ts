@@ -1,0 +1,61 @@
+/**
+ * One 200,000-row transaction streams through a `tideway cdc` whose V8 heap is capped well below
+ * what buffering the whole transaction would take: reading pauses while Kafka is behind.
+ */
+import type { TidewayProcess } from '../../../test-support/tideway-process';
+import { cleanup, names, pg, readTopic, startCdc, suffix } from './cdc-test-support';
+
+jest.setTimeout(600_000);
+
+const ROWS = 200_000;
+/** Heap ceiling for the child. Holding 200,000 events (~600 B of JSON each plus objects) needs several times this. */
+const HEAP_MB = 64;
+
+describe('tideway cdc with a 200,000-row transaction', () => {
+  const id = suffix();
+  const n = names(id);
+  const table = `cdc_big_${id}`;
+  let cdc: TidewayProcess | undefined;
+
+  afterAll(async () => {
+    await cdc?.kill();
+    await cleanup(n, [table], [`${table}.changes`]);
+  });
+
+  it('delivers every row with bounded memory', async () => {
+    const db = await pg();
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, pad text)`);
+    cdc = await startCdc(n, [`public.${table}`], { CDC_SNAPSHOT: 'never', NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` });
+    await cdc.waitReady();
+
+    let maxRss = 0;
+    const sample = async () => {
+      const text = await cdc!.metrics().catch(() => '');
+      const rss = /^tideway_process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(text);
+      if (rss) maxRss = Math.max(maxRss, Number(rss[1]));
+    };
+    const sampler = setInterval(() => void sample(), 250);
+
+    const keys = new Set<string>();
+    try {
+      await db.query(`INSERT INTO ${table} SELECT g, repeat(md5(g::text), 5) FROM generate_series(1, ${ROWS}) g`);
+      await db.end();
+      await readTopic(`${table}.changes`, (all) => {
+        for (let i = keys.size; i < all.length; i++) keys.add(all[i].key!.toString());
+        return keys.size >= ROWS;
+      }, 400_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    await sample();
+    const pauses = /^tideway_cdc_read_pauses_total\{[^}]*\} (\d+)/m.exec(await cdc.metrics());
+
+    expect(keys.size).toBe(ROWS);
+    expect(cdc.child.exitCode).toBeNull(); // never ran out of heap
+    expect(Number(pauses?.[1] ?? 0)).toBeGreaterThan(0); // backpressure actually engaged
+    expect(maxRss).toBeGreaterThan(0);
+    expect(maxRss).toBeLessThan(256 * 1024 * 1024);
+    expect(await cdc.stop()).toBe(0);
+    cdc = undefined;
+  });
+});
