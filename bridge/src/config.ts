@@ -6,7 +6,7 @@ export const settings = {
   routesFile: setting.string({ env: 'BRIDGE_ROUTES', doc: 'Path of the routes YAML file (which topics go to which Kinesis stream, Firehose delivery stream or S3 bucket).' }),
   consumerGroupPrefix: setting.string({ env: 'BRIDGE_GROUP_PREFIX', doc: 'Each route consumes as group `<prefix><route name>`.', default: 'tideway-bridge-' }),
   dlqSuffix: setting.string({ env: 'BRIDGE_DLQ_SUFFIX', doc: 'Dead-letter topic of a record: its topic plus this suffix (unless the route sets deadLetterTopic).', default: '.dlq' }),
-  maxBufferedBytes: setting.int({ env: 'BRIDGE_MAX_BUFFERED_BYTES', doc: 'Per kinesis/firehose route: bytes read and not yet accepted before fetching pauses (resumes at half). s3 routes add their buffering size.', default: 16 * 1024 * 1024, min: 1024, unit: 'bytes' }),
+  maxBufferedBytes: setting.int({ env: 'BRIDGE_MAX_BUFFERED_BYTES', doc: 'Per kinesis/firehose route: bytes read and not yet accepted before fetching pauses (resumes at half). s3 routes add their buffering size.', default: 8 * 1024 * 1024, min: 1024, unit: 'bytes' }),
   maxInFlightRequests: setting.int({ env: 'BRIDGE_MAX_IN_FLIGHT_REQUESTS', doc: 'Per route: concurrent PutRecords / PutRecordBatch calls or S3 uploads.', default: 4, min: 1, max: 64 }),
   commitIntervalMs: setting.duration({ env: 'BRIDGE_COMMIT_INTERVAL_MS', doc: 'How often offsets of accepted records are committed to Kafka.', default: 1000, min: 10 }),
   retryInitialMs: setting.duration({ env: 'BRIDGE_RETRY_INITIAL_MS', doc: 'First retry delay bound (exponential backoff with full jitter).', default: 100, min: 1 }),

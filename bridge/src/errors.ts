@@ -21,19 +21,6 @@ export class DestinationMissingError extends TidewayError {
   }
 }
 
-/** A write the destination refused as a whole; retried with backoff. */
-export class DeliveryError extends TidewayError {
-  constructor(
-    route: string,
-    readonly errorCode: string,
-    message: string,
-    cause?: unknown,
-  ) {
-    super('DELIVERY_FAILED', `route "${route}": ${errorCode}: ${message}`, { cause });
-    this.name = 'DeliveryError';
-  }
-}
-
 /** Error names AWS uses for "slow down". */
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'ProvisionedThroughputExceededException', 'LimitExceededException', 'RequestLimitExceeded', 'TooManyRequestsException', 'SlowDown', 'ServiceUnavailableException']);
 

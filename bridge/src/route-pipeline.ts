@@ -110,6 +110,7 @@ export class RoutePipeline implements RecordOutcomes {
         await this.o.sink.prepare(this.o.signal);
         return true;
       } catch (err) {
+        if (this.o.signal.aborted) return false;
         const delay = backoffDelayMs(Math.min(attempt, 8), { ...DEFAULT_BACKOFF, initialMs: 1000 }) + 1000;
         this.o.setReady(false);
         this.o.logger.error(
@@ -184,7 +185,7 @@ export class RoutePipeline implements RecordOutcomes {
   }
 
   private applyBackpressure(): void {
-    const buffered = this.o.sink.bufferedBytes() + 0;
+    const buffered = this.o.sink.bufferedBytes();
     this.o.metrics.bufferedBytes.set({ route: this.name }, buffered);
     if (!this.paused && buffered >= this.o.sink.maxBufferedBytes) {
       this.paused = true;

@@ -41,7 +41,6 @@ export class FirehoseSink implements Sink {
   private seq = 0;
   private packKey = '';
   private packBytes = Infinity;
-  private readonly payloads = new WeakMap<BridgeRecord, Buffer>();
 
   constructor(private readonly o: FirehoseSinkOptions) {
     this.maxBufferedBytes = o.maxBufferedBytes;
@@ -82,23 +81,23 @@ export class FirehoseSink implements Sink {
   submit(records: readonly BridgeRecord[]): void {
     const { destination: d, outcomes } = this.o;
     for (const r of records) {
-      const data = firehoseData(r.data, d.newlineDelimited);
-      if (data.length > LIMITS.firehose.maxRecordBytes) {
-        outcomes.deadLetter(r, DLQ_REASONS.tooLarge, `record is ${data.length} bytes; Firehose accepts at most ${LIMITS.firehose.maxRecordBytes} per record`);
+      // The newline is added when sending, so a queued record is held once, not copied.
+      const size = r.data.length + (d.newlineDelimited ? 1 : 0);
+      if (size > LIMITS.firehose.maxRecordBytes) {
+        outcomes.deadLetter(r, DLQ_REASONS.tooLarge, `record is ${size} bytes; Firehose accepts at most ${LIMITS.firehose.maxRecordBytes} per record`);
         continue;
       }
-      this.payloads.set(r, data);
       let key: string;
       if (d.packing.enabled) {
         // Consecutive records share a key until the pack is full: the queue then sends them as one unit.
-        if (this.packBytes + data.length > d.packing.maxBytes) {
+        if (this.packBytes + size > d.packing.maxBytes) {
           this.packKey = `p${this.seq++}`;
           this.packBytes = 0;
         }
-        this.packBytes += data.length;
+        this.packBytes += size;
         key = this.packKey;
       } else key = `r${this.seq++}`;
-      this.sender.queue.enqueue({ key, bytes: data.length, payload: r, enqueuedAt: r.readAt });
+      this.sender.queue.enqueue({ key, bytes: size, payload: r, enqueuedAt: r.readAt });
     }
     this.sender.pump();
   }
@@ -108,7 +107,8 @@ export class FirehoseSink implements Sink {
   }
 
   private async putRecordBatch(units: readonly Unit<BridgeRecord>[]): Promise<UnitOutcome[]> {
-    const records = units.map((u) => ({ Data: u.entries.length === 1 ? this.payloads.get(u.entries[0].payload)! : Buffer.concat(u.entries.map((e) => this.payloads.get(e.payload)!)) }));
+    const nl = this.o.destination.newlineDelimited;
+    const records = units.map((u) => ({ Data: u.entries.length === 1 ? firehoseData(u.entries[0].payload.data, nl) : Buffer.concat(u.entries.map((e) => firehoseData(e.payload.data, nl))) }));
     const res = await this.o.client.send(new PutRecordBatchCommand({ DeliveryStreamName: this.o.destination.deliveryStream, Records: records }));
     const answers = res.RequestResponses ?? [];
     if (answers.length !== units.length) throw Object.assign(new Error(`PutRecordBatch answered ${answers.length} results for ${units.length} records`), { name: 'InternalFailure' });

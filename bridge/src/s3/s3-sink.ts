@@ -33,6 +33,22 @@ export interface S3SinkOptions {
   now?: () => number;
 }
 
+/** Lines in ~256 KiB chunks: one stream write per chunk instead of per line. */
+function* chunked(lines: readonly Buffer[], size = 256 * 1024): Generator<Buffer> {
+  let group: Buffer[] = [];
+  let bytes = 0;
+  for (const l of lines) {
+    group.push(l);
+    bytes += l.length;
+    if (bytes >= size) {
+      yield Buffer.concat(group);
+      group = [];
+      bytes = 0;
+    }
+  }
+  if (group.length > 0) yield Buffer.concat(group);
+}
+
 interface PartitionBuffer {
   topic: string;
   partition: number;
@@ -179,7 +195,7 @@ export class S3Sink implements Sink {
   private async writeObject(obj: PlannedObject): Promise<void> {
     const { client, destination: d, logger, route } = this.o;
     const upload = (conditional: boolean) => {
-      const body = Readable.from(obj.lines);
+      const body = Readable.from(chunked(obj.lines));
       return new Upload({
         client,
         partSize: d.partSizeBytes,
