@@ -1,6 +1,6 @@
 // Two projects: `unit` (pure functions, no I/O, fast) and `integration` (*.int.test.ts,
 // talk to the real local stack started by `npm run stack:up`).
-const roots = ['<rootDir>/services', '<rootDir>/bridge', '<rootDir>/deploy'];
+const roots = ['<rootDir>/services', '<rootDir>/bridge', '<rootDir>/deploy', '<rootDir>/test'];
 const common = {
   roots,
   testEnvironment: 'node',
