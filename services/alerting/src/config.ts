@@ -30,6 +30,7 @@ export const settings = {
     min: 100,
   }),
   dlqSuffix: setting.string({ env: 'ALERTING_DLQ_SUFFIX', doc: 'Malformed records of topic T go to T + this suffix, with reason and origin headers.', default: '.dlq', pattern: /^[A-Za-z0-9._-]{1,50}$/, patternHint: 'letters, digits, . _ -' }),
+  partitionConcurrency: setting.int({ env: 'ALERTING_PARTITION_CONCURRENCY', doc: 'Partitions whose batches are evaluated and committed at the same time (each partition has its own transactions).', default: 4, min: 1, max: 64 }),
   fetchMaxWaitMs: setting.duration({ env: 'ALERTING_FETCH_MAX_WAIT_MS', doc: 'Longest a fetch waits for data; bounds the latency added when traffic is low.', default: 100, min: 1 }),
   sessionTimeoutMs: setting.duration({ env: 'ALERTING_SESSION_TIMEOUT_MS', doc: 'Consumer group session timeout: how long a dead instance keeps its partitions before the group reassigns them.', default: 30_000, min: 1000 }),
   transactionTimeoutMs: setting.duration({ env: 'ALERTING_TRANSACTION_TIMEOUT_MS', doc: 'Kafka transaction timeout: an instance that dies mid-transaction blocks read_committed readers of its partitions at most this long.', default: 30_000, min: 1000 }),

@@ -100,7 +100,7 @@ export class PartitionState {
       return;
     }
     const entry = this.entryFor(sk, ev, rule.fingerprint);
-    const { late, updates } = addEvent(rule.window, rule.aggregates, entry.st, { t: ev.t, v: ev.v, s: ev.s }, this.watermark, rule.emit === 'update');
+    const { late, updates } = addEvent(rule.window, rule.aggregates, entry.st, { t: ev.t, v: ev.v, s: rule.kind === 'windowed' ? ev.s : undefined }, this.watermark, rule.emit === 'update');
     if (late) {
       out.late.push({ rule: rule.id });
       if (rule.lateTopic) out.records.push({ topic: rule.lateTopic, key: ev.k, value: JSON.stringify({ rule: rule.id, key: ev.k, eventTime: isoTime(ev.t), source: ev.s, values: ev.v }), headers: { 'tideway.late.rule': rule.id } });

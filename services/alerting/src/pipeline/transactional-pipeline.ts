@@ -39,6 +39,33 @@ export function internalTopics(groupId: string) {
 }
 
 const SERVICE = 'alerting';
+/** kafkajs puts a send's records for one partition in one record batch, which must stay under the broker's message.max.bytes (1 MiB by default). */
+const MAX_SEND_BYTES = 256 * 1024;
+
+function approxSize(m: OutgoingMessage): number {
+  let n = 64 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + v.length;
+  return n;
+}
+
+/** Splits records into sends of at most `maxBytes` (a single larger record goes alone). */
+export function chunkBySize(records: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const out: OutgoingMessage[][] = [];
+  let cur: OutgoingMessage[] = [];
+  let size = 0;
+  for (const r of records) {
+    const n = approxSize(r);
+    if (cur.length > 0 && size + n > maxBytes) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(r);
+    size += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
 
 class PartitionWorker {
   state?: PartitionState;
@@ -111,7 +138,7 @@ export class TransactionalPipeline {
     const { kafka, settings, logger } = this.deps;
     this.admin = kafka.admin();
     await this.admin.connect();
-    this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs, sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)) });
+    this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs, partitionsConsumedConcurrently: settings.partitionConcurrency, sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)) });
     this.consumer.onAssignment((a) => this.onAssignment(a));
     this.consumer.onRebalancing(() => (this.assigned = false));
     await this.consumer.connect();
@@ -287,7 +314,7 @@ export class TransactionalPipeline {
   private async commit(worker: PartitionWorker, records: OutgoingMessage[], offsets: Array<{ topic: string; partition: number; offset: string }>) {
     const t = await worker.producer.transaction();
     try {
-      await t.send(records);
+      for (const chunk of chunkBySize(records, MAX_SEND_BYTES)) await t.send(chunk);
       if (offsets.length > 0) await t.sendOffsets(this.deps.settings.groupId, offsets);
       await t.commit();
       this.deps.metrics.transactions.inc({ outcome: 'committed' });

@@ -25,7 +25,6 @@ interface ZonedParts {
   weekday: number; // 0 = Sunday
 }
 
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function utcParts(d: Date): ZonedParts {
@@ -40,14 +39,28 @@ export function zonedParts(ms: number, tz: string | undefined): ZonedParts {
     const offset = (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 3_600_000 + Number(fixed[3]) * 60_000);
     return utcParts(new Date(ms + offset));
   }
+  return utcParts(new Date(ms + zoneOffsetMs(ms, tz)));
+}
+
+const QUARTER_HOUR = 900_000;
+const offsets = new Map<string, { bucket: number; offset: number }>();
+
+/** UTC offset of an IANA zone at an instant. Zone transitions fall on quarter hours, so one Intl call per zone and quarter hour is enough. */
+function zoneOffsetMs(ms: number, tz: string): number {
+  const bucket = Math.floor(ms / QUARTER_HOUR);
+  const cached = offsets.get(tz);
+  if (cached && cached.bucket === bucket) return cached.offset;
   let f = formatters.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { hourCycle: 'h23', timeZone: tz, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short' });
+    f = new Intl.DateTimeFormat('en-US', { hourCycle: 'h23', timeZone: tz, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
     formatters.set(tz, f);
   }
+  const start = bucket * QUARTER_HOUR;
   const p: Record<string, string> = {};
-  for (const part of f.formatToParts(new Date(ms))) p[part.type] = part.value;
-  return { year: Number(p.year), month: Number(p.month) - 1, day: Number(p.day), hour: Number(p.hour), minute: Number(p.minute), second: Number(p.second), weekday: WEEKDAYS[p.weekday] ?? 0 };
+  for (const part of f.formatToParts(new Date(start))) p[part.type] = part.value;
+  const offset = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second)) - start;
+  offsets.set(tz, { bucket, offset });
+  return offset;
 }
 
 const TIMESTAMP = objectType(TimestampSchema);

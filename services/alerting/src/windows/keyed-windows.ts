@@ -29,7 +29,7 @@ export interface OpenWindow {
 export interface SlidingEvent {
   t: number;
   v: ProjectedValue[];
-  s: SourceRef;
+  s?: SourceRef;
 }
 
 export interface KeyState {
@@ -57,7 +57,8 @@ export interface WindowResult {
 export interface WindowedEvent {
   t: number;
   v: ProjectedValue[];
-  s: SourceRef;
+  /** Absent when nobody will cite the event (aggregations): keeps state and changelog small. */
+  s?: SourceRef;
 }
 
 export function newKeyState(): KeyState {
@@ -68,8 +69,8 @@ export function isIdle(state: KeyState, watermark: number): boolean {
   return state.windows.length === 0 && state.events.length === 0 && state.pending.length === 0 && (state.cooldownUntil === null || state.cooldownUntil <= watermark);
 }
 
-function addSource(w: OpenWindow, s: SourceRef) {
-  if (w.sources.length < MAX_SOURCES_PER_WINDOW) w.sources.push(s);
+function addSource(w: OpenWindow, s: SourceRef | undefined) {
+  if (s && w.sources.length < MAX_SOURCES_PER_WINDOW) w.sources.push(s);
   w.sourceCount++;
 }
 
@@ -84,7 +85,7 @@ function slidingResult(spec: WindowSpec, aggs: AggregateSpec[], state: KeyState,
   for (const e of state.events) {
     if (e.t <= end - spec.sizeMs || e.t > end) continue;
     accumulate(aggs, acc, e.v);
-    if (sources.length < MAX_SOURCES_PER_WINDOW) sources.push(e.s);
+    if (e.s && sources.length < MAX_SOURCES_PER_WINDOW) sources.push(e.s);
     n++;
   }
   return { start: end - spec.sizeMs, end, values: aggregateValues(aggs, acc), sources, sourceCount: n, final };
@@ -114,7 +115,7 @@ export function addEvent(spec: WindowSpec, aggs: AggregateSpec[], state: KeyStat
       break;
     }
     case 'session': {
-      let merged: OpenWindow = { start: ev.t, end: ev.t, acc: accumulate(aggs, emptyAccumulator(aggs), ev.v), sources: [ev.s], sourceCount: 1 };
+      let merged: OpenWindow = { start: ev.t, end: ev.t, acc: accumulate(aggs, emptyAccumulator(aggs), ev.v), sources: ev.s ? [ev.s] : [], sourceCount: 1 };
       const keep: OpenWindow[] = [];
       for (const w of state.windows) {
         if (sessionsTouch(spec.gapMs, w, merged)) {
