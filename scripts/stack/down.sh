@@ -23,14 +23,19 @@ flock -w 900 9 || die "another stack:up/stack:down is still running (lock $LOCK_
 
 # Stop in parallel; each waits up to 30 s for its process, then SIGKILL.
 stop_part() {
-  local p=$1 pid sig=TERM
+  local p=$1 pid
   if ! pid=$(part_pid "$p"); then
     rm -f "$(pid_file "$p")"
     say "$p: not running"
     return 0
   fi
-  [[ $p == postgres ]] && sig=INT # PostgreSQL's "fast" shutdown
-  stop_pid "$p" "$pid" "$sig"
+  if [[ $p == postgres ]]; then
+    # "fast" shutdown; a logical walsender whose client does not answer can hold it up,
+    # then "immediate" (SIGQUIT: the postmaster takes its children down; crash recovery on next start).
+    stop_pid "$p" "$pid" INT:20 QUIT:10
+  else
+    stop_pid "$p" "$pid" TERM:30
+  fi
   rm -f "$(pid_file "$p")"
   say "$p: stopped (pid $pid)"
 }

@@ -15,8 +15,9 @@ LOCK_FILE="$STACK_DIR/stack.lock"
 CACHE_DIR="${TIDEWAY_CACHE:-$HOME/.cache/tideway}"
 
 # ---- versions (override from the environment to try another) ----------------
-# Newest Kafka release checked with kafkajs 2.2.4 (see docs/stack.md for what was tried).
-KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
+# Newest Kafka release, checked with kafkajs 2.2.4 by scripts/stack/kafka-compat-check.js
+# (docs/stack.md says what was tried).
+KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 KAFKA_SCALA_VERSION="${KAFKA_SCALA_VERSION:-2.13}"
 LOG4J_VERSION="${LOG4J_VERSION:-2.25.4}"
 SLF4J_VERSION="${SLF4J_VERSION:-2.0.17}"
@@ -91,15 +92,22 @@ start_bg() {
   fail_part "$part" "process did not start"
 }
 
-# stop_pid PART PID [SIGNAL] : signal, wait up to 30 s, then SIGKILL.
+# stop_pid PART PID [SIGNAL:SECONDS ...] : send each signal in turn, waiting up to SECONDS
+# for the process to exit; SIGKILL at the end. Default: TERM for 30 s.
 stop_pid() {
-  local part=$1 pid=$2 sig=${3:-TERM} i
-  kill "-$sig" "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 300); do
-    pid_alive "$pid" || return 0
-    sleep 0.1
+  local part=$1 pid=$2 step sig secs i
+  shift 2
+  (($#)) || set -- TERM:30
+  for step in "$@"; do
+    sig=${step%%:*} secs=${step#*:}
+    kill "-$sig" "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < secs * 10; i++)); do
+      pid_alive "$pid" || return 0
+      sleep 0.1
+    done
+    say "$part (pid $pid) still running ${secs}s after SIG$sig"
   done
-  say "$part (pid $pid) did not stop after 30 s: SIGKILL"
+  say "$part (pid $pid): SIGKILL"
   kill -KILL "$pid" 2>/dev/null || true
 }
 
