@@ -107,7 +107,9 @@ async function runBridge(name, destinationYaml, env = {}) {
   const file = join(mkdtempSync(join(tmpdir(), 'bench-bridge-')), 'routes.yaml');
   writeFileSync(file, `routes:\n  - name: ${route}\n    topics: [${topic}]\n${destinationYaml}`);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tideway.js'), 'bridge'], {
+  // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the bridge there.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, join(ROOT, 'bin', 'tideway.js'), 'bridge'], {
     env: { ...process.env, BRIDGE_ROUTES: file, METRICS_PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

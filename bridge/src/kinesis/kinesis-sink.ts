@@ -41,6 +41,7 @@ export class KinesisSink implements Sink {
   private readonly sender: BatchSender;
   private readonly budget = new ShardWriteBudget();
   private shardTimer?: NodeJS.Timeout;
+  private readonly shardCache = new Map<string, string>();
 
   constructor(private readonly o: KinesisSinkOptions) {
     this.maxBufferedBytes = o.maxBufferedBytes;
@@ -58,11 +59,23 @@ export class KinesisSink implements Sink {
         unitMaxRecords: agg.enabled ? 10_000 : 1,
         unitMaxBytes: agg.enabled ? agg.maxBytes : LIMITS.kinesis.maxRecordBytes,
         unitOverheadBytes: agg.enabled ? (key) => KPL_FRAMING_BYTES + 8 + Buffer.byteLength(key) * 2 : undefined,
-        admit: (key, bytes, records) => this.budget.tryTake(this.budget.shardFor(partitionKeyHash(key)), records, bytes, Date.now()),
+        admit: (key, bytes, records) => this.budget.tryTake(this.shardOf(key), records, bytes, Date.now()),
       }),
       send: (units) => this.putRecords(units),
-      onThrottled: (u, now) => this.budget.throttled(this.budget.shardFor(partitionKeyHash(u.key)), now),
+      onThrottled: (u, now) => this.budget.throttled(this.shardOf(u.key), now),
     });
+  }
+
+  /** Shard of a partition key; memoised (MD5 per request per key is a measurable cost), bounded. */
+  private shardOf(key: string): string | undefined {
+    let shard = this.shardCache.get(key);
+    if (shard === undefined) {
+      shard = this.budget.shardFor(partitionKeyHash(key));
+      if (shard === undefined) return undefined;
+      if (this.shardCache.size >= 100_000) this.shardCache.clear();
+      this.shardCache.set(key, shard);
+    }
+    return shard;
   }
 
   async prepare(signal: AbortSignal): Promise<void> {
@@ -108,6 +121,7 @@ export class KinesisSink implements Sink {
       token = res.NextToken;
     } while (token);
     this.budget.setShards(shards);
+    this.shardCache.clear();
   }
 
   submit(records: readonly BridgeRecord[]): void {

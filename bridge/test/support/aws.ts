@@ -27,7 +27,16 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {
-  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  // kinesis-mock enforces CreateStream's rate limit (LimitExceededException) like AWS: retry.
+  await waitFor(`stream ${name} created`, async () => {
+    try {
+      await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'LimitExceededException') return false;
+      throw err;
+    }
+  });
   await waitFor(`stream ${name} ACTIVE`, async () => (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE');
 }
 
