@@ -11,7 +11,7 @@
  *              (64 shards, so per-shard rate limiting allows 64,000 records/s); kinesis-mock cannot
  *              keep up with a benchmark.
  *   firehose → moto Firehose (DirectPut → moto S3), AWS_ENDPOINT_URL_FIREHOSE.
- *   s3       → moto S3 (GZIP, 8 MiB buffers), AWS_ENDPOINT_URL_S3.
+ *   s3       → moto S3 (GZIP, 8 MiB / 1 s buffers), AWS_ENDPOINT_URL_S3.
  *
  * Each destination gets its own route and consumer group over the same pre-loaded topic; the
  * time is from the bridge being ready until its group committed every record.
@@ -72,18 +72,25 @@ async function rawConsumeRate() {
   let n = 0;
   let t0 = 0;
   let t1 = 0;
+  let cpu0;
+  let cpu = 0;
   await new Promise((resolve) => {
     void consumer.run(async (batch) => {
-      if (t0 === 0) t0 = Date.now();
+      if (t0 === 0) {
+        t0 = Date.now();
+        cpu0 = process.cpuUsage();
+      }
       n += batch.messages.length;
       if (n >= COUNT && t1 === 0) {
         t1 = Date.now();
+        const d = process.cpuUsage(cpu0);
+        cpu = (d.user + d.system) / 1e6;
         resolve();
       }
     });
   });
   await consumer.disconnect();
-  return { records: n, seconds: (t1 - t0) / 1000, rate: n / ((t1 - t0) / 1000) };
+  return { records: n, seconds: (t1 - t0) / 1000, rate: n / ((t1 - t0) / 1000), cpuSeconds: cpu, cpuMicrosPerRecord: (cpu * 1e6) / n };
 }
 
 async function committedAll(group) {
@@ -95,6 +102,12 @@ async function committedAll(group) {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** user + system CPU seconds of a process so far. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 function peakRssBytes(pid) {
@@ -125,13 +138,18 @@ async function runBridge(name, destinationYaml, env = {}) {
   // Timed like the raw consumer: from the first record delivered (after the group join) to the
   // last offset committed.
   let t0 = 0;
+  let cpu0 = 0;
   while (t0 === 0) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    if (/^tideway_bridge_records_delivered_total\{[^}]*\} [1-9]/m.test(text)) t0 = Date.now();
+    if (/^tideway_bridge_records_delivered_total\{[^}]*\} [1-9]/m.test(text)) {
+      t0 = Date.now();
+      cpu0 = cpuSeconds(child.pid);
+    }
     else await sleep(10);
   }
   while (!(await committedAll(`tideway-bridge-${route}`))) await sleep(100);
   const seconds = (Date.now() - t0) / 1000;
+  const cpu = cpuSeconds(child.pid) - cpu0;
   const rss = peakRssBytes(child.pid);
   if (process.env.BENCH_SHOW_METRICS) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -139,7 +157,7 @@ async function runBridge(name, destinationYaml, env = {}) {
   }
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  return { destination: name, seconds, rate: COUNT / seconds, peakRssMiB: rss / 1024 / 1024 };
+  return { destination: name, seconds, rate: COUNT / seconds, peakRssMiB: rss / 1024 / 1024, cpuSeconds: cpu, cpuMicrosPerRecord: (cpu * 1e6) / COUNT };
 }
 
 async function emptyBucket(bucket) {
@@ -155,7 +173,7 @@ async function main() {
   console.log(`preloading ${COUNT} records of 1 KiB into ${topic} (${PARTITIONS} partitions)…`);
   await preload();
   const raw = await rawConsumeRate();
-  console.log(`raw kafkajs consume: ${Math.round(raw.rate)} records/s (${raw.seconds.toFixed(1)} s)`);
+  console.log(`raw kafkajs consume: ${Math.round(raw.rate)} records/s (${raw.seconds.toFixed(1)} s), ${raw.cpuMicrosPerRecord.toFixed(0)} µs CPU/record`);
   const results = [];
   const cleanups = [];
   try {
@@ -165,6 +183,8 @@ async function main() {
         cleanups.push(() => sink.close());
         results.push(await runBridge('kinesis', `    kinesis: { stream: ${prefix} }\n`, { AWS_ENDPOINT_URL_KINESIS: sink.url }));
         if (sink.stats.records < COUNT) throw new Error(`kinesis sink got only ${sink.stats.records} records`);
+        results[results.length - 1].recordsReceivedByEndpoint = sink.stats.records;
+        results[results.length - 1].putRecordsCalls = sink.stats.calls;
       } else if (d === 'firehose') {
         const bucket = `${prefix}-fh`;
         await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -176,10 +196,10 @@ async function main() {
         const bucket = `${prefix}-s3`;
         await s3.send(new CreateBucketCommand({ Bucket: bucket }));
         cleanups.push(() => emptyBucket(bucket));
-        results.push(await runBridge('s3', `    s3: { bucket: ${bucket}, prefix: "raw/dt=!{timestamp:yyyy-MM-dd}/", bufferingHints: { sizeInMBs: 8, intervalInSeconds: 5 } }\n`));
+        results.push(await runBridge('s3', `    s3: { bucket: ${bucket}, prefix: "raw/dt=!{timestamp:yyyy-MM-dd}/", bufferingHints: { sizeInMBs: 8, intervalInSeconds: 1 } }\n`));
       }
       const r = results[results.length - 1];
-      console.log(`bridge → ${r.destination}: ${Math.round(r.rate)} records/s (${r.seconds.toFixed(1)} s), ${Math.round((100 * r.rate) / raw.rate)} % of raw, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+      console.log(`bridge → ${r.destination}: ${Math.round(r.rate)} records/s (${r.seconds.toFixed(1)} s), ${Math.round((100 * r.rate) / raw.rate)} % of raw, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.cpuMicrosPerRecord.toFixed(0)} µs CPU/record`);
     }
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
