@@ -9,14 +9,14 @@ PG_BIN=$(pg_bindir || true)
 declare -A probe_ok=()
 node_parts=()
 for p in kafka kinesis moto; do
-  if part_pid "$p" >/dev/null && port_open "${port[$p]}"; then node_parts+=("$p"); fi
+  if port_open "${port[$p]}"; then node_parts+=("$p"); fi
 done
 if ((${#node_parts[@]})); then
   while IFS= read -r line; do
     [[ $line == *": ok: "* ]] && probe_ok[${line%%:*}]=1
   done < <(PROBE_TIMEOUT_MS=3000 probe "${node_parts[@]}" 2>&1 || true)
 fi
-if part_pid postgres >/dev/null && [[ -n $PG_BIN ]] &&
+if port_open "$PG_PORT" && [[ -n $PG_BIN ]] &&
   PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -h "$BIND_HOST" -p "$PG_PORT" -U postgres -d postgres -XAtqc 'select 1' >/dev/null 2>&1; then
   probe_ok[postgres]=1
 fi
@@ -26,8 +26,14 @@ for p in "${ALL_PARTS[@]}"; do
   if pid=$(part_pid "$p"); then
     if [[ -n ${probe_ok[$p]:-} ]]; then state=up; else state=starting; all_up=false; fi
   else
-    pid=-; state=down; all_up=false
-    if port_open "${port[$p]}"; then state="down (port in use by another process)"; fi
+    pid=-; state=down
+    if [[ -n ${probe_ok[$p]:-} ]]; then
+      state="up (served by a process this checkout did not start)"
+    elif port_open "${port[$p]}"; then
+      state="down (port in use by another process)"; all_up=false
+    else
+      all_up=false
+    fi
   fi
   printf '%-9s %-5s pid=%-8s %s:%s  log=.stack/logs/%s.log\n' "$p" "$state" "$pid" "$BIND_HOST" "${port[$p]}" "$p"
 done

@@ -47,6 +47,14 @@ part_port() {
   case $1 in kafka) echo "$KAFKA_PORT" ;; postgres) echo "$PG_PORT" ;; kinesis) echo "$KINESIS_PORT" ;; moto) echo "$MOTO_PORT" ;; esac
 }
 PG_BIN=$(pg_bindir || true)
+after_postgres_ready() {
+  local db
+  for db in app warehouse; do
+    if [[ -z $(pg_psql -d postgres -c "select 1 from pg_database where datname = '$db'") ]]; then
+      pg_psql -d postgres -c "create database $db" || fail_part postgres "could not create database $db"
+    fi
+  done
+}
 
 # ---------------------------------------------------------------------------
 # Fast path: everything asked for is running and answers -> nothing to do.
@@ -55,10 +63,29 @@ running=()
 for p in "${parts[@]}"; do
   if ! $fetch_only && part_pid "$p" >/dev/null; then running+=("$p"); else to_start+=("$p"); fi
 done
+# A part this checkout did not start, but whose port answers the real readiness request, is
+# used as it is: e.g. the stack of another checkout on the same machine (CI's fresh clone next
+# to a developer's running stack). Only a port held by something that does not answer is an error.
+external=()
+if ! $fetch_only && ((${#to_start[@]})); then
+  rest=()
+  for p in "${to_start[@]}"; do
+    if port_open "$(part_port "$p")" && [[ $p != postgres || -n $PG_BIN ]] && ready_check "$p" >/dev/null 2>&1; then
+      external+=("$p")
+    else
+      rest+=("$p")
+    fi
+  done
+  to_start=(${rest[@]+"${rest[@]}"})
+fi
+for p in ${external[@]+"${external[@]}"}; do
+  say "$p: 127.0.0.1:$(part_port "$p") is served by a process this checkout did not start; using it"
+  [[ $p == postgres ]] && after_postgres_ready
+done
 if ((${#to_start[@]} == 0)); then
   node_parts=()
   pg_ok=true
-  for p in "${running[@]}"; do
+  for p in ${running[@]+"${running[@]}"}; do
     if [[ $p == postgres ]]; then ready_check postgres || pg_ok=false; else node_parts+=("$p"); fi
   done
   if $pg_ok && { ((${#node_parts[@]} == 0)) || probe "${node_parts[@]}" >/dev/null 2>&1; }; then
@@ -260,14 +287,6 @@ EOF
     start_bg postgres / "$PG_BIN/postgres" -D "$data"
   fi
 }
-after_postgres_ready() {
-  local db
-  for db in app warehouse; do
-    if [[ -z $(pg_psql -d postgres -c "select 1 from pg_database where datname = '$db'") ]]; then
-      pg_psql -d postgres -c "create database $db" || fail_part postgres "could not create database $db"
-    fi
-  done
-}
 
 start_kinesis() {
   local dir="$REPO_ROOT/node_modules/kinesis-local"
@@ -298,6 +317,7 @@ done
 
 # wait for every part (already-running ones too: they may still be starting)
 for p in "${parts[@]}"; do
+  [[ " ${external[*]-} " == *" $p "* ]] && continue
   pid=$(part_pid "$p") || fail_part "$p" "process is not running"
   var="READY_TIMEOUT_${p^^}"
   wait_ready "$p" "$pid" "${!var}" ready_check "$p"

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI runs, in order:
+#   lint, typecheck, build, unit tests, `npm run stack:up` (a no-op when the stack is up),
+#   integration tests against the real local stack.
+# A failing step does not stop the later ones (so one run shows every problem), but the
+# script exits non-zero when any step or test failed, or when no test ran at all.
+# The last line is the jest totals over both runs: `N passed, N failed[, N skipped]`.
+#
+# Environment:
+#   TEST_INT_WORKERS   jest workers for the integration run (default 2; 1 = --runInBand)
+#   TEST_SKIP_STATIC=1 skip lint/typecheck/build (quick re-runs while developing)
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+RESULTS="$ROOT/.stack/test-results"
+mkdir -p "$RESULTS"
+rm -f "$RESULTS"/unit.json "$RESULTS"/integration.json
+
+failed_steps=()
+step() { # name cmd...
+  local name=$1 t0=$SECONDS rc
+  shift
+  printf '\n==== %s: %s\n' "$name" "$*"
+  "$@"
+  rc=$?
+  if ((rc != 0)); then
+    failed_steps+=("$name")
+    printf '==== %s FAILED (exit %s, %ss)\n' "$name" "$rc" "$((SECONDS - t0))"
+  else
+    printf '==== %s ok (%ss)\n' "$name" "$((SECONDS - t0))"
+  fi
+  return "$rc"
+}
+
+if [[ ${TEST_SKIP_STATIC:-0} != 1 ]]; then
+  step lint npm run -s lint
+  step typecheck npm run -s typecheck
+  step build npm run -s build
+fi
+
+step unit npx jest --selectProjects unit --passWithNoTests --json --outputFile="$RESULTS/unit.json"
+
+workers=${TEST_INT_WORKERS:-2}
+if [[ $workers == 1 ]]; then int_par=(--runInBand); else int_par=("--maxWorkers=$workers"); fi
+if step stack:up npm run -s stack:up; then
+  # --forceExit: a test that leaks a handle must not hang CI (jest still reports it).
+  step integration npx jest --selectProjects integration "${int_par[@]}" --forceExit --passWithNoTests \
+    --json --outputFile="$RESULTS/integration.json"
+else
+  echo "==== integration tests not run: the stack did not come up"
+fi
+
+# Totals from jest's own JSON results.
+summary=$(node - "$RESULTS/unit.json" "$RESULTS/integration.json" <<'EOF'
+const fs = require('node:fs');
+let passed = 0, failed = 0, skipped = 0, missing = [];
+for (const f of process.argv.slice(2)) {
+  if (!fs.existsSync(f)) { missing.push(f); continue; }
+  const r = JSON.parse(fs.readFileSync(f, 'utf8'));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  skipped += r.numPendingTests + (r.numTodoTests || 0);
+  // A suite that failed to run (syntax error, failing beforeAll import) has no failed test:
+  // count it as one failure so it cannot pass unnoticed.
+  failed += r.testResults.filter((s) => s.status === 'failed' && !s.assertionResults.some((a) => a.status === 'failed')).length;
+}
+console.log(JSON.stringify({ passed, failed, skipped, missing }));
+EOF
+)
+passed=$(node -pe "JSON.parse(process.argv[1]).passed" "$summary")
+failed=$(node -pe "JSON.parse(process.argv[1]).failed" "$summary")
+skipped=$(node -pe "JSON.parse(process.argv[1]).skipped" "$summary")
+
+rc=0
+echo
+if ((${#failed_steps[@]})); then
+  echo "FAILED steps: ${failed_steps[*]}"
+  rc=1
+fi
+if ((failed > 0)); then rc=1; fi
+if ((passed + failed == 0)); then
+  echo "FAILED: no test ran"
+  rc=1
+fi
+line="$passed passed, $failed failed"
+((skipped > 0)) && line+=", $skipped skipped"
+echo "$line"
+exit "$rc"
