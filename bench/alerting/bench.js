@@ -14,6 +14,7 @@
  * Everything it creates is named bench-alerting-<random> and deleted at the end.
  */
 'use strict';
+/* global fetch */
 const { randomBytes } = require('node:crypto');
 const { readFileSync, writeFileSync, mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');

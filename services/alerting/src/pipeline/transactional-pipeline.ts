@@ -41,6 +41,8 @@ export function internalTopics(groupId: string) {
 const SERVICE = 'alerting';
 /** kafkajs puts a send's records for one partition in one record batch, which must stay under the broker's message.max.bytes (1 MiB by default). */
 const MAX_SEND_BYTES = 256 * 1024;
+/** The next transaction meets CONCURRENT_TRANSACTIONS until the last one's markers are written: retry that soon. */
+const TRANSACTIONAL_RETRY = { initialRetryTimeMs: 20, maxRetryTimeMs: 5000, retries: 12 };
 
 function approxSize(m: OutgoingMessage): number {
   let n = 64 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
@@ -201,7 +203,7 @@ export class TransactionalPipeline {
 
   private async connectWorker(topic: string, partition: number): Promise<PartitionWorker> {
     const { kafka, settings } = this.deps;
-    const producer = kafka.producer({ transactionalId: `${settings.groupId}-${topic}-${partition}`, transactionTimeoutMs: settings.transactionTimeoutMs });
+    const producer = kafka.producer({ transactionalId: `${settings.groupId}-${topic}-${partition}`, transactionTimeoutMs: settings.transactionTimeoutMs, retry: TRANSACTIONAL_RETRY });
     await producer.connect();
     const worker = new PartitionWorker(topic, partition, producer);
     try {

@@ -275,6 +275,9 @@ export class KafkajsClient implements KafkaClient {
       transactionalId: options.transactionalId,
       maxInFlightRequests: options.maxInFlightRequests ?? (transactional ? 1 : 5),
       transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+      retry: options.retry
+        ? { initialRetryTime: options.retry.initialRetryTimeMs ?? 300, maxRetryTime: options.retry.maxRetryTimeMs ?? 30_000, retries: options.retry.retries ?? 8 }
+        : undefined,
       allowAutoTopicCreation: true,
       // murmur2 on the key bytes, as the Java client: one key → one partition, whoever produced it.
       createPartitioner: Partitioners.DefaultPartitioner,
