@@ -2,6 +2,7 @@
  * kafka → S3 (the bridge as a self-hosted Firehose) on the real stack (Kafka + moto S3),
  * including seed 004's transform end to end.
  */
+import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createBucket, deleteBucket, getObject, listKeys, s3, suffix, waitFor } from './support/aws';
@@ -152,4 +153,29 @@ test('SIGKILL then restart: nothing lost, and replayed buffers rewrite the same 
   expect(new Set(seqs).size).toBe(3000);
   // Replayed ranges were rewritten under the same names, not added next to them.
   expect(seqs.length).toBe(3000);
+});
+
+test('a buffer larger than a part is streamed as a multipart upload; topics by regex', async () => {
+  const { topic, bucket, route, group } = await setup(1);
+  // Incompressible 1 KiB values: ~12 MiB of records gzip to well over one 5 MiB part.
+  const msgs = Array.from({ length: 12_000 }, (_, seq) => ({ topic, key: `k${seq % 7}`, value: JSON.stringify({ seq, noise: randomBytes(700).toString('base64') }) }));
+  await produce(kafka, msgs);
+  const regex = `^${topic.replace('.', '\\\\.')}$`;
+  bridge = await startBridge(
+    writeRoutes(`routes:\n  - name: ${route}\n    topics: { regex: "${regex}" }\n    s3:\n      bucket: ${bucket}\n      prefix: "big/"\n      partSizeMB: 5\n      bufferingHints: { sizeInMBs: 64, intervalInSeconds: 5 }\n`),
+  );
+  await waitFor('bridge caught up', () => groupCaughtUp(kafka, group, topic)).catch((err) => {
+    throw new Error(`${err}\n${bridge!.logs(50)}`);
+  });
+  const keys = await listKeys(s3c, bucket, 'big/');
+  let multipart = 0;
+  const seqs: number[] = [];
+  for (const key of keys) {
+    const head = await s3c.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    // S3 ETags of multipart objects end in -<part count>.
+    if (/-\d+"?$/.test(head.ETag ?? '')) multipart++;
+    seqs.push(...gunzipSync(await getObject(s3c, bucket, key)).toString('utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { seq: number }).seq));
+  }
+  expect(multipart).toBeGreaterThan(0);
+  expect(seqs.sort((a, b) => a - b)).toEqual(msgs.map((_m, i) => i));
 });
