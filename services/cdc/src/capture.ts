@@ -55,6 +55,7 @@ export class CdcCapture {
     this.setKafkaReady = ctx.readiness.flag('kafka', true);
     this.writer = new OrderedKafkaWriter(producer, {
       maxBatchRecords: ctx.settings.batchMaxRecords,
+      maxBatchBytes: ctx.settings.batchMaxBytes,
       maxBufferedRecords: ctx.settings.maxBufferedRecords,
       signal: this.writerAbort.signal,
       logger: ctx.logger,

@@ -64,6 +64,14 @@ export const cdcSettings = {
     patternHint: 'schema.table',
   }),
   batchMaxRecords: setting.int({ env: 'CDC_BATCH_MAX_RECORDS', doc: 'Most records per Kafka produce request.', default: 5_000, min: 1, max: 100_000 }),
+  batchMaxBytes: setting.int({
+    env: 'CDC_BATCH_MAX_BYTES',
+    doc: "Most bytes per Kafka produce request; keep below the broker's message.max.bytes (one partition's share becomes one record batch).",
+    default: 900_000,
+    unit: 'bytes',
+    min: 1_024,
+    max: 100_000_000,
+  }),
   maxBufferedRecords: setting.int({
     env: 'CDC_MAX_BUFFERED_RECORDS',
     doc: 'Records not yet acknowledged by Kafka before reading from PostgreSQL pauses (bounds memory).',

@@ -10,6 +10,11 @@ import type { Lsn } from './lsn';
 export interface OrderedWriterOptions {
   /** Most records per `send`. */
   maxBatchRecords: number;
+  /**
+   * Most bytes (keys, values, headers) per `send`. The client puts a partition's share of a send
+   * into one record batch, which the broker rejects above `message.max.bytes` (1 MiB by default).
+   */
+  maxBatchBytes: number;
   /** Records buffered (not yet acknowledged) before `waitForCapacity` blocks. */
   maxBufferedRecords: number;
   signal: AbortSignal;
@@ -87,7 +92,8 @@ export class OrderedKafkaWriter {
   private async sendLoop() {
     try {
       while (this.queue.length > 0 && !this.opts.signal.aborted) {
-        const batch = this.queue.length <= this.opts.maxBatchRecords ? this.queue : this.queue.slice(0, this.opts.maxBatchRecords);
+        const count = batchLength(this.queue, this.opts.maxBatchRecords, this.opts.maxBatchBytes);
+        const batch = count === this.queue.length ? this.queue : this.queue.slice(0, count);
         this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
         const started = process.hrtime.bigint();
         // Resending a batch after an error may duplicate records (at-least-once) but never reorders:
@@ -112,4 +118,27 @@ export class OrderedKafkaWriter {
       this.sending = false;
     }
   }
+}
+
+function sizeOf(v: string | Buffer | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'string' ? v.length : v.byteLength;
+}
+
+/** Approximate wire size of a record (string length counts UTF-16 units: close enough for a bound). */
+export function recordSize(m: OutgoingMessage): number {
+  let n = sizeOf(m.key) + sizeOf(m.value) + 24;
+  if (m.headers) for (const [k, v] of Object.entries(m.headers)) n += k.length + sizeOf(v) + 4;
+  return n;
+}
+
+/** How many records from the head of `queue` go into one send: at least one, within both bounds. */
+export function batchLength(queue: OutgoingMessage[], maxRecords: number, maxBytes: number): number {
+  let bytes = 0;
+  const limit = Math.min(queue.length, maxRecords);
+  for (let i = 0; i < limit; i++) {
+    bytes += recordSize(queue[i]);
+    if (bytes > maxBytes) return Math.max(1, i);
+  }
+  return limit;
 }
