@@ -41,15 +41,27 @@ function newer(a: DecodedChange, b: DecodedChange): boolean {
   return BigInt(a.offset) > BigInt(b.offset);
 }
 
+const isWrite = (c: DecodedChange) => c.op === 'c' || c.op === 'u' || c.op === 'r';
+
 /**
- * A soft delete that supersedes a write in the same batch keeps the written values it does not
- * carry itself, so the result does not depend on where batches happen to be cut.
+ * The change that survives when `next` supersedes `prev` (same key, same batch). It keeps what
+ * applying both in turn would have left, so the result does not depend on where batches are cut:
+ * unchanged-TOAST columns of `next` take `prev`'s value, and a soft delete keeps the values
+ * `prev` wrote.
  */
-function mergeIntoDelete(del: DecodedChange, prev: DecodedChange): DecodedChange {
-  if (prev.op === 'd' || prev.op === 't' || !prev.row || !del.row) return del;
-  const have = new Set(del.columns.map((c) => c.name));
-  const carried = prev.columns.filter((c) => !have.has(c.name) && !prev.unavailable.includes(c.name));
-  return { ...del, row: { ...prev.row, ...del.row }, columns: [...del.columns, ...carried] };
+function supersede(next: DecodedChange, prev: DecodedChange, softDelete: boolean): DecodedChange {
+  if (!isWrite(prev) || !prev.row || !next.row) return next;
+  if (isWrite(next) && next.unavailable.length > 0) {
+    const fill = next.unavailable.filter((col) => col in prev.row! && !prev.unavailable.includes(col));
+    if (fill.length === 0) return next;
+    return { ...next, row: { ...next.row, ...Object.fromEntries(fill.map((col) => [col, prev.row![col]])) }, unavailable: next.unavailable.filter((col) => !fill.includes(col)) };
+  }
+  if (next.op === 'd' && softDelete) {
+    const have = new Set(next.columns.map((c) => c.name));
+    const carried = prev.columns.filter((c) => !have.has(c.name) && !prev.unavailable.includes(c.name));
+    return { ...next, row: { ...prev.row, ...next.row }, columns: [...next.columns, ...carried] };
+  }
+  return next;
 }
 
 /**
@@ -73,7 +85,7 @@ export function collapseByKey(changes: DecodedChange[], softDelete = false): Dec
     const id = `${c.table}\u0000${keyOf(c)}`;
     const prev = current.get(id);
     if (!prev) current.set(id, c);
-    else if (newer(c, prev)) current.set(id, softDelete && c.op === 'd' ? mergeIntoDelete(c, prev) : c);
+    else if (newer(c, prev)) current.set(id, supersede(c, prev, softDelete));
   }
   flush();
   return segments;

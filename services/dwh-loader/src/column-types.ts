@@ -75,6 +75,8 @@ function arrayElement(v: unknown): string {
  */
 export function toSqlText(value: unknown, type: string | undefined): string | null {
   if (value === null || value === undefined) return null;
+  // Change events carry bytea as base64 (Debezium's default); PostgreSQL reads hex input.
+  if (type === 'bytea' && typeof value === 'string') return `\\x${Buffer.from(value, 'base64').toString('hex')}`;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (Array.isArray(value) && type !== undefined && isArrayType(type)) return arrayElement(value);

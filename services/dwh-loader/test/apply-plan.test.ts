@@ -38,6 +38,15 @@ describe('collapseByKey', () => {
     expect(collapseByKey([w, d], false)).toEqual([[d]]);
   });
 
+  it('an unchanged-TOAST column takes the value written earlier in the same batch', () => {
+    const w = change({ row: { id: 1, n: 'a', big: 'B' }, lsn: 1, op: 'c' });
+    const u = change({ row: { id: 1, n: 'b', big: '__debezium_unavailable_value' }, lsn: 2, unavailable: ['big'] });
+    const [[merged]] = collapseByKey([w, u]);
+    expect(merged).toMatchObject({ lsn: 2, row: { id: 1, n: 'b', big: 'B' }, unavailable: [] });
+    // Without an earlier value in the batch, the column stays out (the warehouse keeps its value).
+    expect(collapseByKey([u])[0][0].unavailable).toEqual(['big']);
+  });
+
   it('cuts segments at truncates', () => {
     const a = change({ row: { id: 1 } });
     const t = change({ row: null, op: 't', keyColumns: [], columns: [] });

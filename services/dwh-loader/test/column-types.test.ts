@@ -47,5 +47,6 @@ describe('toSqlText', () => {
     expect(toSqlText([1, 2], 'jsonb')).toBe('[1,2]');
     expect(toSqlText(['a', 'b"c', null], 'text[]')).toBe('{"a","b\\"c",NULL}');
     expect(toSqlText('2024-01-01T00:00:00Z', 'timestamp with time zone')).toBe('2024-01-01T00:00:00Z');
+    expect(toSqlText(Buffer.from([0, 255, 16]).toString('base64'), 'bytea')).toBe('\\x00ff10');
   });
 });
