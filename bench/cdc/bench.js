@@ -38,7 +38,9 @@ async function connect() {
 }
 
 function startCdc(port) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'tideway.js'), 'cdc'], {
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", goes to the child's node.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'tideway.js'), 'cdc'], {
     env: { ...process.env, CDC_DATABASE_URL: DB, CDC_TABLES: `public.${table}`, CDC_SLOT: slot, CDC_PUBLICATION: publication, CDC_SNAPSHOT: 'never', METRICS_PORT: String(port), LOG_LEVEL: 'warn', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -171,12 +173,14 @@ async function main() {
     for (let tick = 0; Date.now() - start < LATENCY_SECONDS * 1000; tick++) {
       const due = start + tick * 10;
       if (due > Date.now()) await sleep(due - Date.now());
-      const jobs = [];
-      for (let k = 0; k < txPerTick; k++) {
-        jobs.push(writeTx(writers[k % 2], nextId, rowsPerTx, false));
-        nextId += rowsPerTx;
-      }
-      await Promise.all(jobs);
+      const firstId = nextId;
+      nextId += txPerTick * rowsPerTx;
+      // Each connection runs its share of this tick's transactions one after the other.
+      await Promise.all(
+        writers.map(async (c, w) => {
+          for (let k = w; k < txPerTick; k += writers.length) await writeTx(c, firstId + k * rowsPerTx, rowsPerTx, false);
+        }),
+      );
       written += txPerTick * rowsPerTx;
     }
     const achieved = written / ((Date.now() - start) / 1000);

@@ -32,12 +32,15 @@ export interface CapturedTable {
   keyColumns: number[];
   /** The JSON `ColumnInfo[]` header, computed once. */
   columnsHeader: string;
+  /** The same, encoded once: the Kafka client would otherwise encode it again for every record. */
+  columnsHeaderBytes: Buffer;
 }
 
-export function makeCapturedTable(t: Omit<CapturedTable, 'columnsHeader'>): CapturedTable {
+export function makeCapturedTable(t: Omit<CapturedTable, 'columnsHeader' | 'columnsHeaderBytes'>): CapturedTable {
   const keySet = new Set(t.keyColumns);
   const info: ColumnInfo[] = t.columns.map((c, i) => ({ name: c.name, type: c.type, key: keySet.has(i) }));
-  return { ...t, columnsHeader: JSON.stringify(info) };
+  const columnsHeader = JSON.stringify(info);
+  return { ...t, columnsHeader, columnsHeaderBytes: Buffer.from(columnsHeader, 'utf8') };
 }
 
 /** Kafka topic names allow [a-zA-Z0-9._-]; anything else becomes `_`, as Debezium does. */
@@ -118,7 +121,9 @@ function envelope(table: CapturedTable, op: ChangeOp, before: Row | null, after:
 }
 
 function record(table: CapturedTable, key: string | null, event: ChangeEvent, extraHeaders?: Record<string, string>): OutgoingMessage {
-  return { topic: table.topic, key, value: JSON.stringify(event), headers: { [COLUMNS_HEADER]: table.columnsHeader, ...extraHeaders } };
+  const headers: Record<string, string | Buffer> = { [COLUMNS_HEADER]: table.columnsHeaderBytes };
+  if (extraHeaders) Object.assign(headers, extraHeaders);
+  return { topic: table.topic, key, value: JSON.stringify(event), headers };
 }
 
 function deleteRecords(table: CapturedTable, key: string | null, before: Row, pos: SourcePosition, opts: BuildOptions, extraHeaders?: Record<string, string>): OutgoingMessage[] {

@@ -176,8 +176,7 @@ export class ChangeStreamSession {
   }
 
   private emit(table: CapturedTable, records: OutgoingMessage[], ops: string[]) {
-    const label = `${table.schema}.${table.table}`;
-    for (const op of ops) this.d.metrics.events.inc({ table: label, op });
+    for (const op of ops) this.d.metrics.eventsFor(table.schema, table.table, op).inc();
     this.d.writer.push(records);
   }
 }

@@ -22,6 +22,16 @@ export class CdcMetrics {
   readonly readPaused: Gauge;
   readonly readPauses: Counter;
 
+  private readonly eventChildren = new Map<string, { inc(): void }>();
+
+  /** The events counter of one table and op, looked up once (this is on the per-change path). */
+  eventsFor(schema: string, table: string, op: string): { inc(): void } {
+    const id = `${schema}.${table}\u0000${op}`;
+    let child = this.eventChildren.get(id);
+    if (!child) this.eventChildren.set(id, (child = this.events.labels({ table: `${schema}.${table}`, op })));
+    return child;
+  }
+
   constructor(registry: Registry) {
     const registers = [registry];
     this.events = new Counter({ name: 'tideway_cdc_events_total', help: 'Change events produced (acknowledged or not yet), by table and op (c, u, d, r, t).', labelNames: ['table', 'op'], registers });

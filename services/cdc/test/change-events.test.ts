@@ -48,7 +48,7 @@ describe('change records', () => {
       ts_ms: opts.nowMs,
       source: { connector: 'tideway', db: 'app', schema: 'public', table: 'policies', lsn: 256, txId: 77, ts_ms: pos.commitTimeMs, snapshot: 'false' },
     });
-    expect(JSON.parse(m.headers![COLUMNS_HEADER] as string)).toEqual([
+    expect(JSON.parse(m.headers![COLUMNS_HEADER].toString())).toEqual([
       { name: 'policy_id', type: 'integer', key: true },
       { name: 'premium', type: 'numeric(12,2)', key: false },
       { name: 'notes', type: 'text', key: false },
