@@ -14,6 +14,7 @@
  *    acknowledgement of the transaction's last event), p50/p99 interpolated within buckets.
  * Peak RSS is the child's VmHWM from /proc.
  */
+/* global fetch */
 'use strict';
 const { spawn } = require('node:child_process');
 const { readFileSync } = require('node:fs');
