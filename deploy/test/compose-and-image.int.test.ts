@@ -101,6 +101,29 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile (static checks; Docker is not available to build it here)', () => {
   const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+
+  test('parses with BuildKit’s Dockerfile parser, no lint finding, two stages, each instruction where expected', () => {
+    const r = run(ensureTool('dockerfile-check'), [join(REPO_ROOT, 'Dockerfile')]);
+    const parsed = JSON.parse(r.stdout) as { stages: { name: string; base: string; instructions: string[] }[]; metaArgs: string[]; findings: string[] };
+    expect(parsed.findings).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(parsed.metaArgs).toEqual(['NODE_VERSION']);
+    expect(parsed.stages.map((st) => [st.name, st.base])).toEqual([
+      ['build', 'node:${NODE_VERSION}-bookworm-slim'],
+      ['runtime', 'node:${NODE_VERSION}-bookworm-slim'],
+    ]);
+    const runtime = parsed.stages[1].instructions;
+    expect(runtime).toContain('USER 10001:10001');
+    expect(runtime).toContain('ENTRYPOINT ["node", "/app/bin/tideway.js"]');
+    expect(runtime.filter((i) => i.startsWith('COPY'))).toEqual(['COPY --from=build --chown=root:root /app /app']);
+    expect(parsed.stages[0].instructions.some((i) => i.includes('npm prune --omit=dev'))).toBe(true);
+  });
+
+  test('the checker does reject a broken Dockerfile', () => {
+    const r = run(ensureTool('dockerfile-check'), [tempFile('Dockerfile', 'FROM node:24 as build\nCOPY --frm=build a b\n')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/unknown flag: --frm/);
+  });
   const lines = dockerfile.split('\n').filter((l) => !l.trimStart().startsWith('#'));
   const stages = dockerfile.split(/^FROM /m).slice(1);
   const finalStage = stages[stages.length - 1];

@@ -43,7 +43,7 @@ export function runOk(cmd: string, args: string[], opts: { cwd?: string; timeout
 
 const toolCache = new Map<string, string>();
 /** Path printed by scripts/tools/ensure-<name>.sh (installs into the cache on first use). */
-export function ensureTool(name: 'helm' | 'prometheus' | 'kubernetes-validate' | 'compose-validate'): string {
+export function ensureTool(name: 'helm' | 'prometheus' | 'kubernetes-validate' | 'compose-validate' | 'dockerfile-check'): string {
   const cached = toolCache.get(name);
   if (cached) return cached;
   const out = runOk('bash', [join(REPO_ROOT, 'scripts', 'tools', `ensure-${name}.sh`)], { timeoutMs: TOOL_INSTALL_TIMEOUT_MS }).trim();
