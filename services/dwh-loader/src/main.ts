@@ -4,13 +4,13 @@
  * batch-loader.ts (per batch), warehouse.ts (SQL I/O), apply-plan.ts and decode.ts (pure).
  */
 import { Pool } from 'pg';
-import { ConfigError, errorMessage, runService, type ServiceDefinition } from '@tideway/runtime';
+import { ConfigError, TidewayError, errorMessage, retryWithBackoff, runService, type ServiceDefinition } from '@tideway/runtime';
 import { BatchLoader } from './batch-loader';
 import { settings, type DwhSettingsSchema } from './config';
 import { DwhLoaderMetrics } from './metrics';
 import { ChangeTopicSubscription } from './subscription';
 import { parseTopicSelector } from './topics';
-import { Warehouse } from './warehouse';
+import { Warehouse, isMisconfiguration } from './warehouse';
 
 export const definition: ServiceDefinition<DwhSettingsSchema> = {
   name: 'dwh-loader',
@@ -28,11 +28,23 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
 
     const metrics = new DwhLoaderMetrics(ctx.registry);
     const pool = new Pool({ connectionString: s.databaseUrl, max: s.concurrency + 1, connectionTimeoutMillis: 10_000, application_name: `tideway-dwh-loader:${s.groupId}` });
-    // An idle client losing its connection must not crash the process; the next query reconnects.
-    pool.on('error', (err) => ctx.logger.warn({ err: errorMessage(err) }, 'warehouse connection lost'));
+    // A connection cut (failover, restart, idle timeout) must not crash the process: the failing
+    // query reports it to the batch, which retries on a new connection.
+    const onConnectionError = (err: Error) => ctx.logger.warn({ err: errorMessage(err) }, 'warehouse connection lost');
+    pool.on('error', onConnectionError);
+    pool.on('connect', (client) => client.on('error', onConnectionError));
     const warehouse = new Warehouse(pool, { schema: s.schema, mode: s.mode, deleteMode: s.deleteMode, groupId: s.groupId }, ctx.logger);
     const setWarehouseReady = ctx.readiness.flag('warehouse');
-    await warehouse.init();
+    // The warehouse may come up after us: retry with backoff, but a wrong database or login is final.
+    await retryWithBackoff(() => warehouse.init(), {
+      signal: ctx.signal,
+      policy: { initialMs: 200, maxMs: s.retryMaxMs, multiplier: 2 },
+      shouldRetry: (err) => !isMisconfiguration(err),
+      onRetry: (err, attempt, delayMs) => ctx.logger.warn({ err: errorMessage(err), attempt, delayMs }, 'warehouse not reachable; retrying'),
+    }).catch((err: unknown) => {
+      if (isMisconfiguration(err)) throw new TidewayError('DEPENDENCY_MISCONFIGURED', `DWH_DATABASE_URL: ${errorMessage(err)}`, { cause: err });
+      throw err;
+    });
     setWarehouseReady(true);
 
     const admin = ctx.kafka.admin();

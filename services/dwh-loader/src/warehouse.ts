@@ -58,6 +58,15 @@ export function isShapeError(err: unknown): boolean {
 
 const ALREADY_EXISTS = new Set(['42P06', '42P07', '42701', '23505']);
 
+/**
+ * Errors retrying cannot fix: the database does not exist, the login or a privilege is refused.
+ * SQLSTATE classes 28 (authorization) and 3D (catalog), and 42501 (insufficient privilege).
+ */
+export function isMisconfiguration(err: unknown): boolean {
+  const code = (err as DatabaseError | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('28') || code === '3D000' || code === '42501');
+}
+
 export class Warehouse {
   private readonly tables = new Map<string, Map<string, string>>();
 
