@@ -213,6 +213,17 @@ describe('what the chart renders', () => {
   });
 });
 
+test('helm package stores the linked dashboards and rules in the chart archive, and the archive renders them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tideway-package-'));
+  runOk(helm, ['package', CHART_DIR, '-d', dir]);
+  const archive = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
+  const out = runOk(helm, ['template', 'tw', archive, '--kube-version', KUBE_VERSION, '-f', MINIMAL_VALUES, '--set', 'dashboards.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', ...withCrds]);
+  const objects = parseAllDocuments(out).map((d) => d.toJS() as Manifest);
+  expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')).toHaveLength(5);
+  expect(ofKind(objects, 'PrometheusRule')).toHaveLength(1);
+  rmSync(dir, { recursive: true, force: true });
+});
+
 describe('values.schema.json and template guards reject bad values with the offending key', () => {
   test.each([
     ['services.cdc.replicas=2', /services\.cdc\.replicas|cdc.*replicas/],
