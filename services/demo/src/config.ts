@@ -26,7 +26,7 @@ export const settings = {
   seed: setting.int({ env: 'DEMO_SEED', doc: 'Seed of the pseudo-random generator (0 = a random seed); the same seed gives the same changes.', default: 0, min: 0, max: 2 ** 31 - 1 }),
   idPrefix: setting.string({
     env: 'DEMO_ID_PREFIX',
-    doc: 'Prefix of the generated ids (policy, claim, transaction, account), so that several runs can share tables.',
+    doc: 'Prefix of the generated ids (policy, claim, transaction, account), so that several runs can share tables (default: the seed in base 36).',
     default: '',
     optional: true,
     pattern: /^[A-Za-z0-9-]{0,16}$/,

@@ -35,7 +35,8 @@ export const definition: ServiceDefinition<DemoSettingsSchema> = {
     const abort = new AbortController();
     ctx.signal.addEventListener('abort', () => abort.abort(), { once: true });
     const done = runPacedGenerator(
-      new ChangeGenerator({ seed, fraudRatio: s.fraudRatio, idPrefix: s.idPrefix }),
+      // Without DEMO_ID_PREFIX the ids carry the seed, so a restarted generator (new random seed) never reuses an id.
+      new ChangeGenerator({ seed, fraudRatio: s.fraudRatio, idPrefix: s.idPrefix || seed.toString(36) }),
       writer,
       { rate: s.rate, batchMaxChanges: s.batchMaxChanges, maxChanges: s.maxChanges, durationMs: s.durationMs, signal: abort.signal },
       (batch) => {
