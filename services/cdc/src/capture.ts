@@ -82,6 +82,17 @@ export class CdcCapture {
     return this.tables.length === 0 || this.tables.some((t) => t.schema === schema && t.table === table);
   };
 
+  private readonly undecodableWarned = new Set<string>();
+
+  /** Logged once per column: the value went out as the server's text instead. */
+  private onUndecodable = (table: CapturedTable, column: string, err: unknown): void => {
+    const id = `${table.schema}.${table.table}.${column}`;
+    this.metrics.undecodableValues.inc();
+    if (this.undecodableWarned.has(id)) return;
+    this.undecodableWarned.add(id);
+    this.logger.warn({ table: `${table.schema}.${table.table}`, column, err: errorMessage(err) }, 'value could not be decoded; sent as PostgreSQL text');
+  };
+
   private beforeTable = (table: CapturedTable): Promise<void> => this.ensureTopic(table.topic);
 
   private async ensureTopic(topic: string): Promise<void> {
@@ -192,6 +203,7 @@ export class CdcCapture {
             tombstones: s.tombstones,
             signal: this.stopAbort.signal,
             beforeTable: this.beforeTable,
+            onUndecodable: this.onUndecodable,
           });
           if (this.stopAbort.signal.aborted) throw new Error('stopped during the snapshot');
           this.logger.info({ rows }, 'snapshot done; every row is acknowledged by Kafka');
@@ -216,6 +228,7 @@ export class CdcCapture {
       tombstones: s.tombstones,
       isCaptured: this.isCaptured,
       beforeTable: this.beforeTable,
+      onUndecodable: this.onUndecodable,
     });
     this.session = session;
     repl.start(s.slot, s.publication, { onData: (p) => session.onData(p), onEnd: (err) => session.onEnd(err) });

@@ -61,25 +61,36 @@ export interface BuildOptions {
   tombstones: boolean;
   /** Epoch millis: the envelope's `ts_ms`. */
   nowMs: number;
+  /** A value its codec could not read is kept as the server's text (nothing is lost); told here. */
+  onUndecodable?(table: CapturedTable, column: string, err: unknown): void;
 }
 
-export function rowFromTuple(table: CapturedTable, tuple: TupleValue[]): Row {
+function decodeColumn(table: CapturedTable, i: number, text: string, opts?: BuildOptions): unknown {
+  try {
+    return decodeValue(text, table.columns[i].codec);
+  } catch (err) {
+    opts?.onUndecodable?.(table, table.columns[i].name, err);
+    return text;
+  }
+}
+
+export function rowFromTuple(table: CapturedTable, tuple: TupleValue[], opts?: BuildOptions): Row {
   const row: Row = {};
   const n = Math.min(tuple.length, table.columns.length);
   for (let i = 0; i < n; i++) {
     const col = table.columns[i];
     const v = tuple[i];
-    row[col.name] = v.kind === 'null' ? null : v.kind === 'unchanged' ? UNAVAILABLE_VALUE : decodeValue(v.text, col.codec);
+    row[col.name] = v.kind === 'null' ? null : v.kind === 'unchanged' ? UNAVAILABLE_VALUE : decodeColumn(table, i, v.text, opts);
   }
   return row;
 }
 
 /** Row from text values in column order (snapshot reads); null is SQL NULL. */
-export function rowFromText(table: CapturedTable, values: Array<string | null>): Row {
+export function rowFromText(table: CapturedTable, values: Array<string | null>, opts?: BuildOptions): Row {
   const row: Row = {};
   for (let i = 0; i < table.columns.length; i++) {
     const v = values[i];
-    row[table.columns[i].name] = v === null || v === undefined ? null : decodeValue(v, table.columns[i].codec);
+    row[table.columns[i].name] = v === null || v === undefined ? null : decodeColumn(table, i, v, opts);
   }
   return row;
 }
@@ -134,7 +145,7 @@ function deleteRecords(table: CapturedTable, key: string | null, before: Row, po
 }
 
 export function insertRecords(table: CapturedTable, newTuple: TupleValue[], pos: SourcePosition, opts: BuildOptions): OutgoingMessage[] {
-  const after = rowFromTuple(table, newTuple);
+  const after = rowFromTuple(table, newTuple, opts);
   return [record(table, keyOf(table, after), envelope(table, 'c', null, after, pos, opts))];
 }
 
@@ -155,9 +166,9 @@ export function updateRecords(
   pos: SourcePosition,
   opts: BuildOptions,
 ): OutgoingMessage[] {
-  const after = rowFromTuple(table, newTuple);
+  const after = rowFromTuple(table, newTuple, opts);
   const newKey = keyOf(table, after);
-  const oldRow = oldTuple ? rowFromTuple(table, oldTuple) : null;
+  const oldRow = oldTuple ? rowFromTuple(table, oldTuple, opts) : null;
   const before = oldKind === 'full' ? oldRow : null;
   const oldKey = oldRow ? keyOf(table, oldRow) : newKey;
   if (oldRow && oldKey !== newKey && table.keyColumns.length > 0) {
@@ -172,7 +183,7 @@ export function updateRecords(
 
 /** A delete: `before` holds the key columns, or the whole old row with REPLICA IDENTITY FULL. */
 export function deleteRecordsFor(table: CapturedTable, oldKind: 'key' | 'full', oldTuple: TupleValue[], pos: SourcePosition, opts: BuildOptions): OutgoingMessage[] {
-  const oldRow = rowFromTuple(table, oldTuple);
+  const oldRow = rowFromTuple(table, oldTuple, opts);
   const before = oldKind === 'full' || table.keyColumns.length === 0 ? oldRow : keyColumnsOnly(table, oldRow);
   return deleteRecords(table, keyOf(table, oldRow), before, pos, opts);
 }

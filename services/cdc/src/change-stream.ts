@@ -40,6 +40,7 @@ export interface ChangeStreamDeps {
   isCaptured(schema: string, table: string): boolean;
   /** Called before the first record of a newly described table (to create its topic). */
   beforeTable(table: CapturedTable): Promise<void>;
+  onUndecodable: BuildOptions['onUndecodable'];
 }
 
 export class ChangeStreamSession {
@@ -146,7 +147,7 @@ export class ChangeStreamSession {
           return;
         }
         const pos = this.position(lsn);
-        const opts: BuildOptions = { tombstones: this.d.tombstones, nowMs: Date.now() };
+        const opts: BuildOptions = { tombstones: this.d.tombstones, nowMs: Date.now(), onUndecodable: this.d.onUndecodable };
         const records =
           m.tag === 'insert'
             ? insertRecords(table, m.newTuple, pos, opts)

@@ -21,6 +21,7 @@ export class CdcMetrics {
   readonly bufferedRecords: Gauge;
   readonly readPaused: Gauge;
   readonly readPauses: Counter;
+  readonly undecodableValues: Counter;
 
   private readonly eventChildren = new Map<string, { inc(): void }>();
 
@@ -49,6 +50,7 @@ export class CdcMetrics {
     this.transactions = new Counter({ name: 'tideway_cdc_transactions_total', help: 'Transactions whose events Kafka acknowledged.', registers });
     this.bufferedRecords = new Gauge({ name: 'tideway_cdc_buffered_records', help: 'Records handed to Kafka but not yet acknowledged.', registers });
     this.readPauses = new Counter({ name: 'tideway_cdc_read_pauses_total', help: 'Times reading the replication stream paused because Kafka was behind (backpressure).', registers });
+    this.undecodableValues = new Counter({ name: 'tideway_cdc_undecodable_values_total', help: 'Column values their type decoder could not read; sent as PostgreSQL text instead.', registers });
     this.readPaused = new Gauge({ name: 'tideway_cdc_read_paused', help: '1 while reading the replication stream is paused because Kafka is behind.', registers });
   }
 }

@@ -29,6 +29,7 @@ export interface SnapshotInput {
   signal: AbortSignal;
   /** Called before the first row of a table is produced (to create its topic). */
   beforeTable(table: CapturedTable): Promise<void>;
+  onUndecodable: BuildOptions['onUndecodable'];
 }
 
 export async function runSnapshot(input: SnapshotInput): Promise<number> {
@@ -56,11 +57,11 @@ export async function runSnapshot(input: SnapshotInput): Promise<number> {
         const res = await client.query<unknown[]>({ text: `FETCH ${input.fetchRows} FROM ${quoteIdent(cursor)}`, rowMode: 'array' });
         if (res.rows.length === 0) break;
         const nowMs = Date.now();
-        const opts: BuildOptions = { tombstones: input.tombstones, nowMs };
+        const opts: BuildOptions = { tombstones: input.tombstones, nowMs, onUndecodable: input.onUndecodable };
         const chunk: OutgoingMessage[] = [];
         for (const values of res.rows) {
           if (held) chunk.push(held.message());
-          const after = rowFromText(table, values as Array<string | null>);
+          const after = rowFromText(table, values as Array<string | null>, opts);
           const pos = (snapshot: 'true' | 'last') => ({ db: input.db, lsn: input.consistentPoint, txId: null, commitTimeMs: startedMs, snapshot });
           held = { table, message: () => snapshotRecord(table, after, pos('true'), opts), last: () => snapshotRecord(table, after, pos('last'), opts) };
         }

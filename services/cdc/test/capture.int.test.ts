@@ -38,11 +38,12 @@ describe('tideway cdc streaming', () => {
   const types = `cdc_types_${id}`;
   const full = `cdc_full_${id}`;
   const other = `cdc_other_${id}`;
+  const keyless = `cdc_keyless_${id}`;
   let cdc: TidewayProcess | undefined;
 
   afterAll(async () => {
     await cdc?.kill();
-    await cleanup(n, [types, full, other], [`${types}.changes`, `${full}.changes`]);
+    await cleanup(n, [types, full, other, keyless], [`${types}.changes`, `${full}.changes`, `${keyless}.changes`]);
   });
 
   it('captures every change kind and type, survives a lost connection, follows ADD COLUMN and keeps the slot moving', async () => {
@@ -55,9 +56,11 @@ describe('tideway cdc streaming', () => {
       await db.query(`CREATE TABLE ${full} (id int PRIMARY KEY, v text)`);
       await db.query(`ALTER TABLE ${full} REPLICA IDENTITY FULL`);
       await db.query(`CREATE TABLE ${other} (id serial PRIMARY KEY, v text)`);
+      await db.query(`CREATE TABLE ${keyless} (a int, b text)`);
+      await db.query(`ALTER TABLE ${keyless} REPLICA IDENTITY FULL`);
       await db.query(`INSERT INTO ${types} (id, n, i) VALUES (100, 1.5, 1)`); // snapshot row
 
-      cdc = await startCdc(n, [`public.${types}`, `public.${full}`]);
+      cdc = await startCdc(n, [`public.${types}`, `public.${full}`, `public.${keyless}`]);
       await cdc.waitReady();
 
       await db.query(
@@ -72,6 +75,8 @@ describe('tideway cdc streaming', () => {
       await db.query(`UPDATE ${types} SET id = 2 WHERE id = 1`); // primary-key change
       await db.query(`DELETE FROM ${types} WHERE id = 2`);
       await db.query(`UPDATE ${types} SET i = 3 WHERE id = 100`);
+      await db.query(`INSERT INTO ${keyless} VALUES (1, 'x'), (1, 'x')`);
+      await db.query(`DELETE FROM ${keyless} WHERE ctid = (SELECT min(ctid) FROM ${keyless})`);
 
       // Lose the replication connection: the service must reconnect and resume from the slot.
       const pid = await db.query<{ active_pid: number }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [n.slot]);
@@ -142,6 +147,15 @@ describe('tideway cdc streaming', () => {
     expect(added.after).toEqual({ id: 2, v: 'c', extra: 8 });
     expect(parseColumnsHeader(fk.get('{"id":2}')![0].headers[COLUMNS_HEADER])!.map((c) => c.name)).toEqual(['id', 'v', 'extra']);
     expect(json(fk.get('null')!.at(-1)!)).toMatchObject({ op: 't', before: null, after: null });
+
+    // No primary key: one warning, null keys, the full old row in the delete.
+    const keylessMsgs = await readTopic(`${keyless}.changes`, (all) => all.length >= 3);
+    expect(keylessMsgs.map((m) => [m.key, json(m)!.op])).toEqual([[null, 'c'], [null, 'c'], [null, 'd']]);
+    expect(json(keylessMsgs[2])!.before).toEqual({ a: 1, b: 'x' });
+    const logs = cdc!.output.join('');
+    expect(logs.match(new RegExp(`"table":"public.${keyless}"[^\n]*has no primary key`, 'g'))).toHaveLength(1);
+    // Unknown type (point): text fallback, logged once for the column however many rows carried it.
+    expect(logs.match(new RegExp(`"column":"p"[^\n]*no dedicated decoder`, 'g'))).toHaveLength(1);
 
     const metrics = await cdc!.metrics();
     expect(metrics).toMatch(new RegExp(`tideway_cdc_events_total\\{table="public.${types}",op="c",service="cdc"\\} 2`));

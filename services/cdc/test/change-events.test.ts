@@ -113,6 +113,16 @@ describe('change records', () => {
   });
 });
 
+describe('undecodable values', () => {
+  it('keep the server text and are reported, never dropped', () => {
+    const jsonTable = makeCapturedTable({ ...table, columns: [table.columns[0], { name: 'doc', codec: { kind: 'json' }, type: 'json' }, table.columns[2]] });
+    const seen: string[] = [];
+    const [m] = insertRecords(jsonTable, [txt('1'), txt('{not json'), NULL], pos, { ...opts, onUndecodable: (_t, column) => seen.push(column) });
+    expect(value(m).after).toMatchObject({ doc: '{not json' });
+    expect(seen).toEqual(['doc']);
+  });
+});
+
 describe('topicFor', () => {
   it('fills {schema} and {table} and replaces characters Kafka does not allow', () => {
     expect(topicFor('{table}.changes', 'public', 'policies')).toBe('policies.changes');
