@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { KafkajsClient, commonSettings, createLogger, kafkaConfigFrom, loadSettings } from '@tideway/runtime';
 import { stringify } from 'yaml';
 import { TidewayProcess, freePort } from '../../test-support/tideway-process';
 import { exportedFamilies, loadMonitoringQueries, metricFamilyCandidates, metricNames } from './monitoring-queries';
@@ -75,8 +76,22 @@ afterAll(async () => {
   await Promise.all([...services.values()].map((p) => p.stop()));
   await sql(appUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP PUBLICATION IF EXISTS ${slot}; SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}'`).catch(() => undefined);
   await sql(warehouseUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+  await deleteTopicsContaining(id).catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 });
+
+/** The change, alerts, internal and dead-letter topics this test made (all carry the id). */
+async function deleteTopicsContaining(part: string): Promise<void> {
+  const settings = loadSettings(commonSettings('deploy-test'), { env: process.env });
+  const admin = new KafkajsClient(kafkaConfigFrom(settings, createLogger('deploy-test', 'silent'))).admin();
+  await admin.connect();
+  try {
+    const mine = (await admin.listTopics()).filter((t) => t.includes(part));
+    if (mine.length) await admin.deleteTopics(mine);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 function declaredBy(service: string, metric: string): boolean {
   const f = families.get(service)!;

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { KafkajsClient, commonSettings, createLogger, kafkaConfigFrom, loadSettings } from '@tideway/runtime';
 import { runTidewaySync } from '../../../test-support/tideway-process';
 import { ChangeGenerator } from '../src/generator';
 
@@ -33,8 +34,18 @@ beforeAll(() => {
   }
 });
 
+const createdTopicParts: string[] = [];
+
 afterAll(async () => {
   for (const [url, schema] of createdSchemas) await query(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+  // The pipeline's topics (change, alerts, internal, dead-letter) all carry its run id.
+  if (createdTopicParts.length) {
+    const admin = new KafkajsClient(kafkaConfigFrom(loadSettings(commonSettings('demo-test'), { env: process.env }), createLogger('demo-test', 'silent'))).admin();
+    await admin.connect();
+    const mine = (await admin.listTopics()).filter((t) => createdTopicParts.some((p) => t.includes(p)));
+    if (mine.length) await admin.deleteTopics(mine).catch(() => undefined);
+    await admin.disconnect();
+  }
 });
 
 test('tideway demo writes exactly the changes of its seed, then stops by itself with exit 0', async () => {
@@ -76,6 +87,7 @@ test('npm run demo: the whole pipeline lands every change in every destination a
   const runId = /^Run ([a-z0-9]+):/m.exec(r.stdout)?.[1];
   if (runId) {
     createdSchemas.push([appUrl, `demo_${runId}`], [warehouseUrl, `demo_${runId}`]);
+    createdTopicParts.push(`demo_${runId}`, `tideway-demo-${runId}`);
   }
   expect({ status: r.status, failed: r.stdout.split('\n').filter((l) => l.includes('FAIL')), stderr: r.status === 0 ? '' : r.stderr.slice(-3000) + r.stdout.slice(-3000) }).toEqual({
     status: 0,
