@@ -11,7 +11,7 @@
 #   TEST_SKIP_STATIC=1 skip lint/typecheck/build (quick re-runs while developing)
 set -uo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 ROOT=$PWD
 RESULTS="$ROOT/.stack/test-results"
 mkdir -p "$RESULTS"
