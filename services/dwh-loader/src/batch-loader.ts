@@ -53,10 +53,23 @@ export class BatchLoader {
     private readonly deps: BatchLoaderDeps,
   ) {}
 
-  /** After a rebalance every position is re-read: another loader may have moved it meanwhile. */
-  onAssignment(assigned: TopicPartition[]): void {
+  /**
+   * After a rebalance every position is re-read from the warehouse, and the fetch position is
+   * moved there: Kafka's committed offset is only a hint and may be ahead (e.g. the warehouse was
+   * restored from a backup), and when it points at the end of the log no batch would ever arrive
+   * to notice it.
+   */
+  onAssignment(assigned: TopicPartition[], consumer: Consumer): void {
     this.positions.clear();
     this.deps.logger.info({ assigned: assigned.map((a) => tpKey(a.topic, a.partition)) }, 'partitions assigned');
+    void (async () => {
+      for (const { topic, partition } of assigned) {
+        const stored = await this.deps.warehouse.storedOffset(topic, partition);
+        const key = tpKey(topic, partition);
+        if (!this.positions.has(key)) this.positions.set(key, { expectedNext: stored, aligned: true });
+        consumer.seek({ topic, partition, offset: stored.toString() });
+      }
+    })().catch((err) => this.deps.logger.warn({ err: errorMessage(err) }, 'could not move to the warehouse-stored offsets after assignment; the first batch will'));
   }
 
   /** `consumer` is the one that fetched the batch (seek and the offset hint go to it). */

@@ -68,7 +68,7 @@ export class ChangeTopicSubscription {
     }
     this.topics = topics;
     const consumer = this.kafka.consumer(this.opts.consumer);
-    consumer.onAssignment((assigned) => this.loader.onAssignment(assigned));
+    consumer.onAssignment((assigned) => this.loader.onAssignment(assigned, consumer));
     await consumer.connect();
     await consumer.subscribe(topics);
     await consumer.run((batch) => this.loader.handle(batch, consumer));
