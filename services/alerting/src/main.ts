@@ -49,6 +49,15 @@ export const definition: ServiceDefinition<typeof settings> = {
   settings,
   async start(ctx) {
     const { logger, settings: s } = ctx;
+    // Registered first: /readyz must not answer 200 while start-up is still under way.
+    let pipeline: TransactionalPipeline | undefined;
+    const started: { dispatcher?: NotifierDispatcher; reload?: (why: string) => void } = {};
+    ctx.readiness.set('pipeline', () => pipeline?.assigned === true);
+    ctx.readiness.set('notifier', () => started.dispatcher?.assigned === true);
+    // A SIGHUP during start-up must not kill the process (its default action); it is served once started.
+    let hupPending = false;
+    const onHup = () => (started.reload ? started.reload('SIGHUP') : (hupPending = true));
+    process.on('SIGHUP', onHup);
     let rules = loadRuleFile(s.rulesFile);
     const metrics = new AlertingMetrics(ctx.registry);
     const consumerMetrics = new ConsumerMetrics(ctx.registry);
@@ -59,14 +68,13 @@ export const definition: ServiceDefinition<typeof settings> = {
     let tables = new LookupTables(ctx.kafka, s.groupId, logger);
     await tables.start(rules.tables, s.tableLoadTimeoutMs);
     const newPipeline = (rs: RuleSet) => new TransactionalPipeline({ kafka: ctx.kafka, logger, settings: s, metrics, consumerMetrics, tables, signal: ctx.signal, fail: ctx.fail }, new RuleIndex(rs));
-    let pipeline = newPipeline(rules);
+    pipeline = newPipeline(rules);
     await pipeline.start();
     const dispatcher = new NotifierDispatcher(ctx.kafka, s, metrics, logger, rules.notifiers);
+    started.dispatcher = dispatcher;
     await dispatcher.start();
-    ctx.readiness.set('pipeline', () => pipeline.assigned);
-    ctx.readiness.set('notifier', () => dispatcher.assigned);
     const gauges = setInterval(() => {
-      void pipeline.stateSummary().then((x) => {
+      void pipeline!.stateSummary().then((x) => {
         metrics.openWindows.set(x.openWindows);
         metrics.stateKeys.set(x.keys);
       });
@@ -76,6 +84,7 @@ export const definition: ServiceDefinition<typeof settings> = {
     let reloading: Promise<void> = Promise.resolve();
     const reload = (why: string) => {
       reloading = reloading.then(async () => {
+        if (!pipeline) return;
         let next: RuleSet;
         try {
           next = loadRuleFile(s.rulesFile);
@@ -110,8 +119,8 @@ export const definition: ServiceDefinition<typeof settings> = {
         }
       });
     };
-    const onHup = () => reload('SIGHUP');
-    process.on('SIGHUP', onHup);
+    started.reload = reload;
+    if (hupPending) reload('SIGHUP');
     if (s.watchRules) watchFile(s.rulesFile, { interval: s.watchIntervalMs, persistent: false }, (cur, prev) => cur.mtimeMs !== prev.mtimeMs && reload('file changed'));
 
     return {
@@ -121,7 +130,7 @@ export const definition: ServiceDefinition<typeof settings> = {
         clearInterval(gauges);
         await reloading;
         await dispatcher.stop();
-        await pipeline.stop();
+        await pipeline!.stop();
         await tables.stop();
       },
     };

@@ -160,6 +160,19 @@ describe('rules reload', () => {
     expect(alerts.map((a) => `${a.rule}:${String(a.values.n)}`)).toEqual(['over-100:1', 'over-100:2', 'over-1000:4']);
     expect(proc.child.exitCode).toBeNull();
   });
+
+  it('reloads on SIGHUP when file watching is off', async () => {
+    await proc?.stop();
+    const file = writeRules(ruleFile('over-10k', 'amount > 10000'));
+    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: file, ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '1', ALERTING_WATCH_RULES: 'false' });
+    await proc.waitReady();
+    writeFileSync(file, ruleFile('over-1', 'amount > 1'));
+    proc.child.kill('SIGHUP');
+    await waitForLog('rules reloaded');
+    await produce(kafka, [{ topic: topics.events, key: 'e5', value: JSON.stringify({ n: 5, amount: 50 }) }]);
+    const alerts = (await readUntil(kafka, topics.alerts, (r) => r.length >= 4)).map((m) => json<AlertJson>(m));
+    expect(alerts.map((a) => `${a.rule}:${String(a.values.n)}`)).toEqual(['over-100:1', 'over-100:2', 'over-1000:4', 'over-1:5']);
+  });
 });
 
 describe('invalid rules file', () => {
