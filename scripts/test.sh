@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: everything CI runs, in order:
-#   lint, typecheck, build, unit tests, `npm run stack:up` (a no-op when the stack is up),
+#   lockfile check, lint, typecheck, build, unit tests, `npm run stack:up` (a no-op when the stack is up),
 #   integration tests against the real local stack.
 # A failing step does not stop the later ones (so one run shows every problem), but the
 # script exits non-zero when any step or test failed, or when no test ran at all.
@@ -34,6 +34,8 @@ step() { # name cmd...
 }
 
 if [[ ${TEST_SKIP_STATIC:-0} != 1 ]]; then
+  # CI's `npm ci` rejects a lock that lost the other platforms' optional builds (see the script).
+  step lockfile node scripts/lock-add-foreign-platforms.js --check
   step lint npm run -s lint
   step typecheck npm run -s typecheck
   step build npm run -s build
