@@ -46,6 +46,7 @@ function txn(i, ts, extra = {}) {
   };
 }
 
+let running;
 function startAlerting(env) {
   const rules = readFileSync(join(__dirname, 'rules.yaml'), 'utf8').replace(/TOPIC/g, topics.input).replace(/SINK/g, topics.sink);
   const file = join(mkdtempSync(join(tmpdir(), 'bench-alerting-')), 'rules.yaml');
@@ -55,6 +56,7 @@ function startAlerting(env) {
     env: { ...process.env, ALERTING_RULES: file, ALERTING_GROUP_ID: prefix, ALERTS_TOPIC: topics.alerts, METRICS_PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  running = child;
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
@@ -199,6 +201,8 @@ const [mode = 'throughput', a1, a2] = process.argv.slice(2);
   () => process.exit(0),
   (err) => {
     console.error(err);
+    // Never leave the instance under test running.
+    if (running && running.exitCode === null) running.kill('SIGKILL');
     process.exit(1);
   },
 );
