@@ -158,7 +158,10 @@ export async function runService<S extends ServiceSettingsSchema>(def: ServiceDe
     const port = await http.listen(common.metricsPort, common.metricsHost);
     logger.info({ port, host: common.metricsHost }, 'http endpoint listening (/metrics, /healthz, /readyz)');
     const kafka = new KafkajsClient(kafkaConfigFrom(common, logger));
+    // Not ready until start() has returned, whatever checks the service registers (or forgets to).
+    const setStarted = readiness.flag('started');
     running = await def.start({ name: def.name, settings, logger, registry, readiness, kafka, signal: abort.signal, fail });
+    setStarted(true);
     logger.info('started');
   } catch (err) {
     fail(err);
