@@ -46,8 +46,10 @@ const live = new Set();
 let lsn = 1_000_000;
 
 /** One change event (~450 bytes) for a random key: insert, update or delete. */
-function change(partition) {
+function change(partitions) {
   const key = Math.floor(rand() * KEYS);
+  // As tideway cdc does: all changes of a key on one partition.
+  const partition = key % partitions;
   lsn += 1;
   const row = { policy_id: key, holder: `Holder ${key}`, premium: (rand() * 5000).toFixed(2), status: rand() < 0.9 ? 'active' : 'lapsed', starts_on: '2026-01-15', updated_at: new Date().toISOString() };
   let op = live.has(key) ? 'u' : 'c';
@@ -66,7 +68,9 @@ function change(partition) {
 
 function startLoader(env = {}) {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tideway.js'), 'dwh-loader'], {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the loader there (open it in Chrome DevTools).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, join(ROOT, 'bin', 'tideway.js'), 'dwh-loader'], {
     env: { ...process.env, DWH_DATABASE_URL: WAREHOUSE_URL, DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_GROUP_ID: `${schema}-group`, METRICS_PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -116,7 +120,7 @@ async function throughput(n, partitions, mode) {
   await admin.ensureTopics([{ topic, partitions }]);
   for (let sent = 0; sent < n; ) {
     const batch = [];
-    for (let i = 0; i < 2000 && sent < n; i++, sent++) batch.push(change(sent % partitions));
+    for (let i = 0; i < 2000 && sent < n; i++, sent++) batch.push(change(partitions));
     await producer.send(batch);
   }
   await producer.disconnect();
@@ -146,7 +150,7 @@ async function latency(rate, seconds, partitions) {
   const { child, url } = startLoader();
   await waitReady(url, child);
   // Let the group settle before timing: the first fetch after joining is not steady state.
-  await producer.send([change(0)]);
+  await producer.send([change(1)]);
   for (let i = 0; i < 200; i++) {
     if ((await storedOffsets(db)).get(0) >= 1) break;
     await new Promise((r) => setTimeout(r, 50));
@@ -178,7 +182,7 @@ async function latency(rate, seconds, partitions) {
   const inflight = [];
   while (Date.now() < end) {
     const batch = [];
-    for (let i = 0; i < perTick; i++) batch.push(change((produced + i) % partitions));
+    for (let i = 0; i < perTick; i++) batch.push(change(partitions));
     produced += batch.length;
     const counts = new Map();
     for (const m of batch) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);

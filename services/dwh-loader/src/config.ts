@@ -48,7 +48,7 @@ export const settings = {
   batchMaxBytes: setting.int({
     env: 'DWH_BATCH_MAX_BYTES',
     doc: 'Most bytes fetched per partition at once (bounds memory per batch).',
-    default: 4 * 1024 * 1024,
+    default: 2 * 1024 * 1024,
     min: 1024,
     max: 256 * 1024 * 1024,
     unit: 'bytes',

@@ -60,9 +60,34 @@ function parseKey(key: Buffer | null): Row | undefined {
   }
 }
 
+/** Names already found valid: the same few table and column names repeat in every record. */
+const validNames = new Set<string>();
+
 function checkName(name: string, what: string): void {
+  if (validNames.has(name)) return;
   const problem = identifierProblem(name);
   if (problem) throw new RejectedRecord('invalid_identifier', `${what} ${problem}`);
+  if (validNames.size > 10_000) validNames.clear();
+  validNames.add(name);
+}
+
+interface HeaderFacts {
+  types: Map<string, string>;
+  keys: string[];
+}
+
+/** Parsed `tideway.columns` headers by their text: a table's header is the same on every record. */
+const headerCache = new Map<string, HeaderFacts | undefined>();
+
+function headerFacts(raw: Buffer | undefined): HeaderFacts | undefined {
+  if (!raw) return undefined;
+  const text = raw.toString('utf8');
+  if (headerCache.has(text)) return headerCache.get(text);
+  const header = parseColumnsHeader(raw);
+  const facts = header && { types: new Map(header.map((c) => [c.name, warehouseType(c.type)])), keys: header.filter((c) => c.key).map((c) => c.name) };
+  if (headerCache.size > 1_000) headerCache.clear();
+  headerCache.set(text, facts);
+  return facts;
 }
 
 export function targetTableName(sourceSchema: string, sourceTable: string, naming: TableNaming): string {
@@ -84,9 +109,9 @@ function decodeOrThrow(message: IncomingMessage, opts: DecodeOptions): DecodedCh
   const table = targetTableName(event.source.schema, event.source.table, opts.tableNaming);
   checkName(table, 'table name');
 
-  const header = parseColumnsHeader(message.headers[COLUMNS_HEADER]);
+  const header = headerFacts(message.headers[COLUMNS_HEADER]);
   const recordKey = parseKey(message.key);
-  const headerKeys = header?.filter((c) => c.key).map((c) => c.name) ?? [];
+  const headerKeys = header?.keys ?? [];
   const keyColumns = headerKeys.length > 0 ? headerKeys : recordKey ? Object.keys(recordKey) : [];
 
   let row: Row | null;
@@ -96,8 +121,7 @@ function decodeOrThrow(message: IncomingMessage, opts: DecodeOptions): DecodedCh
     if (row === null && opts.mode === 'upsert') throw new RejectedRecord('missing_key', 'delete without "before" nor a record key');
   } else row = event.after;
 
-  const types = new Map<string, string>();
-  for (const c of header ?? []) types.set(c.name, warehouseType(c.type));
+  const types = header?.types ?? new Map<string, string>();
   const columns: ColumnSpec[] = [];
   const unavailable: string[] = [];
   if (row) {

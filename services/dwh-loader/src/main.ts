@@ -74,7 +74,7 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
           groupId: s.groupId,
           fromBeginning: true,
           maxBytesPerPartition: s.batchMaxBytes,
-          maxBytes: Math.max(s.batchMaxBytes * s.concurrency, 10 * 1024 * 1024),
+          maxBytes: s.batchMaxBytes * s.concurrency,
           maxWaitTimeMs: s.batchMaxWaitMs,
           partitionsConsumedConcurrently: s.concurrency,
           sessionTimeoutMs: s.sessionTimeoutMs,
