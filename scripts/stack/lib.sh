@@ -136,6 +136,36 @@ wait_ready() {
   done
 }
 
+# ---- Kafka (used by up.sh for the shared broker and by kafka-private.sh) --------
+kafka_home() { echo "$CACHE_DIR/kafka/$KAFKA_VERSION"; }
+
+# kafka_write_config DIR PORT CONTROLLER_PORT : DIR/server.properties from the template,
+# data in DIR/data, listeners on 127.0.0.1:PORT (controller CONTROLLER_PORT).
+kafka_write_config() {
+  local dir=$1 port=$2 cport=$3
+  mkdir -p "$dir"
+  sed -e "s|@LOG_DIRS@|$dir/data|" -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$cport|g" \
+    "$STACK_SCRIPTS/kafka/server.properties" >"$dir/server.properties"
+}
+
+# kafka_jvm LOGS_DIR : sets KAFKA_JVM to the java command line (before the main class).
+kafka_jvm() {
+  KAFKA_JVM=(java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
+    -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true -Dlog4j2.configurationFile="$STACK_SCRIPTS/kafka/log4j2.properties"
+    -Dkafka.logs.dir="$1" -cp "$(kafka_home)/libs/*")
+}
+
+# kafka_format DIR LOG : formats DIR/data (written by kafka_write_config) with a random cluster
+# id unless it is formatted already; StorageTool output goes to LOG. Needs KAFKA_JVM.
+kafka_format() {
+  local dir=$1 log=$2 cluster_id
+  [[ -f $dir/data/meta.properties ]] && return 0
+  cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+  printf '\n==== kafka: formatting %s (cluster %s) ====\n' "$dir/data" "$cluster_id" >>"$log"
+  "${KAFKA_JVM[@]}" -Xms64m kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >>"$log" 2>&1 || return 1
+  echo "$KAFKA_VERSION" >"$dir/version"
+}
+
 # The real-request probes live in probe.js (kafkajs / AWS SDK, from node_modules).
 probe() { node "$STACK_SCRIPTS/probe.js" "$@"; }
 

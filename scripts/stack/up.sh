@@ -98,7 +98,8 @@ fi
 # prepare: downloads / installs, run in parallel for the parts that need them.
 
 prepare_kafka() {
-  local home="$CACHE_DIR/kafka/$KAFKA_VERSION"
+  local home
+  home=$(kafka_home)
   [[ -f $home/.complete ]] && return 0
   command -v java >/dev/null || { echo "java not found (need Java 17+: apt-get install -y openjdk-17-jre-headless)"; return 1; }
   command -v mvn >/dev/null || { echo "mvn not found (apt-get install -y maven)"; return 1; }
@@ -199,29 +200,16 @@ fi
 # start
 
 start_kafka() {
-  local home="$CACHE_DIR/kafka/$KAFKA_VERSION" dir="$STACK_DIR/kafka"
-  local cp="$home/libs/*"
-  mkdir -p "$dir"
-  sed "s|@LOG_DIRS@|$dir/data|" "$STACK_SCRIPTS/kafka/server.properties" >"$dir/server.properties"
+  local dir="$STACK_DIR/kafka"
+  kafka_write_config "$dir" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"
   # A data dir written by another Kafka version is wiped (downgrades do not work).
   if [[ -f $dir/data/meta.properties && "$(cat "$dir/version" 2>/dev/null)" != "$KAFKA_VERSION" ]]; then
     say "kafka: data dir was made by Kafka $(cat "$dir/version" 2>/dev/null || echo '?'): wiping it for $KAFKA_VERSION"
     rm -rf "$dir/data"
   fi
-  local jvm=(java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
-    -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true -Dlog4j2.configurationFile="$STACK_SCRIPTS/kafka/log4j2.properties"
-    -Dkafka.logs.dir="$LOG_DIR" -cp "$cp")
-  if [[ ! -f $dir/data/meta.properties ]]; then
-    local cluster_id
-    cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
-    printf '\n==== kafka: formatting %s (cluster %s) ====\n' "$dir/data" "$cluster_id" >>"$LOG_DIR/kafka.log"
-    if ! "${jvm[@]}" -Xms64m kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
-      >>"$LOG_DIR/kafka.log" 2>&1; then
-      fail_part kafka "kafka-storage format failed"
-    fi
-    echo "$KAFKA_VERSION" >"$dir/version"
-  fi
-  start_bg kafka "$dir" "${jvm[@]}" kafka.Kafka "$dir/server.properties"
+  kafka_jvm "$LOG_DIR"
+  kafka_format "$dir" "$LOG_DIR/kafka.log" || fail_part kafka "kafka-storage format failed"
+  start_bg kafka "$dir" "${KAFKA_JVM[@]}" kafka.Kafka "$dir/server.properties"
 }
 
 start_postgres() {

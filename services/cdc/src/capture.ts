@@ -19,6 +19,8 @@ import { checkTables, checkWalLevel, currentDatabase, ensurePublication, publica
 import { runSnapshot } from './snapshot';
 
 const RECONNECT_POLICY = { initialMs: 500, maxMs: 30_000, multiplier: 2 };
+/** A Kafka send outstanding this long makes /readyz false (normally a send takes milliseconds). */
+const SEND_STALLED_MS = 5000;
 
 export class CdcCapture {
   private readonly settings: CdcSettings;
@@ -70,6 +72,13 @@ export class CdcCapture {
         this.setKafkaReady(false);
         metrics.produceErrors.inc();
       },
+      // A lost broker surfaces as an error only after the client's own retries (~15 s); a send
+      // that has not been acknowledged for 5 s already means Kafka is not taking records.
+      onSendStalled: () => {
+        this.setKafkaReady(false);
+        this.logger.warn({ stalledAfterMs: SEND_STALLED_MS }, 'Kafka send not acknowledged yet; not ready until it is');
+      },
+      stalledAfterMs: SEND_STALLED_MS,
     });
   }
 

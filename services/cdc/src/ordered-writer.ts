@@ -23,6 +23,12 @@ export interface OrderedWriterOptions {
   onSafe(lsn: Lsn, commitTimesMs: number[]): void;
   onSendDone?(records: number, seconds: number): void;
   onSendFailed?(err: unknown): void;
+  /**
+   * Called once when a send (with the client's own retries) has not completed after
+   * `stalledAfterMs`: Kafka is most likely unreachable although no error surfaced yet.
+   */
+  onSendStalled?(): void;
+  stalledAfterMs?: number;
 }
 
 export class OrderedKafkaWriter {
@@ -96,15 +102,21 @@ export class OrderedKafkaWriter {
         const batch = count === this.queue.length ? this.queue : this.queue.slice(0, count);
         this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
         const started = process.hrtime.bigint();
+        const onStalled = this.opts.onSendStalled;
+        const stallTimer = onStalled ? setTimeout(() => onStalled(), this.opts.stalledAfterMs ?? 5000) : undefined;
         // Resending a batch after an error may duplicate records (at-least-once) but never reorders:
         // nothing after it is sent until it succeeds.
-        await retryWithBackoff(() => this.producer.send(batch), {
-          signal: this.opts.signal,
-          onRetry: (err, attempt, delayMs) => {
-            this.opts.onSendFailed?.(err);
-            this.opts.logger.warn({ err, attempt, delayMs, records: batch.length }, 'Kafka send failed; retrying the same batch');
-          },
-        });
+        try {
+          await retryWithBackoff(() => this.producer.send(batch), {
+            signal: this.opts.signal,
+            onRetry: (err, attempt, delayMs) => {
+              this.opts.onSendFailed?.(err);
+              this.opts.logger.warn({ err, attempt, delayMs, records: batch.length }, 'Kafka send failed; retrying the same batch');
+            },
+          });
+        } finally {
+          clearTimeout(stallTimer);
+        }
         this.opts.onSendDone?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
         this.sentUpTo += batch.length;
         this.settle();

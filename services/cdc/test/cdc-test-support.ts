@@ -22,10 +22,11 @@ export async function pg(url = DATABASE_URL): Promise<Client> {
   return c;
 }
 
-export function kafka(): KafkajsClient {
+/** A client for the stack's Kafka, or for `brokers` (e.g. a test's private broker). */
+export function kafka(brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'): KafkajsClient {
   const logger = createLogger('cdc-test', 'silent');
   return new KafkajsClient(
-    kafkaConfigFrom({ kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), kafkaClientId: 'cdc-test', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10_000 }, logger),
+    kafkaConfigFrom({ kafkaBrokers: brokers.split(','), kafkaClientId: 'cdc-test', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10_000 }, logger),
   );
 }
 
@@ -54,14 +55,14 @@ export function startCdc(n: CdcNames, tables: string[], env: NodeJS.ProcessEnv =
  * Reads a topic from the beginning until `done(messages)` holds, with a fresh consumer group.
  * Gives up after `timeoutMs` and returns what it has, so the assertion shows the difference.
  */
-export async function readTopic(topic: string, done: (all: IncomingMessage[]) => boolean, timeoutMs = 90_000): Promise<IncomingMessage[]> {
-  const admin = kafka().admin();
+export async function readTopic(topic: string, done: (all: IncomingMessage[]) => boolean, timeoutMs = 90_000, brokers?: string): Promise<IncomingMessage[]> {
+  const admin = kafka(brokers).admin();
   await admin.connect();
   // The service creates a topic when it first sees the table; wait for it rather than race it.
   const deadline = Date.now() + timeoutMs;
   while (!(await admin.listTopics()).includes(topic) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
   await admin.disconnect();
-  const consumer = kafka().consumer({ groupId: `cdc-test-${suffix()}`, fromBeginning: true, maxWaitTimeMs: 200 });
+  const consumer = kafka(brokers).consumer({ groupId: `cdc-test-${suffix()}`, fromBeginning: true, maxWaitTimeMs: 200 });
   const all: IncomingMessage[] = [];
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));

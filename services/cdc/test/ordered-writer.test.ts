@@ -109,4 +109,37 @@ describe('OrderedKafkaWriter', () => {
     await waiting;
     expect(released).toBe(true);
   });
+
+  it('reports a send that is not acknowledged in time as stalled, once, and not a quick one', async () => {
+    jest.useFakeTimers();
+    try {
+      const producer = new ControlledProducer();
+      let stalled = 0;
+      const w = new OrderedKafkaWriter(producer, {
+        maxBatchRecords: 100,
+        maxBatchBytes: 1_000_000,
+        maxBufferedRecords: 1000,
+        signal: new AbortController().signal,
+        logger: createLogger('test', 'silent'),
+        onSafe: () => undefined,
+        onSendStalled: () => stalled++,
+        stalledAfterMs: 1000,
+      });
+      w.push([rec('1')]);
+      jest.advanceTimersByTime(500);
+      producer.complete();
+      await Promise.resolve();
+      await Promise.resolve();
+      jest.advanceTimersByTime(5000);
+      expect(stalled).toBe(0);
+      w.push([rec('2')]);
+      jest.advanceTimersByTime(999);
+      expect(stalled).toBe(0);
+      jest.advanceTimersByTime(5000);
+      expect(stalled).toBe(1);
+      producer.complete();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
