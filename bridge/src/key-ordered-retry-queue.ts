@@ -44,6 +44,15 @@ export interface BatchLimits {
 
 export type UnitOutcome = { ok: true } | { ok: false; code: string };
 
+/**
+ * Per-record outcomes of a batch call (PutRecords, PutRecordBatch) whose answers come back in request
+ * order, each with an optional ErrorCode. An answer count that does not match is a failed call.
+ */
+export function outcomesOfBatchCall(call: string, sent: number, answers: ReadonlyArray<{ ErrorCode?: string }>): UnitOutcome[] {
+  if (answers.length !== sent) throw Object.assign(new Error(`${call} answered ${answers.length} results for ${sent} records`), { name: 'InternalFailure' });
+  return answers.map((a) => (a.ErrorCode ? { ok: false, code: a.ErrorCode } : { ok: true }));
+}
+
 interface KeyState<T> {
   entries: QueuedEntry<T>[];
   /** Index of the first entry not yet acknowledged (avoids O(n) shifts). */

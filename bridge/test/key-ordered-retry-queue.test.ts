@@ -1,4 +1,4 @@
-import { KeyOrderedRetryQueue, type BatchLimits, type Unit } from '../src/key-ordered-retry-queue';
+import { KeyOrderedRetryQueue, outcomesOfBatchCall, type BatchLimits, type Unit } from '../src/key-ordered-retry-queue';
 
 const backoff = { initialMs: 10, maxMs: 100, multiplier: 2 };
 const limits: BatchLimits = { maxUnits: 500, maxBytes: 5 * 1024 * 1024, unitMaxRecords: 1, unitMaxBytes: 1024 * 1024 };
@@ -138,5 +138,18 @@ describe('KeyOrderedRetryQueue', () => {
       for (const r of accepted) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r.seq]);
       for (const seqs of byKey.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     }
+  });
+});
+
+describe('outcomesOfBatchCall', () => {
+  it('maps answers in request order, an ErrorCode meaning that record failed', () => {
+    expect(outcomesOfBatchCall('PutRecords', 3, [{}, { ErrorCode: 'ProvisionedThroughputExceededException' }, { ErrorCode: undefined }])).toEqual([
+      { ok: true },
+      { ok: false, code: 'ProvisionedThroughputExceededException' },
+      { ok: true },
+    ]);
+  });
+  it('treats a wrong number of answers as a failed call', () => {
+    expect(() => outcomesOfBatchCall('PutRecordBatch', 2, [{}])).toThrow('PutRecordBatch answered 1 results for 2 records');
   });
 });

@@ -8,7 +8,7 @@ import { DescribeDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClie
 import { sleep, type BackoffPolicy, type Logger } from '@tideway/runtime';
 import { BatchSender } from '../batch-sender';
 import { awsErrorCode, DestinationMissingError, DLQ_REASONS } from '../errors';
-import type { Unit, UnitOutcome } from '../key-ordered-retry-queue';
+import { outcomesOfBatchCall, type Unit, type UnitOutcome } from '../key-ordered-retry-queue';
 import { LIMITS } from '../limits';
 import type { BridgeMetrics } from '../metrics';
 import type { FirehoseDestination } from '../routes';
@@ -110,9 +110,7 @@ export class FirehoseSink implements Sink {
     const nl = this.o.destination.newlineDelimited;
     const records = units.map((u) => ({ Data: u.entries.length === 1 ? firehoseData(u.entries[0].payload.data, nl) : Buffer.concat(u.entries.map((e) => firehoseData(e.payload.data, nl))) }));
     const res = await this.o.client.send(new PutRecordBatchCommand({ DeliveryStreamName: this.o.destination.deliveryStream, Records: records }));
-    const answers = res.RequestResponses ?? [];
-    if (answers.length !== units.length) throw Object.assign(new Error(`PutRecordBatch answered ${answers.length} results for ${units.length} records`), { name: 'InternalFailure' });
-    return answers.map((a) => (a.ErrorCode ? { ok: false, code: a.ErrorCode } : { ok: true }));
+    return outcomesOfBatchCall('PutRecordBatch', units.length, res.RequestResponses ?? []);
   }
 
   bufferedBytes(): number {

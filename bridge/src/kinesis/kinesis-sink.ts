@@ -13,7 +13,7 @@ import {
 import { sleep, type BackoffPolicy, type Logger } from '@tideway/runtime';
 import { BatchSender } from '../batch-sender';
 import { awsErrorCode, DestinationMissingError, DLQ_REASONS } from '../errors';
-import type { UnitOutcome, Unit } from '../key-ordered-retry-queue';
+import { outcomesOfBatchCall, type UnitOutcome, type Unit } from '../key-ordered-retry-queue';
 import { LIMITS } from '../limits';
 import type { BridgeMetrics } from '../metrics';
 import { partitionKeyFor, partitionKeyHash } from '../partition-key';
@@ -150,9 +150,7 @@ export class KinesisSink implements Sink {
         : { PartitionKey: u.key, Data: aggregate(u.key, u.entries.map((e) => e.payload.data)) },
     );
     const res = await this.o.client.send(new PutRecordsCommand({ StreamName: this.o.destination.stream, Records: entries }));
-    const results = res.Records ?? [];
-    if (results.length !== units.length) throw Object.assign(new Error(`PutRecords answered ${results.length} results for ${units.length} records`), { name: 'InternalFailure' });
-    return results.map((r) => (r.ErrorCode ? { ok: false, code: r.ErrorCode } : { ok: true }));
+    return outcomesOfBatchCall('PutRecords', units.length, res.Records ?? []);
   }
 
   bufferedBytes(): number {
