@@ -4,7 +4,12 @@ const roots = ['<rootDir>/services', '<rootDir>/bridge', '<rootDir>/deploy', '<r
 const common = {
   roots,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+    // ESM-only packages (the @platformatic/kafka producer): jest's module loader needs CommonJS.
+    '^.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'],
   moduleNameMapper: { '^@tideway/runtime$': '<rootDir>/services/runtime/src/index.ts' },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
 };

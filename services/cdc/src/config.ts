@@ -74,8 +74,8 @@ export const cdcSettings = {
   }),
   maxBufferedRecords: setting.int({
     env: 'CDC_MAX_BUFFERED_RECORDS',
-    doc: 'Records not yet acknowledged by Kafka before reading from PostgreSQL pauses (bounds memory).',
-    default: 20_000,
+    doc: 'Records not yet acknowledged by Kafka before reading from PostgreSQL pauses (bounds memory; two produce requests of the default size).',
+    default: 10_000,
     min: 1,
     max: 1_000_000,
   }),

@@ -3,6 +3,7 @@
  * A service's schema spreads `commonSettings('<service>')` and adds its own.
  */
 import { setting, settingProblem } from './config';
+import { PRODUCER_CLIENTS } from './kafka/client';
 
 export function commonSettings(service: string) {
   return {
@@ -25,6 +26,12 @@ export function commonSettings(service: string) {
     kafkaSaslPassword: setting.string({ env: 'KAFKA_SASL_PASSWORD', doc: 'SASL password (or mount it and use the orchestrator to set this variable from a secret).', optional: true, secret: true, default: '' }),
     kafkaTls: setting.bool({ env: 'KAFKA_TLS', doc: 'Connect to Kafka over TLS.', default: false }),
     kafkaTlsCaFile: setting.string({ env: 'KAFKA_TLS_CA_FILE', doc: 'PEM file of CA certificates to trust for Kafka TLS (default: the system store).', optional: true, default: '' }),
+    kafkaProducerClient: setting.enum({
+      env: 'KAFKA_PRODUCER_CLIENT',
+      doc: 'Library that produces records: `platformatic` (@platformatic/kafka, about half the CPU per record) or `kafkajs`. Consumers always use kafkajs. Both partition keys identically (murmur2, as the Java client).',
+      values: PRODUCER_CLIENTS,
+      default: 'platformatic',
+    }),
     kafkaConnectionTimeoutMs: setting.duration({ env: 'KAFKA_CONNECTION_TIMEOUT_MS', doc: 'Timeout for establishing a connection to a broker.', default: 10_000, min: 100 }),
     logLevel: setting.enum({
       env: 'LOG_LEVEL',

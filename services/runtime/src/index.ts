@@ -11,3 +11,5 @@ export * from './kafka/dead-letter';
 export { KafkajsClient, kafkaConfigFrom, type KafkaConnectionSettings } from './kafka/kafkajs-client';
 export * from './change-event';
 export * from './json-path';
+export { PlatformaticKafkaProducer } from './kafka/platformatic-producer';
+export { createKafkaClient, PRODUCER_CLIENTS, type ProducerClientName } from './kafka/client';

@@ -8,7 +8,7 @@ import { commonSettings, type CommonSettingsSchema } from './common-settings';
 import { loadSettings, readConfigFile, renderSettingsHelp, type SettingsOf, type SettingsSchema } from './config';
 import { ConfigError, errorMessage, isTidewayError, TidewayError } from './errors';
 import { Readiness, ServiceHttpServer } from './http-server';
-import { KafkajsClient, kafkaConfigFrom } from './kafka/kafkajs-client';
+import { createKafkaClient } from './kafka/client';
 import type { KafkaClient } from './kafka/types';
 import { createLogger, type Logger } from './logger';
 import { createRegistry } from './metrics';
@@ -157,7 +157,7 @@ export async function runService<S extends ServiceSettingsSchema>(def: ServiceDe
   try {
     const port = await http.listen(common.metricsPort, common.metricsHost);
     logger.info({ port, host: common.metricsHost }, 'http endpoint listening (/metrics, /healthz, /readyz)');
-    const kafka = new KafkajsClient(kafkaConfigFrom(common, logger));
+    const kafka = createKafkaClient(common, logger);
     // Not ready until start() has returned, whatever checks the service registers (or forgets to).
     const setStarted = readiness.flag('started');
     running = await def.start({ name: def.name, settings, logger, registry, readiness, kafka, signal: abort.signal, fail });

@@ -1,26 +1,29 @@
 /**
- * The runtime's Kafka interface against the real broker: topics, acks=all produce with
- * key-stable partitioning, group consumption with manual commits, and transactions
- * (committed records visible to read_committed consumers, aborted ones never).
+ * The runtime's Kafka interface against the real broker, with each producer library:
+ * topics, acks=all produce with key-stable partitioning (the same partition whichever library
+ * produced the key), tombstones and headers, group consumption with manual commits, and
+ * transactions (committed records visible to read_committed consumers, aborted ones never,
+ * offsets committed with the transaction).
  */
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { KafkajsClient, kafkaConfigFrom } from '../../src/kafka/kafkajs-client';
+import { createKafkaClient, PRODUCER_CLIENTS, type ProducerClientName } from '../../src/kafka/client';
 import type { Consumer, IncomingMessage, KafkaClient } from '../../src/kafka/types';
 
 const logger = pino({ level: 'silent' });
-const client: KafkaClient = new KafkajsClient(
-  kafkaConfigFrom(
+const clientWith = (kafkaProducerClient: ProducerClientName): KafkaClient =>
+  createKafkaClient(
     {
       kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
       kafkaClientId: 'runtime-test',
       kafkaSaslMechanism: 'none',
       kafkaTls: false,
       kafkaConnectionTimeoutMs: 10_000,
+      kafkaProducerClient,
     },
     logger,
-  ),
-);
+  );
+let client: KafkaClient = clientWith('kafkajs');
 
 const suffix = () => randomUUID().slice(0, 8);
 
@@ -42,7 +45,10 @@ async function consumeAll(groupId: string, topic: string, expected: number, read
   return { consumer, messages };
 }
 
-describe('KafkajsClient', () => {
+describe.each(PRODUCER_CLIENTS)('KafkaClient producing with %s', (producerClient) => {
+  beforeAll(() => {
+    client = clientWith(producerClient);
+  });
   const admin = client.admin();
   const created: string[] = [];
 
@@ -88,12 +94,44 @@ describe('KafkajsClient', () => {
       expect(rounds).toEqual([0, 1, 2, 3, 4]);
     }
     expect(messages[0].headers.round).toBeInstanceOf(Buffer);
+    // Whichever library produces, a key lands where the other library (and the Java client) puts it.
+    const other = clientWith(producerClient === 'kafkajs' ? 'platformatic' : 'kafkajs').producer();
+    await other.connect();
+    const reports = await other.send(keys.map((k) => ({ topic, key: k, value: null })));
+    await other.disconnect();
+    for (const k of keys) {
+      const r = reports.find((x) => x.partition === [...partitionOfKey.get(k)!][0]);
+      expect(r).toBeDefined();
+    }
+    const { consumer: tombstoneReader, messages: all } = await consumeAll(`rt-group-${suffix()}`, topic, 24);
+    await tombstoneReader.disconnect();
+    for (const k of keys) {
+      const ofKey = all.filter((m) => m.key!.toString() === k);
+      expect(new Set(ofKey.map((m) => m.partition)).size).toBe(1);
+      expect(ofKey[ofKey.length - 1].value).toBeNull();
+    }
 
     const ends = await admin.endOffsets(topic);
     await consumer.commit(ends);
     const committed = await admin.committedOffsets(groupId, topic);
     expect(committed.sort((a, b) => a.partition - b.partition)).toEqual(ends.sort((a, b) => a.partition - b.partition));
     await consumer.disconnect();
+  });
+
+  it('keeps every record of concurrent sends to one partition (idempotent sequences never collide)', async () => {
+    const topic = `rt-concurrent-${suffix()}`;
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const producer = client.producer();
+    await producer.connect();
+    // Same-sized sends in flight together: identical sequence numbers would make the broker drop all but one as duplicates.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => producer.send([{ topic, partition: 0, key: 'k', value: `v${i}` }])));
+    await producer.disconnect();
+    const { consumer, messages } = await consumeAll(`rt-concurrent-${suffix()}`, topic, 20);
+    await new Promise((r) => setTimeout(r, 300));
+    await consumer.disconnect();
+    expect(messages.map((m) => m.value!.toString()).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`).sort());
+    expect(await admin.endOffsets(topic)).toEqual([{ topic, partition: 0, offset: '20' }]);
   });
 
   it('makes committed transactions visible and aborted ones invisible to read_committed consumers', async () => {
@@ -109,7 +147,8 @@ describe('KafkajsClient', () => {
 
     const committed = await producer.transaction();
     await committed.send([{ topic, key: 'c', value: 'committed' }]);
-    await committed.sendOffsets(`rt-txn-group-${suffix()}`, [{ topic, partition: 0, offset: '0' }]);
+    const group = `rt-txn-group-${suffix()}`;
+    await committed.sendOffsets(group, [{ topic, partition: 0, offset: '1' }]);
     await committed.commit();
     await producer.disconnect();
 
@@ -118,5 +157,6 @@ describe('KafkajsClient', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(messages.map((m) => m.value!.toString())).toEqual(['committed']);
     await consumer.disconnect();
+    expect(await admin.committedOffsets(group, topic)).toEqual([{ topic, partition: 0, offset: '1' }]);
   });
 });
