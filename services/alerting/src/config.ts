@@ -37,6 +37,12 @@ export const settings = {
     min: 1,
     max: 64,
   }),
+  commitIntervalMs: setting.duration({
+    env: 'ALERTING_COMMIT_INTERVAL_MS',
+    doc: "How long a partition's results gather in one Kafka transaction before it commits (as Kafka Streams' commit.interval.ms under exactly-once): longer means fewer transactions and fewer state writes per event, and up to this much added latency. 0 commits after every fetched batch.",
+    default: 100,
+    min: 0,
+  }),
   fetchMaxWaitMs: setting.duration({ env: 'ALERTING_FETCH_MAX_WAIT_MS', doc: 'Longest a fetch waits for data; bounds the latency added when traffic is low.', default: 100, min: 1 }),
   sessionTimeoutMs: setting.duration({ env: 'ALERTING_SESSION_TIMEOUT_MS', doc: 'Consumer group session timeout: how long a dead instance keeps its partitions before the group reassigns them.', default: 30_000, min: 1000 }),
   transactionTimeoutMs: setting.duration({ env: 'ALERTING_TRANSACTION_TIMEOUT_MS', doc: 'Kafka transaction timeout: an instance that dies mid-transaction blocks read_committed readers of its partitions at most this long.', default: 30_000, min: 1000 }),

@@ -8,7 +8,7 @@ export * from './http-server';
 export * from './service';
 export * from './kafka/types';
 export * from './kafka/dead-letter';
-export { KafkajsClient, kafkaConfigFrom, type KafkaConnectionSettings } from './kafka/kafkajs-client';
+export { KafkajsClient, kafkaConfigFrom, keyPartition, type KafkaConnectionSettings } from './kafka/kafkajs-client';
 export * from './change-event';
 export * from './json-path';
 export { PlatformaticKafkaProducer } from './kafka/platformatic-producer';

@@ -6,8 +6,11 @@
  * 2. repartition partitions: windows and cooldowns per key (PartitionState), results to the
  *    alerts / sink / late topics, state changes to the compacted `<group>.changelog`.
  *
- * Each fetched batch becomes one Kafka transaction holding its output records and the
- * consumer offset after the batch. Every partition has its own transactional id
+ * A partition's results gather for ALERTING_COMMIT_INTERVAL_MS (or until they are large), then
+ * become one Kafka transaction holding the output records, the changelog of the state keys
+ * that changed (once per key, however often it changed) and the consumer offset after the last
+ * batch. Stage 1 writes one repartition record per destination partition and transaction
+ * (see repartition-bundles.ts). Every partition has its own transactional id
  * (`<group>-<topic>-<partition>`), so whichever instance owns a partition fences the previous
  * owner's producer: a zombie of an old rebalance cannot commit anything afterwards. The new
  * owner reads the committed offset only after fencing and seeks to it, since offsets read at
@@ -31,16 +34,19 @@ import { newSentinel, restoreChangelog, SENTINEL_KEY } from '../io/changelog-res
 import type { LookupTables } from '../io/table-store';
 import type { AlertingMetrics } from '../metrics';
 import { alertMessage, type Alert } from './alert';
-import { evaluateRecord, stateKeyOf, type ForwardedEvent, type RuleIndex } from './input-evaluator';
+import { evaluateRecord, type ForwardedEvent, type RuleIndex } from './input-evaluator';
 import { emptyOutput, PartitionState, type StageOutput } from './partition-state';
+import { bundleForwarded, decodeRepartitionValue } from './repartition-bundles';
 
 export function internalTopics(groupId: string) {
   return { repartition: `${groupId}.repartition`, changelog: `${groupId}.changelog` };
 }
 
 const SERVICE = 'alerting';
-/** kafkajs puts a send's records for one partition in one record batch, which must stay under the broker's message.max.bytes (1 MiB by default). */
+/** A send's records for one partition form one record batch, which must stay under the broker's message.max.bytes (1 MiB by default). */
 const MAX_SEND_BYTES = 256 * 1024;
+/** Pending output beyond this commits at once, whatever the interval (bounds memory). */
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 /** The next transaction meets CONCURRENT_TRANSACTIONS until the last one's markers are written: retry that soon. */
 const TRANSACTIONAL_RETRY = { initialRetryTimeMs: 20, maxRetryTimeMs: 5000, retries: 12 };
 
@@ -69,14 +75,37 @@ export function chunkBySize(records: OutgoingMessage[], maxBytes: number): Outgo
   return out;
 }
 
+/** What a partition has evaluated since its last commit: the next transaction. */
+class PendingTransaction {
+  records: OutgoingMessage[] = [];
+  forwarded: ForwardedEvent[] = [];
+  alerts: Alert[] = [];
+  afters: Array<() => void> = [];
+  bytes = 0;
+  /** First offset not yet committed: where reading resumes if this transaction fails. */
+  base: string | undefined;
+  /** Offset after the last batch included. */
+  next: string | undefined;
+  highWatermark: string | undefined;
+  /** The state stage has applied events or moved its watermark since the last commit. */
+  stateTouched = false;
+  readonly openedAt = Date.now();
+
+  get empty(): boolean {
+    return this.next === undefined && !this.stateTouched && this.records.length === 0;
+  }
+}
+
 class PartitionWorker {
   state?: PartitionState;
+  pending = new PendingTransaction();
+  flushTimer?: NodeJS.Timeout;
   /** Committed offset read after fencing: batches starting before it are replays of a zombie's work. */
   committed: bigint | undefined;
   checkedFirstBatch = false;
   lastEventWall = Date.now();
   lastEventWatermark = -Infinity;
-  /** The last batch reached the partition's end (a trailing commit marker allowed): no backlog here. */
+  /** Nothing is left to read in this partition (from the consumer's position after each fetched batch). */
   caughtUp = false;
   closed = false;
   private chain: Promise<unknown> = Promise.resolve();
@@ -112,6 +141,7 @@ export class TransactionalPipeline {
   private admin?: Admin;
   private readonly workers = new Map<string, Promise<PartitionWorker>>();
   private readonly topics: { repartition: string; changelog: string };
+  private repartitionPartitions = 0;
   private idleTimer?: NodeJS.Timeout;
   private readonly abort = new AbortController();
   private stopped = false;
@@ -140,9 +170,16 @@ export class TransactionalPipeline {
     const { kafka, settings, logger } = this.deps;
     this.admin = kafka.admin();
     await this.admin.connect();
+    this.repartitionPartitions = await this.admin.partitionCount(this.topics.repartition);
+    if (this.repartitionPartitions === 0) throw new Error(`topic ${this.topics.repartition} does not exist`);
     this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs, partitionsConsumedConcurrently: settings.partitionConcurrency, sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)) });
     this.consumer.onAssignment((a) => this.onAssignment(a));
     this.consumer.onRebalancing(() => (this.assigned = false));
+    // Includes fetches that returned only transaction markers, which never reach handleBatch:
+    // with several producers writing one partition, its end can be a run of markers.
+    this.consumer.onBatchEnd((p) => {
+      void this.workers.get(`${p.topic}:${p.partition}`)?.then((w) => (w.caughtUp = BigInt(p.next) >= BigInt(p.highWatermark)), () => undefined);
+    });
     await this.consumer.connect();
     await this.consumer.subscribe([...this.inputTopics, this.topics.repartition]);
     await this.consumer.run((batch) => this.handleBatch(batch));
@@ -160,7 +197,10 @@ export class TransactionalPipeline {
     this.workers.clear();
     for (const w of workers) {
       const worker = await w.catch(() => undefined);
-      if (worker) await worker.exclusive(() => this.closeWorker(worker));
+      if (!worker) continue;
+      // What was evaluated since the last commit is committed now rather than evaluated again after the restart.
+      await worker.exclusive(() => this.flush(worker)).catch(() => undefined);
+      await worker.exclusive(() => this.closeWorker(worker));
     }
     await this.admin?.disconnect().catch(() => undefined);
   }
@@ -198,6 +238,7 @@ export class TransactionalPipeline {
   private async closeWorker(worker: PartitionWorker) {
     if (worker.closed) return;
     worker.closed = true;
+    clearTimeout(worker.flushTimer);
     await worker.producer.disconnect().catch(() => undefined);
   }
 
@@ -297,16 +338,60 @@ export class TransactionalPipeline {
       }
       const started = process.hrtime.bigint();
       const stage = batch.topic === this.topics.repartition ? 'state' : 'input';
-      const { records, alerts, after } = stage === 'state' ? this.evaluateState(worker, batch) : this.evaluateInput(batch);
+      const pending = worker.pending;
+      pending.base ??= batch.messages[0].offset;
+      if (stage === 'state') this.evaluateState(worker, batch);
+      else this.evaluateInput(worker, batch);
       const next = String(BigInt(batch.messages[batch.messages.length - 1].offset) + 1n);
-      await this.commit(worker, records, [{ topic: batch.topic, partition: batch.partition, offset: next }]);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.deps.metrics.batchDuration.observe({ stage }, seconds);
-      this.countAlerts(alerts);
-      after();
-      worker.caughtUp = BigInt(next) + 1n >= BigInt(batch.highWatermark);
-      this.deps.consumerMetrics.recordLag(this.deps.settings.groupId, batch.topic, batch.partition, batch.highWatermark, next);
+      pending.next = next;
+      pending.highWatermark = batch.highWatermark;
+      this.deps.metrics.batchDuration.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (pending.bytes >= MAX_PENDING_BYTES || Date.now() - pending.openedAt >= this.deps.settings.commitIntervalMs) await this.flush(worker);
+      else this.scheduleFlush(worker);
     });
+  }
+
+  /** Commits the partition's pending transaction when its interval is up, unless a batch did it first. */
+  private scheduleFlush(worker: PartitionWorker) {
+    if (worker.flushTimer) return;
+    const due = Math.max(0, worker.pending.openedAt + this.deps.settings.commitIntervalMs - Date.now());
+    worker.flushTimer = setTimeout(() => {
+      worker.flushTimer = undefined;
+      void worker.exclusive(() => this.flush(worker)).catch(() => undefined);
+    }, due);
+  }
+
+  /**
+   * One transaction with everything pending. On failure the partition's worker is discarded (its
+   * memory is ahead of what was committed) and reading resumes at the first uncommitted offset.
+   */
+  private async flush(worker: PartitionWorker): Promise<void> {
+    clearTimeout(worker.flushTimer);
+    worker.flushTimer = undefined;
+    if (worker.closed || worker.pending.empty) return;
+    const pending = worker.pending;
+    worker.pending = new PendingTransaction();
+    const started = process.hrtime.bigint();
+    if (worker.state) {
+      const out = emptyOutput();
+      worker.state.advance(out);
+      this.addStateOutput(pending, worker, out);
+    }
+    const records = [...pending.records, ...bundleForwarded(pending.forwarded, this.topics.repartition, this.repartitionPartitions)];
+    if (worker.state) records.push(...worker.state.takeChangelog(this.topics.changelog, worker.partition));
+    const offsets = pending.next === undefined ? [] : [{ topic: worker.topic, partition: worker.partition, offset: pending.next }];
+    try {
+      await this.commit(worker, records, offsets);
+    } catch (err) {
+      if (pending.base !== undefined && !this.stopped) this.consumer?.seek({ topic: worker.topic, partition: worker.partition, offset: pending.base });
+      throw err;
+    }
+    this.deps.metrics.batchDuration.observe({ stage: 'commit' }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.countAlerts(pending.alerts);
+    for (const after of pending.afters) after();
+    if (pending.next !== undefined && pending.highWatermark !== undefined) {
+      this.deps.consumerMetrics.recordLag(this.deps.settings.groupId, worker.topic, worker.partition, pending.highWatermark, pending.next);
+    }
   }
 
   private countAlerts(alerts: Alert[]) {
@@ -329,10 +414,9 @@ export class TransactionalPipeline {
     }
   }
 
-  private evaluateInput(batch: MessageBatch) {
+  private evaluateInput(worker: PartitionWorker, batch: MessageBatch) {
     const { metrics, consumerMetrics, settings, tables } = this.deps;
-    const records: OutgoingMessage[] = [];
-    const alerts: Alert[] = [];
+    const pending = worker.pending;
     const lookup = (table: string, key: string) => tables.get(table, key);
     const timestamps: number[] = [];
     const errors = new Map<string, number>();
@@ -340,65 +424,71 @@ export class TransactionalPipeline {
       const r = evaluateRecord(this.index, m, lookup);
       timestamps.push(m.timestamp);
       for (const a of r.alerts) {
-        alerts.push(a);
-        records.push(alertMessage(settings.alertsTopic, a));
+        pending.alerts.push(a);
+        const rec = alertMessage(settings.alertsTopic, a);
+        pending.records.push(rec);
+        pending.bytes += approxSize(rec);
       }
-      for (const f of r.forwarded) records.push({ topic: this.topics.repartition, key: stateKeyOf(f.r, f.k), value: JSON.stringify(f) });
+      for (const f of r.forwarded) {
+        pending.forwarded.push(f);
+        pending.bytes += 96 + (f.v?.length ?? 0) * 16 + f.k.length;
+      }
       for (const id of r.evaluationErrors) errors.set(id, (errors.get(id) ?? 0) + 1);
       if (r.deadLetter) {
-        records.push(toDeadLetter({ message: m, reason: r.deadLetter.reason, error: r.deadLetter.error, service: SERVICE, topic: `${m.topic}${settings.dlqSuffix}` }));
+        pending.records.push(toDeadLetter({ message: m, reason: r.deadLetter.reason, error: r.deadLetter.error, service: SERVICE, topic: `${m.topic}${settings.dlqSuffix}` }));
         consumerMetrics.deadLettered.inc({ topic: m.topic, reason: r.deadLetter.reason });
       }
     }
-    return {
-      records,
-      alerts,
-      after: () => {
-        metrics.eventsEvaluated.inc({ topic: batch.topic }, batch.messages.length);
-        for (const [rule, n] of errors) metrics.evaluationErrors.inc({ rule }, n);
-        const now = Date.now();
-        for (const ts of timestamps) metrics.recordLatency.observe(Math.max(0, now - ts) / 1000);
-      },
-    };
+    pending.afters.push(() => {
+      metrics.eventsEvaluated.inc({ topic: batch.topic }, batch.messages.length);
+      for (const [rule, n] of errors) metrics.evaluationErrors.inc({ rule }, n);
+      const now = Date.now();
+      for (const ts of timestamps) metrics.recordLatency.observe(Math.max(0, now - ts) / 1000);
+    });
   }
 
   private evaluateState(worker: PartitionWorker, batch: MessageBatch) {
     const state = worker.state!;
     const out = emptyOutput();
-    const dead: OutgoingMessage[] = [];
     for (const m of batch.messages) {
-      let ev: ForwardedEvent;
+      let events: ForwardedEvent[];
       try {
-        ev = JSON.parse(m.value?.toString('utf8') ?? 'null') as ForwardedEvent;
-        if (typeof ev?.r !== 'string' || typeof ev.t !== 'number') throw new Error('not a forwarded event');
+        events = decodeRepartitionValue(m.value);
       } catch (err) {
-        dead.push(toDeadLetter({ message: m, reason: 'malformed_json', error: errorMessage(err), service: SERVICE, topic: `${m.topic}${this.deps.settings.dlqSuffix}` }));
+        worker.pending.records.push(toDeadLetter({ message: m, reason: 'malformed_json', error: errorMessage(err), service: SERVICE, topic: `${m.topic}${this.deps.settings.dlqSuffix}` }));
         this.deps.consumerMetrics.deadLettered.inc({ topic: m.topic, reason: 'malformed_json' });
         continue;
       }
-      state.apply(ev, out);
+      for (const ev of events) state.apply(ev, out);
     }
-    state.advance(out);
     worker.lastEventWall = Date.now();
     worker.lastEventWatermark = state.watermark;
-    return this.stateOutput(worker, out, dead);
+    worker.pending.stateTouched = true;
+    this.addStateOutput(worker.pending, worker, out);
   }
 
-  private stateOutput(worker: PartitionWorker, out: StageOutput, extra: OutgoingMessage[] = []) {
+  /** Windows' results and late events join the pending transaction; the changelog is taken at commit. */
+  private addStateOutput(pending: PendingTransaction, worker: PartitionWorker, out: StageOutput) {
     const { settings, metrics } = this.deps;
-    const records: OutgoingMessage[] = [...extra, ...out.alerts.map((a) => alertMessage(settings.alertsTopic, a)), ...out.records, ...worker.state!.takeChangelog(this.topics.changelog, worker.partition)];
-    return {
-      records,
-      alerts: out.alerts,
-      after: () => {
-        for (const l of out.late) metrics.lateEvents.inc({ rule: l.rule });
-        for (const s of out.suppressed) metrics.suppressed.inc({ rule: s.rule });
-        for (const r of out.records) {
-          const agg = r.headers?.['tideway.aggregation'];
-          if (typeof agg === 'string') metrics.aggregationResults.inc({ aggregation: agg });
-        }
-      },
-    };
+    for (const a of out.alerts) {
+      const rec = alertMessage(settings.alertsTopic, a);
+      pending.records.push(rec);
+      pending.bytes += approxSize(rec);
+      pending.alerts.push(a);
+    }
+    for (const r of out.records) {
+      pending.records.push(r);
+      pending.bytes += approxSize(r);
+    }
+    pending.bytes += 64 * worker.state!.changedKeys;
+    pending.afters.push(() => {
+      for (const l of out.late) metrics.lateEvents.inc({ rule: l.rule });
+      for (const s of out.suppressed) metrics.suppressed.inc({ rule: s.rule });
+      for (const r of out.records) {
+        const agg = r.headers?.['tideway.aggregation'];
+        if (typeof agg === 'string') metrics.aggregationResults.inc({ aggregation: agg });
+      }
+    });
   }
 
   /**
@@ -424,15 +514,12 @@ export class TransactionalPipeline {
           const target = Math.max(localMax, worker.lastEventWatermark + (Date.now() - worker.lastEventWall));
           if (target <= state.watermark) return;
           const out = emptyOutput();
-          const started = process.hrtime.bigint();
           state.advance(out, target);
           // A watermark move alone is not worth a transaction; it is persisted with the next one.
           if (out.alerts.length === 0 && out.records.length === 0 && state.changedKeys === 0) return;
-          const { records, alerts, after } = this.stateOutput(worker, out);
-          await this.commit(worker, records, []);
-          this.deps.metrics.batchDuration.observe({ stage: 'idle' }, Number(process.hrtime.bigint() - started) / 1e9);
-          this.countAlerts(alerts);
-          after();
+          worker.pending.stateTouched = true;
+          this.addStateOutput(worker.pending, worker, out);
+          await this.flush(worker);
         })
         .catch((err) => this.deps.logger.warn({ partition: worker.partition, err: errorMessage(err) }, 'idle advance failed'));
     }

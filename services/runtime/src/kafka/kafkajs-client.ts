@@ -83,6 +83,18 @@ export function kafkaConfigFrom(s: KafkaConnectionSettings, logger: Logger): Kaf
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: string | Buffer) => number;
+
+/**
+ * The partition a key's records go to: murmur2 of the key bytes, as the Java client, kafkajs's
+ * DefaultPartitioner and the runtime's producers compute it. For services that address a
+ * partition explicitly but must agree with keyed sends.
+ */
+export function keyPartition(key: string | Buffer, partitions: number): number {
+  return (murmur2(key) & 0x7fffffff) % partitions;
+}
+
 function toHeaders(headers: Record<string, string | Buffer> | undefined): IHeaders | undefined {
   return headers;
 }
@@ -167,6 +179,7 @@ class KafkajsConsumer implements Consumer {
   private connected = false;
   private assignmentListeners: Array<(a: TopicPartition[]) => void> = [];
   private rebalanceListeners: Array<() => void> = [];
+  private batchEndListeners: Array<(p: { topic: string; partition: number; next: string; highWatermark: string }) => void> = [];
 
   constructor(
     private readonly c: KjsConsumer,
@@ -185,6 +198,10 @@ class KafkajsConsumer implements Consumer {
     });
     c.on(c.events.REBALANCING, () => {
       for (const l of this.rebalanceListeners) l();
+    });
+    c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
+      const position = { topic: payload.topic, partition: payload.partition, next: (BigInt(payload.lastOffset) + 1n).toString(), highWatermark: payload.highWatermark };
+      for (const l of this.batchEndListeners) l(position);
     });
   }
   async connect() {
@@ -248,6 +265,9 @@ class KafkajsConsumer implements Consumer {
   }
   onRebalancing(listener: () => void) {
     this.rebalanceListeners.push(listener);
+  }
+  onBatchEnd(listener: (p: { topic: string; partition: number; next: string; highWatermark: string }) => void) {
+    this.batchEndListeners.push(listener);
   }
 }
 

@@ -131,7 +131,9 @@ export class PlatformaticKafkaProducer implements Producer {
       acks: this.lib.ProduceAcks.ALL,
       maxInflights: o.maxInFlightRequests ?? (o.transactionalId ? 1 : 5),
       autocreateTopics: true,
-      ...(o.transactionalId ? { transactionalId: o.transactionalId } : {}),
+      // InitProducerId must say "no producer id yet" (-1/-1): the library's default 0/0 claims
+      // epoch 0 of producer 0, which the broker answers PRODUCER_FENCED once the id has an owner.
+      ...(o.transactionalId ? { transactionalId: o.transactionalId, producerId: -1n, producerEpoch: -1 } : {}),
       ...(o.retry
         ? {
             retries: o.retry.retries ?? 8,
@@ -141,7 +143,7 @@ export class PlatformaticKafkaProducer implements Producer {
     });
     // Connect now, so an unreachable cluster fails here as with kafkajs rather than on the first send.
     await this.p.metadata({ topics: [] });
-    if (o.idempotent ?? true) await this.p.initIdempotentProducer({});
+    if ((o.idempotent ?? true) && !o.transactionalId) await this.p.initIdempotentProducer({});
   }
 
   async disconnect(): Promise<void> {
@@ -171,19 +173,26 @@ export class PlatformaticKafkaProducer implements Producer {
   async transaction(): Promise<ProducerTransaction> {
     if (!this.options.transactionalId) throw new Error('producer was not created with a transactionalId');
     const p = this.producer();
+    // The first transaction initialises the transactional id, which fences a previous owner.
     const t = await p.beginTransaction();
+    // The broker knows a transaction only once a partition or a group joined it; ending an empty
+    // one there is INVALID_TXN_STATE, so it ends locally (as kafkajs does).
+    let touched = false;
     return {
       send: async (messages) => {
-        if (messages.length > 0) await this.serially(() => t.send({ messages: messages.map(toMessage), partitioner: this.partitioner, acks: this.lib!.ProduceAcks.ALL }));
+        if (messages.length === 0) return;
+        touched = true;
+        await this.serially(() => t.send({ messages: messages.map(toMessage), partitioner: this.partitioner, acks: this.lib!.ProduceAcks.ALL }));
       },
       sendOffsets: async (groupId, offsets) => {
         if (offsets.length === 0) return;
+        touched = true;
         await t.addConsumer({ groupId } as never);
         const coordinatorId = await this.groupCoordinator(groupId);
         for (const o of offsets) await t.addOffset(offsetMessage(groupId, coordinatorId, o));
       },
-      commit: () => t.commit(),
-      abort: () => t.abort(),
+      commit: () => (touched ? t.commit() : t.cancel()),
+      abort: () => (touched ? t.abort() : t.cancel()),
     };
   }
 

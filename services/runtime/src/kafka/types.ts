@@ -140,6 +140,12 @@ export interface Consumer {
   onAssignment(listener: (assigned: TopicPartition[]) => void): void;
   /** Called when a rebalance starts (partitions may be revoked). */
   onRebalancing(listener: () => void): void;
+  /**
+   * Called after every fetched batch of a partition, including batches that held only transaction
+   * markers or aborted records (those never reach `run`): `next` is the offset after the batch,
+   * `highWatermark` the partition's end. `next === highWatermark` means nothing is left to read.
+   */
+  onBatchEnd(listener: (position: { topic: string; partition: number; next: string; highWatermark: string }) => void): void;
   isConnected(): boolean;
 }
 

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { createKafkaClient, PRODUCER_CLIENTS, type ProducerClientName } from '../../src/kafka/client';
+import { keyPartition } from '../../src/kafka/kafkajs-client';
 import type { Consumer, IncomingMessage, KafkaClient } from '../../src/kafka/types';
 
 const logger = pino({ level: 'silent' });
@@ -88,6 +89,8 @@ describe.each(PRODUCER_CLIENTS)('KafkaClient producing with %s', (producerClient
       partitionOfKey.get(k)!.add(m.partition);
     }
     for (const k of keys) expect(partitionOfKey.get(k)!.size).toBe(1);
+    // keyPartition (for explicitly addressed records) agrees with keyed sends.
+    for (const k of keys) expect([...partitionOfKey.get(k)!]).toEqual([keyPartition(k, 3)]);
     // Per key, rounds arrive in order.
     for (const k of keys) {
       const rounds = messages.filter((m) => m.key!.toString() === k).map((m) => JSON.parse(m.value!.toString()).round);
@@ -134,12 +137,40 @@ describe.each(PRODUCER_CLIENTS)('KafkaClient producing with %s', (producerClient
     expect(await admin.endOffsets(topic)).toEqual([{ topic, partition: 0, offset: '20' }]);
   });
 
+  it('fences a previous producer with the same transactional id', async () => {
+    const topic = `rt-fence-${suffix()}`;
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const id = `rt-fence-${suffix()}`;
+    const zombie = client.producer({ transactionalId: id });
+    await zombie.connect();
+    const open = await zombie.transaction();
+    await open.send([{ topic, key: 'z', value: 'zombie' }]);
+    const owner = client.producer({ transactionalId: id });
+    await owner.connect();
+    await (await owner.transaction()).abort();
+    await expect(open.commit()).rejects.toThrow();
+    const t = await owner.transaction();
+    await t.send([{ topic, key: 'o', value: 'owner' }]);
+    await t.commit();
+    await owner.disconnect();
+    await zombie.disconnect().catch(() => undefined);
+    const { consumer, messages } = await consumeAll(`rt-fence-${suffix()}`, topic, 1);
+    await new Promise((r) => setTimeout(r, 500));
+    await consumer.disconnect();
+    expect(messages.map((m) => m.value!.toString())).toEqual(['owner']);
+  });
+
   it('makes committed transactions visible and aborted ones invisible to read_committed consumers', async () => {
     const topic = `rt-txn-${suffix()}`;
     created.push(topic);
     await admin.ensureTopics([{ topic, partitions: 1 }]);
     const producer = client.producer({ transactionalId: `rt-txn-${suffix()}` });
     await producer.connect();
+
+    // Empty transactions end without error (the first one is how a new owner fences the previous one).
+    await (await producer.transaction()).abort();
+    await (await producer.transaction()).commit();
 
     const aborted = await producer.transaction();
     await aborted.send([{ topic, key: 'a', value: 'aborted' }]);
