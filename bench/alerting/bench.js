@@ -52,7 +52,9 @@ function startAlerting(env) {
   const file = join(mkdtempSync(join(tmpdir(), 'bench-alerting-')), 'rules.yaml');
   writeFileSync(file, rules);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tideway.js'), 'alerting'], {
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", goes to the service's node.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'tideway.js'), 'alerting'], {
     env: { ...process.env, ALERTING_RULES: file, ALERTING_GROUP_ID: prefix, ALERTS_TOPIC: topics.alerts, METRICS_PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
