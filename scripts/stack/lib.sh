@@ -160,7 +160,13 @@ kafka_jvm() {
 kafka_format() {
   local dir=$1 log=$2 cluster_id
   [[ -f $dir/data/meta.properties ]] && return 0
-  cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+  # Never starting with "-", which the tool's argument parser would read as an option (Kafka's own
+  # Uuid.randomUuid() avoids it for the same reason).
+  cluster_id=$(python3 -c 'import base64,uuid
+while True:
+    u = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not u.startswith("-"): break
+print(u)')
   printf '\n==== kafka: formatting %s (cluster %s) ====\n' "$dir/data" "$cluster_id" >>"$log"
   "${KAFKA_JVM[@]}" -Xms64m kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >>"$log" 2>&1 || return 1
   echo "$KAFKA_VERSION" >"$dir/version"

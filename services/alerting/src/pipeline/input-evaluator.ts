@@ -21,7 +21,8 @@ export interface ForwardedEvent {
   k: string;
   /** Event time, epoch millis. */
   t: number;
-  s: SourceRef;
+  /** The source record, for alerts that list the events behind them and late-topic records (aggregations to a sink alone do not need it). */
+  s?: SourceRef;
   /** Window input: one projected value per aggregate. */
   v?: ProjectedValue[];
   /** Cooldown gate: the alert a predicate rule with a cooldown wants to raise. */
@@ -172,7 +173,8 @@ export function evaluateRecord(index: RuleIndex, message: IncomingMessage, looku
       reject('key_missing', `rule ${rule.id}: keyBy field "${rule.keyBy}" is missing`);
       continue;
     }
-    out.forwarded.push({ r: rule.id, k: key ?? '', t: act.t, s: source, v: project(rule, doc) });
+    // Sources are kept where they are shown: alerts of windowed rules and late-topic records.
+    out.forwarded.push(rule.kind === 'windowed' || rule.lateTopic ? { r: rule.id, k: key ?? '', t: act.t, s: source, v: project(rule, doc) } : { r: rule.id, k: key ?? '', t: act.t, v: project(rule, doc) });
   }
   return out;
 }

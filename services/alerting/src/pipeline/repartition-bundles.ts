@@ -11,8 +11,19 @@ import { stateKeyOf, type ForwardedEvent } from './input-evaluator';
 /** Bundle records stay well under the broker's 1 MiB message.max.bytes. */
 export const MAX_BUNDLE_BYTES = 256 * 1024;
 
+/** Hashing the same (rule, key) for every event showed in profiles: remember recent ones. */
+const partitionCache = new Map<string, number>();
+
 export function partitionOfEvent(ev: ForwardedEvent, partitions: number): number {
-  return keyPartition(stateKeyOf(ev.r, ev.k), partitions);
+  const sk = stateKeyOf(ev.r, ev.k);
+  const cacheKey = `${partitions}\u0000${sk}`;
+  let p = partitionCache.get(cacheKey);
+  if (p === undefined) {
+    p = keyPartition(sk, partitions);
+    if (partitionCache.size >= 100_000) partitionCache.clear();
+    partitionCache.set(cacheKey, p);
+  }
+  return p;
 }
 
 /** One or more records per destination partition, each at most `maxBytes` of JSON (a single larger event goes alone). */
