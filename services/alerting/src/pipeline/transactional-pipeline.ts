@@ -46,7 +46,7 @@ const SERVICE = 'alerting';
 /** A send's records for one partition form one record batch, which must stay under the broker's message.max.bytes (1 MiB by default). */
 const MAX_SEND_BYTES = 256 * 1024;
 /** Pending output beyond this commits at once, whatever the interval (bounds memory). */
-const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+const MAX_PENDING_BYTES = 2 * 1024 * 1024;
 /** The next transaction meets CONCURRENT_TRANSACTIONS until the last one's markers are written: retry that soon. */
 const TRANSACTIONAL_RETRY = { initialRetryTimeMs: 20, maxRetryTimeMs: 5000, retries: 12 };
 
@@ -346,7 +346,9 @@ export class TransactionalPipeline {
       pending.next = next;
       pending.highWatermark = batch.highWatermark;
       this.deps.metrics.batchDuration.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
-      if (pending.bytes >= MAX_PENDING_BYTES || Date.now() - pending.openedAt >= this.deps.settings.commitIntervalMs) await this.flush(worker);
+      // Commits run on their timer, beside the fetch loop, so one partition's transaction does not
+      // hold up the others' batches; only a partition with too much pending output waits for it.
+      if (pending.bytes >= MAX_PENDING_BYTES) await this.flush(worker);
       else this.scheduleFlush(worker);
     });
   }
