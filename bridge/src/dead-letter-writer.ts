@@ -1,7 +1,9 @@
 /**
  * Writes rejected records to their dead-letter topic (with reason and origin headers) and
  * reports each one finished only after Kafka acknowledged it; a failing write is retried with
- * backoff, so a DLQ outage holds the offset back instead of losing the record.
+ * backoff, so a DLQ outage holds the offset back instead of losing the record. The producer
+ * connects on the first dead letter: most runs never write one, and a connected producer's
+ * client library costs memory (~35 MiB for @platformatic/kafka).
  */
 import { backoffDelayMs, DEFAULT_BACKOFF, sleep, toDeadLetter, type Logger, type OutgoingMessage, type Producer } from '@tideway/runtime';
 
@@ -42,6 +44,7 @@ export class DeadLetterWriter {
     for (let attempt = 0; this.queue.length > 0; ) {
       const jobs = this.queue.splice(0, 500);
       try {
+        if (!this.producer.isConnected()) await this.producer.connect();
         await this.producer.send(jobs.map((j) => j.message));
         for (const j of jobs) j.done();
         attempt = 0;

@@ -39,7 +39,6 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
     const clientOptions = { requestTimeoutMs: s.requestTimeoutMs, maxSockets: s.maxInFlightRequests * 2 };
 
     const producer = ctx.kafka.producer({ idempotent: true });
-    await producer.connect();
     const deadLetters = new DeadLetterWriter(producer, ctx.logger, ctx.signal);
 
     const pipelines = routes.map((route) => {
@@ -81,7 +80,7 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
         // Leave a few seconds of the shutdown budget for commits and disconnects.
         const deadline = AbortSignal.timeout(Math.max(500, s.shutdownTimeoutMs - 5000));
         await Promise.all(pipelines.map((p) => p.stop(deadline)));
-        await producer.disconnect();
+        await producer.disconnect().catch(() => undefined);
       },
     };
   },

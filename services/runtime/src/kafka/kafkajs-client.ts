@@ -83,7 +83,6 @@ export function kafkaConfigFrom(s: KafkaConnectionSettings, logger: Logger): Kaf
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: string | Buffer) => number;
 
 /**
