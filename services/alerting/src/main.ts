@@ -1,8 +1,9 @@
 /** `tideway alerting`: rules and windowed aggregations over Kafka topics → alerts topic, sinks and webhooks. */
 import { watchFile, unwatchFile } from 'node:fs';
-import { ConsumerMetrics, errorMessage, runService, type ServiceContext, type ServiceDefinition, type TopicSpec } from '@tideway/runtime';
+import { ConsumerMetrics, errorMessage, runService, type Admin, type ServiceContext, type ServiceDefinition, type TopicSpec } from '@tideway/runtime';
 import { settings } from './config';
 import { AlertingMetrics } from './metrics';
+import { waitForTopics } from './io/input-topics';
 import { LookupTables } from './io/table-store';
 import { NotifierDispatcher } from './notify/notifier-dispatcher';
 import { RuleIndex } from './pipeline/input-evaluator';
@@ -43,6 +44,16 @@ async function ensureTopics(ctx: Ctx, rules: RuleSet) {
   }
 }
 
+async function withAdmin<T>(ctx: Ctx, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export const definition: ServiceDefinition<typeof settings> = {
   name: 'alerting',
   summary: 'rules and windowed aggregations over topics → alerts topic and webhooks',
@@ -64,6 +75,10 @@ export const definition: ServiceDefinition<typeof settings> = {
     metrics.rulesLoaded.set(rules.rules.length);
     logger.info({ rules: rules.rules.map((r) => `${r.id} (${r.kind})`), notifiers: rules.notifiers.map((n) => n.name) }, 'rules loaded');
     await ensureTopics(ctx, rules);
+    // Not ready (check "input-topics") while a topic the rules read does not exist.
+    const setInputsExist = ctx.readiness.flag('input-topics');
+    await withAdmin(ctx, (admin) => waitForTopics(admin, [...rules.inputTopics, ...rules.tableTopics], logger, ctx.signal));
+    setInputsExist(true);
 
     let tables = new LookupTables(ctx.kafka, s.groupId, logger);
     await tables.start(rules.tables, s.tableLoadTimeoutMs);
@@ -98,8 +113,10 @@ export const definition: ServiceDefinition<typeof settings> = {
             if (!sameList(next.outputTopics, rules.outputTopics)) await ensureTopics(ctx, next);
             pipeline.setRules(new RuleIndex(next));
           } else {
-            // New input or table topics need a new subscription: restart the pipeline in-process.
+            // New input or table topics need a new subscription: restart the pipeline in-process,
+            // once they exist (the old rules keep running meanwhile).
             await ensureTopics(ctx, next);
+            await withAdmin(ctx, (admin) => waitForTopics(admin, [...next.inputTopics, ...next.tableTopics], logger, ctx.signal));
             await pipeline.stop();
             if (!sameTables(next, rules)) {
               await tables.stop();

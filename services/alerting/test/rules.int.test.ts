@@ -117,6 +117,34 @@ describe('fraud rules (seed 003) on a plain JSON topic', () => {
 
 });
 
+describe('a rule on a topic that does not exist yet', () => {
+  const p = unique('it-missing');
+  const topics = { events: `${p}.events`, alerts: `${p}.alerts` };
+  let proc: TidewayProcess | undefined;
+
+  afterAll(async () => {
+    await proc?.stop();
+    await deleteTopicsWithPrefix(kafka, [p]);
+  });
+
+  it('says which topic is missing, stays unready, and starts once the topic exists', async () => {
+    const rules = `rules:\n  - { id: big, topic: ${topics.events}, severity: high, when: amount > 100 }\n`;
+    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: writeRules(rules), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '1' });
+    const deadline = Date.now() + 60_000;
+    while (!proc.output.join('').includes(`input topic(s) ${topics.events} do not exist`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(proc.logs(20)).toContain(`input topic(s) ${topics.events} do not exist: waiting for them`);
+    const ready = await fetch(`${proc.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual(expect.objectContaining({ checks: expect.objectContaining({ 'input-topics': false }) }));
+
+    await createTopics(kafka, [{ topic: topics.events, partitions: 1 }]);
+    await produce(kafka, [{ topic: topics.events, key: 'e1', value: JSON.stringify({ amount: 500 }) }]);
+    await proc.waitReady();
+    const alerts = (await readUntil(kafka, topics.alerts, (r) => r.length >= 1)).map((m) => json<{ rule: string }>(m));
+    expect(alerts.map((a) => a.rule)).toEqual(['big']);
+  });
+});
+
 describe('rules reload', () => {
   const p = unique('it-reload');
   const topics = { events: `${p}.events`, alerts: `${p}.alerts` };
