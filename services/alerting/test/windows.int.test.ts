@@ -1,7 +1,7 @@
 /**
  * Windowed aggregations and rules on the real Kafka, in event time: tumbling, hopping, sliding
- * and session windows with out-of-order and late events, and seed 002's 5-minute claims
- * aggregation checked against a computation in the test.
+ * and session windows with out-of-order and late events, `emit: update`, day of week in a time
+ * zone, and seed 002's 5-minute claims aggregation checked against a computation in the test.
  */
 import { TidewayProcess } from '../../../test-support/tideway-process';
 import { changeEvent, createTopics, deleteTopicsWithPrefix, json, kafkaClient, produce, readUntil, unique, waitCaughtUp, writeRules } from './support/kafka-fixture';
@@ -118,6 +118,51 @@ describe('window types with out-of-order and late events', () => {
     expect(metrics).toMatch(/tideway_alerting_late_events_total\{[^}]*rule="tum"[^}]*\} 1\n/);
     expect(metrics).toMatch(/tideway_alerting_late_events_total\{[^}]*rule="sli"[^}]*\} 2\n/);
     expect(metrics).toMatch(/tideway_alerting_alerts_suppressed_total\{[^}]*rule="burst"[^}]*\} 1\n/);
+  });
+});
+
+describe('emit on every update, and day of week in a time zone', () => {
+  const p = unique('it-emit');
+  const topics = { events: `${p}.events`, sink: `${p}.updates`, alerts: `${p}.alerts` };
+  let proc: TidewayProcess | undefined;
+
+  afterAll(async () => {
+    await proc?.stop();
+    await deleteTopicsWithPrefix(kafka, [p]);
+  });
+
+  it('publishes each window\'s running result as it changes, and reads the weekday in Europe/Paris', async () => {
+    await createTopics(kafka, [{ topic: topics.events, partitions: 1 }]);
+    const rules = [
+      'aggregations:',
+      `  - { id: upd, topic: ${topics.events}, keyBy: k, eventTime: ts, window: { type: tumbling, size: 5m }, emit: update, aggregate: { n: count, total: sum(v) }, sink: ${topics.sink} }`,
+      'rules:',
+      // Sunday in Paris (UTC+1 in November): 2026-11-21T23:30Z is Sunday 00:30 there, 2026-11-22T23:30Z Monday 00:30.
+      `  - { id: sunday-paris, topic: ${topics.events}, severity: low, keyBy: k, eventTime: ts, when: 'timestamp(ts).getDayOfWeek("Europe/Paris") == 0' }`,
+      '',
+    ].join('\n');
+    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: writeRules(rules), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '1' });
+    await proc.waitReady();
+    const ev = (k: string, ts: string, v: number) => ({ topic: topics.events, key: k, value: JSON.stringify({ k, ts, v }) });
+    await produce(kafka, [
+      ev('a', '2026-11-21T22:30:00Z', 1), // Saturday 23:30 in Paris
+      ev('a', '2026-11-21T23:30:00Z', 2), // Sunday 00:30 in Paris
+      ev('a', '2026-11-21T23:31:00Z', 3), // Sunday 00:31 in Paris
+      ev('a', '2026-11-22T23:30:00Z', 4), // Monday 00:30 in Paris, Sunday in UTC
+    ]);
+    const expected = [
+      'a 22:30:00-22:35:00 {"n":1,"total":1} (update)',
+      'a 23:30:00-23:35:00 {"n":1,"total":2} (update)',
+      'a 23:30:00-23:35:00 {"n":2,"total":5} (update)',
+      'a 23:30:00-23:35:00 {"n":1,"total":4} (update)',
+    ];
+    const sink = await readUntil(kafka, topics.sink, (r) => r.length >= expected.length);
+    expect(results(sink, 'upd')).toEqual([...expected].sort());
+    const alerts = (await readUntil(kafka, topics.alerts, (r) => r.length >= 2)).map((m) => json<{ rule: string; values: { ts: string } }>(m));
+    await new Promise((r) => setTimeout(r, 1000));
+    const all = (await readUntil(kafka, topics.alerts, () => true)).map((m) => json<{ rule: string; values: { ts: string } }>(m));
+    expect(alerts.length).toBe(2);
+    expect(all.map((a) => `${a.rule} ${a.values.ts}`).sort()).toEqual(['sunday-paris 2026-11-21T23:30:00Z', 'sunday-paris 2026-11-21T23:31:00Z']);
   });
 });
 
