@@ -2,7 +2,7 @@
  * Exactly once on the real Kafka: SIGKILL mid-stream and mid-window, restart, and the alerts
  * and aggregation topics (read with read_committed) hold every expected result exactly once;
  * two instances in one group split the partitions, and window state follows a partition when
- * its instance leaves.
+ * its instance leaves; a rebalance that keeps partitions in place does not count pending records twice.
  */
 import { TidewayProcess } from '../../../test-support/tideway-process';
 import { changeEvent, createTopics, deleteTopicsWithPrefix, json, kafkaClient, produce, readUntil, unique, waitCaughtUp, writeRules } from './support/kafka-fixture';
@@ -190,5 +190,49 @@ describe('two instances in one group', () => {
     await produce(kafka, [flush(topics.claims)]);
     await checkOutputs(topics, [...firstHalf, ...secondHalf]);
     expect(b.logs(400)).toMatch(/window state restored from changelog/);
+  });
+});
+
+describe('a rebalance that leaves partitions where they are', () => {
+  const p = unique('it-rebal');
+  const topics = { claims: `${p}.claims.changes`, sink: `${p}.claims.5min`, alerts: `${p}.alerts` };
+  let proc: TidewayProcess | undefined;
+
+  afterAll(async () => {
+    await proc?.stop();
+    await deleteTopicsWithPrefix(kafka, [p]);
+  });
+
+  it('never evaluates a record twice although the consumer fetches again from the last commit', async () => {
+    await createTopics(kafka, [{ topic: topics.claims, partitions: 2 }]);
+    // A long commit interval keeps evaluated records pending (uncommitted) while the group rebalances.
+    const env = { ALERTING_RULES: writeRules(rulesFor(topics.claims, topics.sink)), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '2', ALERTING_IDLE_TIMEOUT_MS: '1000', ALERTING_COMMIT_INTERVAL_MS: '8000' };
+    proc = await TidewayProcess.start('alerting', env);
+    await proc.waitReady();
+    const all = claims(2000, 1, 21);
+    await produce(kafka, toRecords(topics.claims, all));
+    const deadline = Date.now() + 60_000;
+    while ((await evaluated(proc)) < all.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+
+    // Another member joins the group and leaves again: two rebalances. After each, kafkajs restarts
+    // every partition it kept from the committed offset, behind what is pending here.
+    const intruder = kafka.consumer({ groupId: p, fromBeginning: true, maxWaitTimeMs: 100 });
+    const joined = new Promise<void>((resolve) => intruder.onAssignment(() => resolve()));
+    await intruder.connect();
+    await intruder.subscribe([topics.claims, `${p}.repartition`]);
+    // It must not consume (its handler never returns until it leaves), only take part in the group.
+    let leaving = false;
+    await intruder.run(async () => {
+      while (!leaving) await new Promise((r) => setTimeout(r, 100));
+      throw new Error('leaving');
+    });
+    await joined;
+    leaving = true;
+    await intruder.disconnect();
+
+    await waitCaughtUp(kafka, p, topics.claims);
+    await produce(kafka, [flush(topics.claims)]);
+    // Without the position check every window of a kept partition counts its pending records twice.
+    await checkOutputs(topics, all);
   });
 });

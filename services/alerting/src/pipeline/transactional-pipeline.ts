@@ -103,6 +103,12 @@ class PartitionWorker {
   /** Committed offset read after fencing: batches starting before it are replays of a zombie's work. */
   committed: bigint | undefined;
   checkedFirstBatch = false;
+  /**
+   * Offset after the last record this worker evaluated (pending or committed). After a rebalance
+   * that keeps the partition here, the consumer fetches again from the last committed offset:
+   * records before this position are already in the pending transaction and must not count twice.
+   */
+  position: bigint | undefined;
   lastEventWall = Date.now();
   lastEventWatermark = -Infinity;
   /** Nothing is left to read in this partition (from the consumer's position after each fetched batch). */
@@ -253,6 +259,7 @@ export class TransactionalPipeline {
       await t.abort();
       const committed = (await this.admin!.committedOffsets(settings.groupId, topic)).find((o) => o.partition === partition)?.offset;
       worker.committed = committed !== undefined && committed !== '-1' ? BigInt(committed) : undefined;
+      worker.position = worker.committed;
       const end = BigInt((await this.admin!.endOffsets(topic)).find((o) => o.partition === partition)?.offset ?? '0');
       worker.caughtUp = end === 0n || (worker.committed !== undefined && worker.committed + 1n >= end);
     } catch (err) {
@@ -327,6 +334,8 @@ export class TransactionalPipeline {
     if (this.stopped || batch.isStale()) return;
     await worker.exclusive(async () => {
       if (worker.closed) throw new Error(`partition ${batch.topic}:${batch.partition} was released; refetching`);
+      // A failed commit seeks back while later batches may already have been fetched: those are stale.
+      if (batch.isStale()) return;
       if (!worker.checkedFirstBatch) {
         worker.checkedFirstBatch = true;
         const first = BigInt(batch.messages[0].offset);
@@ -336,6 +345,13 @@ export class TransactionalPipeline {
           return;
         }
       }
+      // Anything before the worker's position was evaluated already (see PartitionWorker.position).
+      const from = worker.position;
+      if (from !== undefined && BigInt(batch.messages[0].offset) < from) {
+        const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from);
+        if (fresh.length === 0) return;
+        batch = { ...batch, messages: fresh };
+      }
       const started = process.hrtime.bigint();
       const stage = batch.topic === this.topics.repartition ? 'state' : 'input';
       const pending = worker.pending;
@@ -344,6 +360,7 @@ export class TransactionalPipeline {
       else this.evaluateInput(worker, batch);
       const next = String(BigInt(batch.messages[batch.messages.length - 1].offset) + 1n);
       pending.next = next;
+      worker.position = BigInt(next);
       pending.highWatermark = batch.highWatermark;
       this.deps.metrics.batchDuration.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
       // Commits run on their timer, beside the fetch loop, so one partition's transaction does not
