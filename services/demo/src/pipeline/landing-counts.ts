@@ -77,8 +77,18 @@ export class LandingCounter {
     return total;
   }
 
-  /** Reads the stream incrementally from TRIM_HORIZON (kinesis-mock slows down when re-reading a full stream). */
-  async kinesisRecords(): Promise<number> {
+  private kinesisReading?: Promise<number>;
+
+  /**
+   * Reads the stream incrementally from TRIM_HORIZON (kinesis-mock slows down when re-reading a full
+   * stream). One read at a time: two overlapping reads (the progress ticker and the final count)
+   * would follow the same shard iterators and count the same records twice.
+   */
+  kinesisRecords(): Promise<number> {
+    return (this.kinesisReading ??= this.readKinesis().finally(() => (this.kinesisReading = undefined)));
+  }
+
+  private async readKinesis(): Promise<number> {
     let shards;
     try {
       shards = (await this.kinesis.send(new ListShardsCommand({ StreamName: this.plan.kinesisStream }))).Shards ?? [];
