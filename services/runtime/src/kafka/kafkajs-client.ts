@@ -1,7 +1,6 @@
 /**
  * The Kafka interface implemented with kafkajs. This file is the only place kafkajs is used.
  */
-import { readFileSync } from 'node:fs';
 import {
   Kafka,
   logLevel as KafkaLogLevel,
@@ -15,7 +14,7 @@ import {
   type Message,
 } from 'kafkajs';
 import type { Logger } from '../logger';
-import { ConfigError } from '../errors';
+import { connectionSecurity, type KafkaConnectionSettings } from './connection';
 import type {
   Admin,
   Consumer,
@@ -32,16 +31,7 @@ import type {
   TopicSpec,
 } from './types';
 
-export interface KafkaConnectionSettings {
-  kafkaBrokers: string[];
-  kafkaClientId: string;
-  kafkaSaslMechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
-  kafkaSaslUsername?: string;
-  kafkaSaslPassword?: string;
-  kafkaTls: boolean;
-  kafkaTlsCaFile?: string;
-  kafkaConnectionTimeoutMs: number;
-}
+export type { KafkaConnectionSettings } from './connection';
 
 function toKafkaLog(logger: Logger) {
   return () =>
@@ -56,20 +46,9 @@ function toKafkaLog(logger: Logger) {
 }
 
 export function kafkaConfigFrom(s: KafkaConnectionSettings, logger: Logger): KafkaConfig {
-  let sasl: SASLOptions | undefined;
-  if (s.kafkaSaslMechanism !== 'none') {
-    if (!s.kafkaSaslUsername) throw new ConfigError('KAFKA_SASL_USERNAME', `is required when KAFKA_SASL_MECHANISM=${s.kafkaSaslMechanism}`);
-    if (!s.kafkaSaslPassword) throw new ConfigError('KAFKA_SASL_PASSWORD', `is required when KAFKA_SASL_MECHANISM=${s.kafkaSaslMechanism}`);
-    sasl = { mechanism: s.kafkaSaslMechanism, username: s.kafkaSaslUsername, password: s.kafkaSaslPassword } as SASLOptions;
-  }
-  let ssl: KafkaConfig['ssl'] = s.kafkaTls;
-  if (s.kafkaTls && s.kafkaTlsCaFile) {
-    try {
-      ssl = { ca: [readFileSync(s.kafkaTlsCaFile, 'utf8')] };
-    } catch {
-      throw new ConfigError('KAFKA_TLS_CA_FILE', `cannot read ${s.kafkaTlsCaFile}`);
-    }
-  }
+  const security = connectionSecurity(s);
+  const sasl = security.sasl as SASLOptions | undefined;
+  const ssl: KafkaConfig['ssl'] = security.ca !== undefined ? { ca: [security.ca] } : security.tls;
   return {
     clientId: s.kafkaClientId,
     brokers: s.kafkaBrokers,

@@ -6,10 +6,8 @@
  *
  * The library is ESM-only, so it is loaded with a dynamic import on `connect()`.
  */
-import { readFileSync } from 'node:fs';
 import { backoffDelayMs } from '../backoff';
-import { ConfigError } from '../errors';
-import type { KafkaConnectionSettings } from './kafkajs-client';
+import { connectionSecurity, type KafkaConnectionSettings } from './connection';
 import type { DeliveryReport, OutgoingMessage, Producer, ProducerOptions, ProducerTransaction, TopicPartitionOffset } from './types';
 
 type Lib = typeof import('@platformatic/kafka', { with: { 'resolution-mode': 'import' } });
@@ -22,15 +20,10 @@ function loadLib(): Promise<Lib> {
   return (loaded ??= import('@platformatic/kafka'));
 }
 
-/** What both the producer and its coordinator lookups connect with. */
-export function platformaticConnectionOptions(s: KafkaConnectionSettings) {
-  let sasl: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string } | undefined;
-  if (s.kafkaSaslMechanism !== 'none') {
-    if (!s.kafkaSaslUsername) throw new ConfigError('KAFKA_SASL_USERNAME', `is required when KAFKA_SASL_MECHANISM=${s.kafkaSaslMechanism}`);
-    if (!s.kafkaSaslPassword) throw new ConfigError('KAFKA_SASL_PASSWORD', `is required when KAFKA_SASL_MECHANISM=${s.kafkaSaslMechanism}`);
-    const mechanism = ({ plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const)[s.kafkaSaslMechanism];
-    sasl = { mechanism, username: s.kafkaSaslUsername, password: s.kafkaSaslPassword };
-  }
+/** What both the producer and its coordinator lookups connect with. Throws ConfigError naming a bad setting. */
+function platformaticConnectionOptions(s: KafkaConnectionSettings) {
+  const { sasl, tls, ca } = connectionSecurity(s);
+  const mechanism = sasl && ({ plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const)[sasl.mechanism];
   return {
     clientId: s.kafkaClientId,
     bootstrapBrokers: s.kafkaBrokers,
@@ -39,17 +32,9 @@ export function platformaticConnectionOptions(s: KafkaConnectionSettings) {
     // counts it, logs it and retries with its own backoff.
     retries: 3,
     retryDelay: (_client: unknown, _op: string, attempt: number) => Math.max(20, backoffDelayMs(attempt, { initialMs: 300, maxMs: 30_000, multiplier: 2 })),
-    ...(s.kafkaTls ? { tls: s.kafkaTlsCaFile ? { ca: [readCa(s.kafkaTlsCaFile)] } : {} } : {}),
-    ...(sasl ? { sasl } : {}),
+    ...(tls ? { tls: ca !== undefined ? { ca: [ca] } : {} } : {}),
+    ...(sasl ? { sasl: { mechanism: mechanism!, username: sasl.username, password: sasl.password } } : {}),
   };
-}
-
-function readCa(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    throw new ConfigError('KAFKA_TLS_CA_FILE', `cannot read ${file}`);
-  }
 }
 
 const toBuffer = (v: string | Buffer | null | undefined): Buffer | undefined => (v === null || v === undefined ? undefined : typeof v === 'string' ? Buffer.from(v) : v);
@@ -113,11 +98,14 @@ export class PlatformaticKafkaProducer implements Producer {
     return run;
   }
 
+  /** Computed once (the CA file is read here): a bad setting exits 2 at start, not at the first send. */
+  private readonly connectionOptions: ReturnType<typeof platformaticConnectionOptions>;
+
   constructor(
-    private readonly connection: KafkaConnectionSettings,
+    connection: KafkaConnectionSettings,
     private readonly options: ProducerOptions = {},
   ) {
-    platformaticConnectionOptions(connection); // validate eagerly: a bad setting exits 2 at start
+    this.connectionOptions = platformaticConnectionOptions(connection);
   }
 
   async connect(): Promise<void> {
@@ -126,7 +114,7 @@ export class PlatformaticKafkaProducer implements Producer {
     this.partitioner = makePartitioner(this.lib);
     const o = this.options;
     this.p = new this.lib.Producer({
-      ...platformaticConnectionOptions(this.connection),
+      ...this.connectionOptions,
       idempotent: o.idempotent ?? true,
       acks: this.lib.ProduceAcks.ALL,
       maxInflights: o.maxInFlightRequests ?? (o.transactionalId ? 1 : 5),
@@ -199,7 +187,7 @@ export class PlatformaticKafkaProducer implements Producer {
   private async groupCoordinator(groupId: string): Promise<number> {
     const known = this.coordinators.get(groupId);
     if (known !== undefined) return known;
-    this.admin ??= new this.lib!.Admin(platformaticConnectionOptions(this.connection));
+    this.admin ??= new this.lib!.Admin(this.connectionOptions);
     const [found] = await this.admin.findCoordinator({ keyType: this.lib!.FindCoordinatorKeyTypes.GROUP, keys: [groupId] });
     if (!found) throw new Error(`no coordinator found for group ${groupId}`);
     this.coordinators.set(groupId, found.nodeId);
