@@ -21,11 +21,19 @@ function sameTables(a: RuleSet, b: RuleSet) {
   return JSON.stringify(a.tables) === JSON.stringify(b.tables);
 }
 
-async function ensureTopics(ctx: Ctx, rules: RuleSet) {
-  const s = ctx.settings;
+async function withAdmin<T>(ctx: Ctx, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = ctx.kafka.admin();
   await admin.connect();
   try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function ensureTopics(ctx: Ctx, rules: RuleSet) {
+  const s = ctx.settings;
+  await withAdmin(ctx, async (admin) => {
     const internal = internalTopics(s.groupId);
     const rf = s.topicReplicationFactor;
     const specs: TopicSpec[] = [
@@ -39,19 +47,7 @@ async function ensureTopics(ctx: Ctx, rules: RuleSet) {
     if (s.createTopics) await admin.ensureTopics(specs);
     const [rp, cp] = [await admin.partitionCount(internal.repartition), await admin.partitionCount(internal.changelog)];
     if (rp === 0 || rp !== cp) throw new ConfigError('ALERTING_GROUP_ID', `internal topics ${internal.repartition} (${rp} partitions) and ${internal.changelog} (${cp}) must exist with the same partition count`);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function withAdmin<T>(ctx: Ctx, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = ctx.kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 export const definition: ServiceDefinition<typeof settings> = {
