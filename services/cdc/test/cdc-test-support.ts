@@ -146,3 +146,71 @@ export function murmur2(data: Buffer): number {
 export function javaPartition(key: Buffer, partitions: number): number {
   return (murmur2(key) & 0x7fffffff) % partitions;
 }
+
+/**
+ * A continuous write load on a `(id int primary key, version int)` table whose rows 1..n start at
+ * version 1: small multi-row transactions bump versions and now and then insert a row. `committed`
+ * holds each key's version once its COMMIT returned — what must end up in Kafka.
+ */
+export class VersionedWriter {
+  readonly committed = new Map<number, number>();
+  transactions = 0;
+  private writing = true;
+  private readonly loop: Promise<void>;
+
+  constructor(db: Client, table: string, seededRows: number, opts: { maxKeysPerTransaction: number; pauseMs?: number }) {
+    for (let i = 1; i <= seededRows; i++) this.committed.set(i, 1);
+    let nextId = seededRows + 1;
+    this.loop = (async () => {
+      while (this.writing) {
+        const ids = new Set<number>();
+        for (let j = 0; j < 1 + Math.floor(Math.random() * opts.maxKeysPerTransaction); j++) ids.add(1 + Math.floor(Math.random() * (nextId - 1)));
+        const inserted = Math.random() < 0.1 ? nextId++ : undefined;
+        await db.query('BEGIN');
+        const versions = new Map<number, number>();
+        for (const k of [...ids].sort((a, b) => a - b)) {
+          const r = await db.query<{ version: number }>(`UPDATE ${table} SET version = version + 1 WHERE id = $1 RETURNING version`, [k]);
+          versions.set(k, r.rows[0].version);
+        }
+        if (inserted !== undefined) {
+          await db.query(`INSERT INTO ${table} VALUES ($1, 1)`, [inserted]);
+          versions.set(inserted, 1);
+        }
+        await db.query('COMMIT');
+        this.transactions++;
+        for (const [k, v] of versions) this.committed.set(k, v);
+        if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
+      }
+    })();
+  }
+
+  /** Finishes the transaction under way and stops. */
+  async stop(): Promise<void> {
+    this.writing = false;
+    await this.loop;
+  }
+}
+
+/**
+ * Per key of a VersionedWriter's table, what the change events read back get wrong: first
+ * occurrences of versions must run up by one with no gap and no step back (a resent batch may
+ * repeat records: at least once) and end at the committed version; with `startAtOne`, begin at 1.
+ */
+export function perKeyOrderProblems(messages: IncomingMessage[], committed: Map<number, number>, startAtOne: boolean): { problems: string[]; keys: number } {
+  const perKey = new Map<number, number[]>();
+  for (const m of messages) {
+    const ev = json(m);
+    if (!ev?.after) continue;
+    const { id: k, version } = ev.after as { id: number; version: number };
+    if (!perKey.has(k)) perKey.set(k, []);
+    perKey.get(k)!.push(version);
+  }
+  const problems: string[] = [];
+  for (const [k, versions] of perKey) {
+    const firsts = [...new Set(versions)];
+    if (startAtOne && firsts[0] !== 1) problems.push(`key ${k}: starts at ${firsts[0]}`);
+    for (let i = 1; i < firsts.length; i++) if (firsts[i] !== firsts[i - 1] + 1) problems.push(`key ${k}: ${versions.join(',')}`);
+    if (firsts[firsts.length - 1] !== committed.get(k)) problems.push(`key ${k}: ends at ${firsts.at(-1)}, committed ${committed.get(k)}`);
+  }
+  return { problems, keys: perKey.size };
+}

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from '@tideway/runtime';
 import type { TidewayProcess } from '../../../test-support/tideway-process';
-import { cleanup, json, names, pg, readTopic, startCdc, suffix } from './cdc-test-support';
+import { cleanup, json, names, perKeyOrderProblems, pg, readTopic, startCdc, suffix, VersionedWriter } from './cdc-test-support';
 
 jest.setTimeout(420_000);
 
@@ -30,31 +30,8 @@ describe('tideway cdc under SIGKILL', () => {
     await db.query(`INSERT INTO ${table} SELECT g, 1 FROM generate_series(1, 200) g`);
 
     // The writer: small multi-row transactions; a version is "committed" once COMMIT returned.
-    const committed = new Map<number, number>();
-    for (let i = 1; i <= 200; i++) committed.set(i, 1);
-    let nextId = 201;
-    let writing = true;
-    let transactions = 0;
-    const writer = (async () => {
-      while (writing) {
-        const ids = new Set<number>();
-        for (let j = 0; j < 1 + Math.floor(Math.random() * 4); j++) ids.add(1 + Math.floor(Math.random() * (nextId - 1)));
-        const inserted = Math.random() < 0.1 ? nextId++ : undefined;
-        await writerDb.query('BEGIN');
-        const versions = new Map<number, number>();
-        for (const k of [...ids].sort((a, b) => a - b)) {
-          const r = await writerDb.query<{ version: number }>(`UPDATE ${table} SET version = version + 1 WHERE id = $1 RETURNING version`, [k]);
-          versions.set(k, r.rows[0].version);
-        }
-        if (inserted !== undefined) {
-          await writerDb.query(`INSERT INTO ${table} VALUES ($1, 1)`, [inserted]);
-          versions.set(inserted, 1);
-        }
-        await writerDb.query('COMMIT');
-        transactions++;
-        for (const [k, v] of versions) committed.set(k, v);
-      }
-    })();
+    const writer = new VersionedWriter(writerDb, table, 200, { maxKeysPerTransaction: 4 });
+    const committed = writer.committed;
 
     cdc = await startCdc(n, [`public.${table}`]);
     const kills: number[] = [];
@@ -62,17 +39,16 @@ describe('tideway cdc under SIGKILL', () => {
       // Random points: during start-up/snapshot, mid-stream, right after a restart.
       const waitMs = Math.floor(Math.random() * 2500) + (round === 0 ? 300 : 800);
       await sleep(waitMs);
-      kills.push(transactions);
+      kills.push(writer.transactions);
       await cdc.kill();
       await sleep(Math.floor(Math.random() * 500));
       cdc = await startCdc(n, [`public.${table}`]);
     }
     await cdc.waitReady();
     await sleep(1000);
-    writing = false;
-    await writer;
+    await writer.stop();
     await writerDb.end();
-    expect(transactions).toBeGreaterThan(kills[0]);
+    expect(writer.transactions).toBeGreaterThan(kills[0]);
 
     // Read the topic until every key's last event carries its last committed version.
     const last = new Map<number, number>();
@@ -93,28 +69,9 @@ describe('tideway cdc under SIGKILL', () => {
 
     // Per key: replays after a crash may repeat a suffix, but first occurrences must run
     // 1, 2, 3, ... (or from the snapshot's version) with no gap and no step back.
-    const perKey = new Map<number, number[]>();
-    for (const m of messages) {
-      const ev = json(m);
-      if (!ev?.after) continue;
-      const { id: k, version } = ev.after as { id: number; version: number };
-      if (!perKey.has(k)) perKey.set(k, []);
-      perKey.get(k)!.push(version);
-    }
-    const problems: string[] = [];
-    for (const [k, versions] of perKey) {
-      const firsts: number[] = [];
-      const seen = new Set<number>();
-      for (const v of versions) {
-        if (seen.has(v)) continue;
-        seen.add(v);
-        firsts.push(v);
-      }
-      for (let i = 1; i < firsts.length; i++) if (firsts[i] !== firsts[i - 1] + 1) problems.push(`key ${k}: ${versions.join(',')}`);
-      if (firsts[firsts.length - 1] !== committed.get(k)) problems.push(`key ${k}: ends at ${firsts.at(-1)}, committed ${committed.get(k)}`);
-    }
-    expect(problems.slice(0, 10)).toEqual([]);
-    expect(perKey.size).toBe(committed.size);
+    const order = perKeyOrderProblems(messages, committed, false);
+    expect(order.problems.slice(0, 10)).toEqual([]);
+    expect(order.keys).toBe(committed.size);
 
     expect(await cdc.stop()).toBe(0);
     cdc = undefined;

@@ -11,7 +11,7 @@
 import type { IncomingMessage } from '@tideway/runtime';
 import { PrivateKafka } from '../../../test-support/private-kafka';
 import type { TidewayProcess } from '../../../test-support/tideway-process';
-import { cleanup, json, names, pg, readTopic, startCdc, suffix } from './cdc-test-support';
+import { cleanup, json, names, perKeyOrderProblems, pg, readTopic, startCdc, suffix, VersionedWriter } from './cdc-test-support';
 
 jest.setTimeout(420_000);
 
@@ -40,8 +40,6 @@ describe('tideway cdc across a Kafka outage', () => {
     clients.push(db, writerDb);
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, version int NOT NULL)`);
     await db.query(`INSERT INTO ${table} SELECT g, 1 FROM generate_series(1, 200) g`);
-    const committed = new Map<number, number>();
-    for (let i = 1; i <= 200; i++) committed.set(i, 1);
 
     cdc = await startCdc(n, [`public.${table}`], { KAFKA_BROKERS: broker.brokers, LOG_LEVEL: 'warn' });
     await cdc.waitReady(120_000);
@@ -65,33 +63,11 @@ describe('tideway cdc across a Kafka outage', () => {
     })();
 
     // The writer: small multi-row transactions; a version is "committed" once COMMIT returned.
-    let nextId = 201;
-    let writing = true;
-    let transactions = 0;
-    const writer = (async () => {
-      while (writing) {
-        const ids = new Set<number>();
-        for (let j = 0; j < 1 + Math.floor(Math.random() * 3); j++) ids.add(1 + Math.floor(Math.random() * (nextId - 1)));
-        const inserted = Math.random() < 0.1 ? nextId++ : undefined;
-        await writerDb.query('BEGIN');
-        const versions = new Map<number, number>();
-        for (const k of [...ids].sort((a, b) => a - b)) {
-          const r = await writerDb.query<{ version: number }>(`UPDATE ${table} SET version = version + 1 WHERE id = $1 RETURNING version`, [k]);
-          versions.set(k, r.rows[0].version);
-        }
-        if (inserted !== undefined) {
-          await writerDb.query(`INSERT INTO ${table} VALUES ($1, 1)`, [inserted]);
-          versions.set(inserted, 1);
-        }
-        await writerDb.query('COMMIT');
-        transactions++;
-        for (const [k, v] of versions) committed.set(k, v);
-        await sleep(2);
-      }
-    })();
+    const writer = new VersionedWriter(writerDb, table, 200, { maxKeysPerTransaction: 3, pauseMs: 2 });
+    const committed = writer.committed;
 
     await sleep(2000);
-    const beforeOutage = transactions;
+    const beforeOutage = writer.transactions;
     expect(cdc.child.exitCode).toBeNull();
 
     // Outage: the broker dies (no clean shutdown); writes go on.
@@ -109,7 +85,7 @@ describe('tideway cdc across a Kafka outage', () => {
     expect({ notReadyAt, samples: [...new Set(readySamples.filter((s) => s.at > killedAt).map((s) => s.body))], logs: notReadyAt ? '' : cdc.logs(30) }).toEqual(
       expect.objectContaining({ notReadyAt: expect.any(Number) }),
     );
-    const duringOutage = transactions;
+    const duringOutage = writer.transactions;
     expect(duringOutage).toBeGreaterThan(beforeOutage);
     expect(cdc.child.exitCode).toBeNull();
     // Nothing written during the outage (or unacknowledged before it) was confirmed to PostgreSQL.
@@ -124,15 +100,14 @@ describe('tideway cdc across a Kafka outage', () => {
     const restartedAt = Date.now();
     await cdc.waitReady(180_000);
     await sleep(2000);
-    writing = false;
-    await writer;
-    expect(transactions).toBeGreaterThan(duringOutage);
+    await writer.stop();
+    expect(writer.transactions).toBeGreaterThan(duringOutage);
     sampling = false;
     await sampler;
     expect(readySamples.some((s) => s.at > restartedAt && s.ready)).toBe(true);
     // For the record only (timings never decide the outcome).
     const readyAgainAt = readySamples.find((s) => s.at > restartedAt && s.ready)!.at;
-    console.log(`kafka-outage: /readyz false ${notReadyAt! - killedAt} ms after the kill, true ${readyAgainAt - restartedAt} ms after the broker was back; ${transactions} transactions`);
+    console.log(`kafka-outage: /readyz false ${notReadyAt! - killedAt} ms after the kill, true ${readyAgainAt - restartedAt} ms after the broker was back; ${writer.transactions} transactions`);
     // The outage was seen by the producer as failed sends, retried with backoff.
     const errors = /tideway_cdc_kafka_produce_errors_total\{service="cdc"\} (\d+)/.exec(await cdc.metrics());
     expect(Number(errors?.[1] ?? 0)).toBeGreaterThan(0);
@@ -158,29 +133,9 @@ describe('tideway cdc across a Kafka outage', () => {
 
     // Per key, first occurrences run 1, 2, 3, ... with no gap and no step back (a resent batch
     // may repeat records: at least once). Seeded rows start with their snapshot event (version 1).
-    const perKey = new Map<number, number[]>();
-    for (const m of messages) {
-      const ev = json(m);
-      if (!ev?.after) continue;
-      const { id: k, version } = ev.after as { id: number; version: number };
-      if (!perKey.has(k)) perKey.set(k, []);
-      perKey.get(k)!.push(version);
-    }
-    const problems: string[] = [];
-    for (const [k, versions] of perKey) {
-      const firsts: number[] = [];
-      const seen = new Set<number>();
-      for (const v of versions) {
-        if (seen.has(v)) continue;
-        seen.add(v);
-        firsts.push(v);
-      }
-      if (firsts[0] !== 1) problems.push(`key ${k}: starts at ${firsts[0]}`);
-      for (let i = 1; i < firsts.length; i++) if (firsts[i] !== firsts[i - 1] + 1) problems.push(`key ${k}: ${versions.join(',')}`);
-      if (firsts[firsts.length - 1] !== committed.get(k)) problems.push(`key ${k}: ends at ${firsts.at(-1)}, committed ${committed.get(k)}`);
-    }
-    expect(problems.slice(0, 10)).toEqual([]);
-    expect(perKey.size).toBe(committed.size);
+    const order = perKeyOrderProblems(messages, committed, true);
+    expect(order.problems.slice(0, 10)).toEqual([]);
+    expect(order.keys).toBe(committed.size);
 
     // The slot moved on again once Kafka acknowledged: past the last commit.
     const lastCommit = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
