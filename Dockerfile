@@ -21,7 +21,9 @@ COPY services/dwh-loader/package.json services/dwh-loader/
 COPY services/alerting/package.json services/alerting/
 COPY services/demo/package.json services/demo/
 COPY bridge/package.json bridge/
-RUN npm ci --ignore-scripts
+# patches/: fixes to dependencies (patch-package), applied here since --ignore-scripts skips postinstall.
+COPY patches patches
+RUN npm ci --ignore-scripts && npx patch-package --error-on-fail
 COPY bin bin
 COPY services services
 COPY bridge bridge

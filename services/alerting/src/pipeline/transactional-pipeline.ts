@@ -417,22 +417,7 @@ export class TransactionalPipeline {
     for (const a of alerts) this.deps.metrics.alerts.inc({ rule: a.rule, severity: a.severity });
   }
 
-  /**
-   * One transaction open at a time in this instance. kafkajs's read_committed filter handles one
-   * aborted transaction per record it looks at: when two aborted transactions of different
-   * producers start before the same record (two partitions' transactions open at a SIGKILL, both
-   * aborted by the next owner), records of the second leak to the reader, and stage 2 counted
-   * aborted events (reproduced by the SIGKILL test under load).
-   */
-  private commitChain: Promise<unknown> = Promise.resolve();
-
-  private commit(worker: PartitionWorker, records: OutgoingMessage[], offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
-    const run = this.commitChain.then(() => this.commitNow(worker, records, offsets));
-    this.commitChain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async commitNow(worker: PartitionWorker, records: OutgoingMessage[], offsets: Array<{ topic: string; partition: number; offset: string }>) {
+  private async commit(worker: PartitionWorker, records: OutgoingMessage[], offsets: Array<{ topic: string; partition: number; offset: string }>) {
     const t = await worker.producer.transaction();
     try {
       for (const chunk of chunkBySize(records, MAX_SEND_BYTES)) await t.send(chunk);

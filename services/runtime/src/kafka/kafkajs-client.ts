@@ -13,6 +13,7 @@ import {
   type IHeaders,
   type Message,
 } from 'kafkajs';
+import { TidewayError } from '../errors';
 import type { Logger } from '../logger';
 import { connectionSecurity, type KafkaConnectionSettings } from './connection';
 import type {
@@ -259,6 +260,24 @@ function groupPartitions(tps: TopicPartition[]) {
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
+type AbortedFilter = (input: { messages: unknown[]; abortedTransactions: Array<{ firstOffset: string; producerId: string }> }) => unknown[];
+
+/**
+ * kafkajs 2.2.4 leaks records of aborted transactions to read_committed consumers when a fetch
+ * starts after the first offsets of two or more aborted transactions (it activates one per
+ * record). patches/kafkajs+2.2.4.patch fixes it at install (postinstall, patch-package); an
+ * unpatched install would silently break exactly-once, so a read_committed consumer refuses to start.
+ */
+export function assertReadCommittedFilterPatched(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const filter = require('kafkajs/src/consumer/filterAbortedMessages') as AbortedFilter;
+  const record = { offset: '2', key: Buffer.from('k'), batchContext: { producerId: '8', inTransaction: true } };
+  const kept = filter({ messages: [record], abortedTransactions: [{ firstOffset: '0', producerId: '7' }, { firstOffset: '1', producerId: '8' }] });
+  if (kept.length !== 0) {
+    throw new TidewayError('DEPENDENCY_MISCONFIGURED', 'kafkajs lacks the read_committed fix in patches/kafkajs+2.2.4.patch: run `npm install` (postinstall applies it) or `npx patch-package`');
+  }
+}
+
 export class KafkajsClient implements KafkaClient {
   private readonly kafka: Kafka;
 
@@ -284,6 +303,7 @@ export class KafkajsClient implements KafkaClient {
   }
 
   consumer(options: ConsumerOptions): Consumer {
+    if (options.readCommitted ?? true) assertReadCommittedFilterPatched();
     const c = this.kafka.consumer({
       groupId: options.groupId,
       readUncommitted: !(options.readCommitted ?? true),
