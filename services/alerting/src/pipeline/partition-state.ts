@@ -9,7 +9,7 @@
  */
 import type { OutgoingMessage } from '@tideway/runtime';
 import { isTrue, toPlain } from '../rules/cel-expr';
-import type { StatefulRule, WindowedRule } from '../rules/rule-file';
+import { fingerprintOf, type StatefulRule, type WindowedRule } from '../rules/rule-file';
 import { addEvent, closeWindows, isIdle, newKeyState, nextCloseTime, type KeyState, type WindowResult } from '../windows/keyed-windows';
 import { alertId, isoTime, type Alert } from './alert';
 import { stateKeyOf, type ForwardedEvent, type RuleIndex } from './input-evaluator';
@@ -71,7 +71,12 @@ export class PartitionState {
       return;
     }
     if (value === null) this.entries.delete(key);
-    else this.entries.set(key, JSON.parse(value) as Entry);
+    else {
+      const entry = JSON.parse(value) as Entry;
+      // Changelogs written before fingerprints were hashed carry the definition itself.
+      if (entry.fp.startsWith('[')) entry.fp = fingerprintOf(entry.fp);
+      this.entries.set(key, entry);
+    }
   }
 
   apply(ev: ForwardedEvent, out: StageOutput): void {

@@ -3,6 +3,7 @@
  * `notifiers`, validated completely before anything runs. Every problem names the file, the
  * rule and the field, e.g. `rules.yaml: rules[3] (claim-burst).window.size: ...`.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isValidPath, parseDurationMs, parseYamlObject } from '@tideway/runtime';
 import { RuleFileError } from '../errors';
@@ -237,8 +238,13 @@ function checkAggregateCondition(ctx: Ctx, where: string, expr: CompiledExpr, ag
   }
 }
 
+/** A short hash of the definition: it is written with every changelog record of the rule's state. */
+export function fingerprintOf(definition: string): string {
+  return createHash('sha256').update(definition).digest('base64url').slice(0, 16);
+}
+
 function fingerprint(r: { topic: string; keyBy?: string; eventTime?: string; window: WindowSpec; aggregates: AggregateSpec[]; filter?: CompiledExpr }): string {
-  return JSON.stringify([r.topic, r.keyBy ?? '', r.eventTime ?? '', r.filter?.source ?? '', r.window, r.aggregates]);
+  return fingerprintOf(JSON.stringify([r.topic, r.keyBy ?? '', r.eventTime ?? '', r.filter?.source ?? '', r.window, r.aggregates]));
 }
 
 function lookups(ctx: Ctx, where: string, v: unknown, tables: Map<string, TableSpec>): LookupSpec[] {

@@ -1,6 +1,6 @@
 import { RuleIndex, type ForwardedEvent } from '../../src/pipeline/input-evaluator';
 import { emptyOutput, PartitionState } from '../../src/pipeline/partition-state';
-import { parseRuleFile } from '../../src/rules/rule-file';
+import { fingerprintOf, parseRuleFile } from '../../src/rules/rule-file';
 
 const M = 60_000;
 const rules = (burstWhen = 'n >= 2') =>
@@ -63,6 +63,25 @@ describe('PartitionState', () => {
     expect(o1.records.map((r) => JSON.parse(r.value as string).values)).toEqual([{ n: 2 }]);
     // Closed windows are removed, and the changelog says so with tombstones.
     expect(st.takeChangelog('cl', 3).filter((r) => r.key !== '\u0000meta').map((r) => r.value)).toEqual([null, null]);
+  });
+
+  it('keeps state from changelogs that carry the unhashed definition (written by earlier versions)', () => {
+    const st = new PartitionState(rules());
+    st.apply(ev('agg', 'a', 1, 1), emptyOutput());
+    const [rec] = st.takeChangelog('cl', 0).filter((r) => r.key !== '\u0000meta');
+    const entry = JSON.parse(rec.value as string) as { fp: string };
+    expect(entry.fp).toHaveLength(16);
+    const index = rules();
+    const agg = index.stateful.get('agg')!;
+    // What earlier versions wrote as `fp`: the definition itself.
+    const legacy = JSON.stringify([agg.topic, agg.keyBy ?? '', agg.eventTime ?? '', agg.filter?.source ?? '', agg.window, agg.aggregates]);
+    expect(fingerprintOf(legacy)).toBe(agg.fingerprint);
+    const copy = new PartitionState(index);
+    copy.restore(String(rec.key), JSON.stringify({ ...entry, fp: legacy }));
+    const out = emptyOutput();
+    copy.apply(ev('agg', 'a', 2, 2), out);
+    copy.advance(out, 10 * M);
+    expect(out.records.map((r) => JSON.parse(r.value as string).values)).toEqual([{ n: 2 }]);
   });
 
   it('drops state of a rule whose window changed on reload', () => {

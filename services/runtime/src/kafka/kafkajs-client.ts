@@ -269,7 +269,7 @@ type AbortedFilter = (input: { messages: unknown[]; abortedTransactions: Array<{
  * unpatched install would silently break exactly-once, so a read_committed consumer refuses to start.
  */
 export function assertReadCommittedFilterPatched(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const filter = require('kafkajs/src/consumer/filterAbortedMessages') as AbortedFilter;
   const record = { offset: '2', key: Buffer.from('k'), batchContext: { producerId: '8', inTransaction: true } };
   const kept = filter({ messages: [record], abortedTransactions: [{ firstOffset: '0', producerId: '7' }, { firstOffset: '1', producerId: '8' }] });
