@@ -64,6 +64,19 @@ async function preload() {
   await producer.disconnect();
 }
 
+/** The local broker's pid (npm run stack:up writes it), to report its CPU beside the clients'. */
+function brokerPid() {
+  try {
+    return Number(readFileSync(join(ROOT, '.stack', 'run', 'kafka.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+const brokerCpuSeconds = () => {
+  const pid = brokerPid();
+  return pid === undefined ? NaN : cpuSeconds(pid);
+};
+
 /** Raw kafkajs consume rate of the topic: a fresh group, no work per record. */
 async function rawConsumeRate() {
   const consumer = kafka.consumer({ groupId: `${prefix}-raw`, fromBeginning: true, partitionsConsumedConcurrently: PARTITIONS });
@@ -74,23 +87,29 @@ async function rawConsumeRate() {
   let t1 = 0;
   let cpu0;
   let cpu = 0;
+  let broker0 = 0;
+  let broker = 0;
   await new Promise((resolve) => {
     void consumer.run(async (batch) => {
       if (t0 === 0) {
         t0 = Date.now();
         cpu0 = process.cpuUsage();
+        broker0 = brokerCpuSeconds();
       }
       n += batch.messages.length;
       if (n >= COUNT && t1 === 0) {
         t1 = Date.now();
         const d = process.cpuUsage(cpu0);
         cpu = (d.user + d.system) / 1e6;
+        broker = brokerCpuSeconds() - broker0;
         resolve();
       }
     });
   });
   await consumer.disconnect();
-  return { records: n, seconds: (t1 - t0) / 1000, rate: n / ((t1 - t0) / 1000), cpuSeconds: cpu, cpuMicrosPerRecord: (cpu * 1e6) / n };
+  const seconds = (t1 - t0) / 1000;
+  // Cores busy while reading: the consumer's and the broker's CPU over the interval.
+  return { records: n, seconds, rate: n / seconds, cpuSeconds: cpu, cpuMicrosPerRecord: (cpu * 1e6) / n, brokerCpuSeconds: broker, coresBusy: (cpu + broker) / seconds };
 }
 
 async function committedAll(group) {
@@ -173,7 +192,7 @@ async function main() {
   console.log(`preloading ${COUNT} records of 1 KiB into ${topic} (${PARTITIONS} partitions)…`);
   await preload();
   const raw = await rawConsumeRate();
-  console.log(`raw kafkajs consume: ${Math.round(raw.rate)} records/s (${raw.seconds.toFixed(1)} s), ${raw.cpuMicrosPerRecord.toFixed(0)} µs CPU/record`);
+  console.log(`raw kafkajs consume: ${Math.round(raw.rate)} records/s (${raw.seconds.toFixed(1)} s), ${raw.cpuMicrosPerRecord.toFixed(0)} µs CPU/record, consumer + broker ${raw.coresBusy.toFixed(2)} cores busy`);
   const results = [];
   const cleanups = [];
   try {

@@ -43,6 +43,13 @@ export const settings = {
     default: 100,
     min: 0,
   }),
+  fetchMaxBytesPerPartition: setting.int({
+    env: 'ALERTING_FETCH_MAX_BYTES_PER_PARTITION',
+    doc: 'Most bytes one fetch returns per partition, in bytes; the whole fetch returns at most 4 times this. Decoded events take several times their size in memory until their transaction commits, so this bounds memory under a backlog.',
+    default: 256 * 1024,
+    min: 1024,
+    max: 64 * 1024 * 1024,
+  }),
   fetchMaxWaitMs: setting.duration({ env: 'ALERTING_FETCH_MAX_WAIT_MS', doc: 'Longest a fetch waits for data; bounds the latency added when traffic is low.', default: 100, min: 1 }),
   sessionTimeoutMs: setting.duration({ env: 'ALERTING_SESSION_TIMEOUT_MS', doc: 'Consumer group session timeout: how long a dead instance keeps its partitions before the group reassigns them.', default: 30_000, min: 1000 }),
   transactionTimeoutMs: setting.duration({ env: 'ALERTING_TRANSACTION_TIMEOUT_MS', doc: 'Kafka transaction timeout: an instance that dies mid-transaction blocks read_committed readers of its partitions at most this long.', default: 30_000, min: 1000 }),

@@ -178,7 +178,7 @@ export class TransactionalPipeline {
     await this.admin.connect();
     this.repartitionPartitions = await this.admin.partitionCount(this.topics.repartition);
     if (this.repartitionPartitions === 0) throw new Error(`topic ${this.topics.repartition} does not exist`);
-    this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs, partitionsConsumedConcurrently: settings.partitionConcurrency, sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)) });
+    this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs, maxBytesPerPartition: settings.fetchMaxBytesPerPartition, maxBytes: 4 * settings.fetchMaxBytesPerPartition, partitionsConsumedConcurrently: settings.partitionConcurrency, sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)) });
     this.consumer.onAssignment((a) => this.onAssignment(a));
     this.consumer.onRebalancing(() => (this.assigned = false));
     // Includes fetches that returned only transaction markers, which never reach handleBatch:
