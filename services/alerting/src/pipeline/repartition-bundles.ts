@@ -26,31 +26,47 @@ export function partitionOfEvent(ev: ForwardedEvent, partitions: number): number
   return p;
 }
 
-/** One or more records per destination partition, each at most `maxBytes` of JSON (a single larger event goes alone). */
-export function bundleForwarded(events: ForwardedEvent[], topic: string, partitions: number, maxBytes = MAX_BUNDLE_BYTES): OutgoingMessage[] {
-  const byPartition = new Map<number, string[]>();
-  for (const ev of events) {
-    const p = partitionOfEvent(ev, partitions);
-    let list = byPartition.get(p);
-    if (!list) byPartition.set(p, (list = []));
+/**
+ * Forwarded events of one pending transaction, encoded as they arrive (so the event objects do
+ * not live until the commit) and grouped by destination partition.
+ */
+export class RepartitionBundler {
+  private readonly byPartition = new Map<number, string[]>();
+  constructor(private readonly partitions: number) {}
+
+  add(ev: ForwardedEvent): void {
+    const p = partitionOfEvent(ev, this.partitions);
+    let list = this.byPartition.get(p);
+    if (!list) this.byPartition.set(p, (list = []));
     list.push(JSON.stringify(ev));
   }
-  const out: OutgoingMessage[] = [];
-  for (const [partition, items] of [...byPartition].sort((a, b) => a[0] - b[0])) {
-    let cur: string[] = [];
-    let size = 2;
-    for (const item of items) {
-      if (cur.length > 0 && size + item.length + 1 > maxBytes) {
-        out.push({ topic, partition, key: null, value: `[${cur.join(',')}]` });
-        cur = [];
-        size = 2;
+
+  /** One or more records per destination partition, each at most `maxBytes` of JSON (a single larger event goes alone). */
+  records(topic: string, maxBytes = MAX_BUNDLE_BYTES): OutgoingMessage[] {
+    const out: OutgoingMessage[] = [];
+    for (const [partition, items] of [...this.byPartition].sort((a, b) => a[0] - b[0])) {
+      let cur: string[] = [];
+      let size = 2;
+      for (const item of items) {
+        if (cur.length > 0 && size + item.length + 1 > maxBytes) {
+          out.push({ topic, partition, key: null, value: `[${cur.join(',')}]` });
+          cur = [];
+          size = 2;
+        }
+        cur.push(item);
+        size += item.length + 1;
       }
-      cur.push(item);
-      size += item.length + 1;
+      if (cur.length > 0) out.push({ topic, partition, key: null, value: `[${cur.join(',')}]` });
     }
-    if (cur.length > 0) out.push({ topic, partition, key: null, value: `[${cur.join(',')}]` });
+    return out;
   }
-  return out;
+}
+
+/** The repartition records of `events` (see RepartitionBundler). */
+export function bundleForwarded(events: ForwardedEvent[], topic: string, partitions: number, maxBytes = MAX_BUNDLE_BYTES): OutgoingMessage[] {
+  const bundler = new RepartitionBundler(partitions);
+  for (const ev of events) bundler.add(ev);
+  return bundler.records(topic, maxBytes);
 }
 
 function isForwarded(v: unknown): v is ForwardedEvent {

@@ -36,7 +36,7 @@ import type { AlertingMetrics } from '../metrics';
 import { alertMessage, type Alert } from './alert';
 import { evaluateRecord, type ForwardedEvent, type RuleIndex } from './input-evaluator';
 import { emptyOutput, PartitionState, type StageOutput } from './partition-state';
-import { bundleForwarded, decodeRepartitionValue } from './repartition-bundles';
+import { decodeRepartitionValue, RepartitionBundler } from './repartition-bundles';
 
 export function internalTopics(groupId: string) {
   return { repartition: `${groupId}.repartition`, changelog: `${groupId}.changelog` };
@@ -78,8 +78,9 @@ export function chunkBySize(records: OutgoingMessage[], maxBytes: number): Outgo
 /** What a partition has evaluated since its last commit: the next transaction. */
 class PendingTransaction {
   records: OutgoingMessage[] = [];
-  forwarded: ForwardedEvent[] = [];
-  alerts: Alert[] = [];
+  readonly forwarded: RepartitionBundler;
+  /** Alerts by rule and severity, counted in metrics once committed. */
+  readonly alertCounts = new Map<string, { rule: string; severity: string; n: number }>();
   afters: Array<() => void> = [];
   bytes = 0;
   /** First offset not yet committed: where reading resumes if this transaction fails. */
@@ -91,6 +92,17 @@ class PendingTransaction {
   stateTouched = false;
   readonly openedAt = Date.now();
 
+  constructor(repartitionPartitions: number) {
+    this.forwarded = new RepartitionBundler(repartitionPartitions);
+  }
+
+  countAlert(a: Alert): void {
+    const id = `${a.rule}\u0000${a.severity}`;
+    const c = this.alertCounts.get(id);
+    if (c) c.n++;
+    else this.alertCounts.set(id, { rule: a.rule, severity: a.severity, n: 1 });
+  }
+
   get empty(): boolean {
     return this.next === undefined && !this.stateTouched && this.records.length === 0;
   }
@@ -98,7 +110,7 @@ class PendingTransaction {
 
 class PartitionWorker {
   state?: PartitionState;
-  pending = new PendingTransaction();
+  pending: PendingTransaction;
   flushTimer?: NodeJS.Timeout;
   /** Committed offset read after fencing: batches starting before it are replays of a zombie's work. */
   committed: bigint | undefined;
@@ -120,7 +132,11 @@ class PartitionWorker {
     readonly topic: string,
     readonly partition: number,
     readonly producer: Producer,
-  ) {}
+    /** Partitions of the repartition topic, where stage 1 forwards events. */
+    readonly repartitionPartitions: number,
+  ) {
+    this.pending = new PendingTransaction(repartitionPartitions);
+  }
 
   /** Batches and idle ticks of one partition never interleave. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -252,7 +268,7 @@ export class TransactionalPipeline {
     const { kafka, settings } = this.deps;
     const producer = kafka.producer({ transactionalId: `${settings.groupId}-${topic}-${partition}`, transactionTimeoutMs: settings.transactionTimeoutMs, retry: TRANSACTIONAL_RETRY });
     await producer.connect();
-    const worker = new PartitionWorker(topic, partition, producer);
+    const worker = new PartitionWorker(topic, partition, producer, this.repartitionPartitions);
     try {
       // Initialising the transactional id fences the previous owner and aborts its open transaction.
       const t = await producer.transaction();
@@ -389,14 +405,14 @@ export class TransactionalPipeline {
     worker.flushTimer = undefined;
     if (worker.closed || worker.pending.empty) return;
     const pending = worker.pending;
-    worker.pending = new PendingTransaction();
+    worker.pending = new PendingTransaction(worker.repartitionPartitions);
     const started = process.hrtime.bigint();
     if (worker.state) {
       const out = emptyOutput();
       worker.state.advance(out);
       this.addStateOutput(pending, worker, out);
     }
-    const records = [...pending.records, ...bundleForwarded(pending.forwarded, this.topics.repartition, this.repartitionPartitions)];
+    const records = [...pending.records, ...pending.forwarded.records(this.topics.repartition)];
     if (worker.state) records.push(...worker.state.takeChangelog(this.topics.changelog, worker.partition));
     const offsets = pending.next === undefined ? [] : [{ topic: worker.topic, partition: worker.partition, offset: pending.next }];
     try {
@@ -406,15 +422,11 @@ export class TransactionalPipeline {
       throw err;
     }
     this.deps.metrics.batchDuration.observe({ stage: 'commit' }, Number(process.hrtime.bigint() - started) / 1e9);
-    this.countAlerts(pending.alerts);
+    for (const c of pending.alertCounts.values()) this.deps.metrics.alerts.inc({ rule: c.rule, severity: c.severity }, c.n);
     for (const after of pending.afters) after();
     if (pending.next !== undefined && pending.highWatermark !== undefined) {
       this.deps.consumerMetrics.recordLag(this.deps.settings.groupId, worker.topic, worker.partition, pending.highWatermark, pending.next);
     }
-  }
-
-  private countAlerts(alerts: Alert[]) {
-    for (const a of alerts) this.deps.metrics.alerts.inc({ rule: a.rule, severity: a.severity });
   }
 
   private async commit(worker: PartitionWorker, records: OutgoingMessage[], offsets: Array<{ topic: string; partition: number; offset: string }>) {
@@ -443,13 +455,13 @@ export class TransactionalPipeline {
       const r = evaluateRecord(this.index, m, lookup);
       timestamps.push(m.timestamp);
       for (const a of r.alerts) {
-        pending.alerts.push(a);
+        pending.countAlert(a);
         const rec = alertMessage(settings.alertsTopic, a);
         pending.records.push(rec);
         pending.bytes += approxSize(rec);
       }
       for (const f of r.forwarded) {
-        pending.forwarded.push(f);
+        pending.forwarded.add(f);
         pending.bytes += 96 + (f.v?.length ?? 0) * 16 + f.k.length;
       }
       for (const id of r.evaluationErrors) errors.set(id, (errors.get(id) ?? 0) + 1);
@@ -493,7 +505,7 @@ export class TransactionalPipeline {
       const rec = alertMessage(settings.alertsTopic, a);
       pending.records.push(rec);
       pending.bytes += approxSize(rec);
-      pending.alerts.push(a);
+      pending.countAlert(a);
     }
     for (const r of out.records) {
       pending.records.push(r);
