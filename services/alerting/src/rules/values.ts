@@ -9,8 +9,11 @@ const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/;
 
 /** A decimal string as a number, or the value unchanged. */
 export function numericOrSelf(v: unknown): unknown {
-  if (typeof v === 'string' && v.length <= 40 && DECIMAL.test(v)) return Number(v);
-  return v;
+  if (typeof v !== 'string' || v.length === 0 || v.length > 40) return v;
+  // Most strings start with a letter: skip the regular expression for them.
+  const c = v.charCodeAt(0);
+  if (c !== 45 /* - */ && (c < 48 || c > 57)) return v;
+  return DECIMAL.test(v) ? Number(v) : v;
 }
 
 /** A number for aggregates: numbers and decimal strings; anything else is undefined. */

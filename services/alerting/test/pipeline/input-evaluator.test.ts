@@ -32,6 +32,22 @@ const accounts: Record<string, Record<string, unknown>> = { A1: { account_id: 'A
 const lookup = (table: string, key: string) => (table === 'accounts' ? accounts[key] : undefined);
 
 describe('evaluateRecord', () => {
+  it('presents the whole document as `event`, decimals as numbers, and a document field named event as it is', () => {
+    const rules = new RuleIndex(
+      parseRuleFile(
+        `
+rules:
+  - { id: has-amount, topic: tx, severity: low, when: 'has(event.amount) && event.amount > 10 && !has(event.missing)' }
+  - { id: own-event, topic: ev, severity: low, when: 'event == "login"' }
+`,
+        'r.yaml',
+      ),
+    );
+    expect(evaluateRecord(rules, msg('tx', { amount: '12.5' }), lookup).alerts.map((a) => a.rule)).toEqual(['has-amount']);
+    expect(evaluateRecord(rules, msg('tx', { amount: '9' }), lookup).alerts).toEqual([]);
+    expect(evaluateRecord(rules, msg('ev', { event: 'login' }), lookup).alerts.map((a) => a.rule)).toEqual(['own-event']);
+  });
+
   it('raises predicate alerts with the event, the looked-up row and the source', () => {
     const r = evaluateRecord(index, msg('tx', { account_id: 'A1', amount: '150.5', country: 'FR', ts: '2026-11-22T03:00:00Z' }), lookup);
     expect(r.alerts.map((a) => a.rule)).toEqual(['big', 'away', 'night']);
