@@ -179,8 +179,9 @@ export function evaluateRecord(index: RuleIndex, message: IncomingMessage, looku
       reject('key_missing', `rule ${rule.id}: keyBy field "${rule.keyBy}" is missing`);
       continue;
     }
-    // Sources are kept where they are shown: alerts of windowed rules and late-topic records.
-    out.forwarded.push(rule.kind === 'windowed' || rule.lateTopic ? { r: rule.id, k: key ?? '', t: act.t, s: source, v: project(rule, doc) } : { r: rule.id, k: key ?? '', t: act.t, v: project(rule, doc) });
+    // Sources are kept where they are shown: alerts of windowed rules and late-topic records
+    // (an undefined `s` is left out of the repartition record's JSON).
+    out.forwarded.push({ r: rule.id, k: key ?? '', t: act.t, s: rule.kind === 'windowed' || rule.lateTopic ? source : undefined, v: project(rule, doc) });
   }
   return out;
 }

@@ -62,13 +62,6 @@ export class RepartitionBundler {
   }
 }
 
-/** The repartition records of `events` (see RepartitionBundler). */
-export function bundleForwarded(events: ForwardedEvent[], topic: string, partitions: number, maxBytes = MAX_BUNDLE_BYTES): OutgoingMessage[] {
-  const bundler = new RepartitionBundler(partitions);
-  for (const ev of events) bundler.add(ev);
-  return bundler.records(topic, maxBytes);
-}
-
 function isForwarded(v: unknown): v is ForwardedEvent {
   const e = v as ForwardedEvent;
   return typeof e === 'object' && e !== null && typeof e.r === 'string' && typeof e.k === 'string' && typeof e.t === 'number';

@@ -1,6 +1,13 @@
 import { keyPartition } from '@tideway/runtime';
 import { stateKeyOf, type ForwardedEvent } from '../../src/pipeline/input-evaluator';
-import { bundleForwarded, decodeRepartitionValue } from '../../src/pipeline/repartition-bundles';
+import { decodeRepartitionValue, RepartitionBundler } from '../../src/pipeline/repartition-bundles';
+
+/** The repartition records one transaction with `events` writes. */
+function bundle(events: ForwardedEvent[], partitions: number, maxBytes?: number) {
+  const bundler = new RepartitionBundler(partitions);
+  for (const e of events) bundler.add(e);
+  return bundler.records('g.repartition', maxBytes);
+}
 
 const ev = (r: string, k: string, t: number): ForwardedEvent => ({ r, k, t, s: { topic: 'in', partition: 0, offset: String(t) }, v: [t] });
 
@@ -8,7 +15,7 @@ describe('repartition bundles', () => {
   const events = Array.from({ length: 200 }, (_, i) => ev(i % 3 === 0 ? 'spend' : 'sessions', `A${i % 17}`, i));
 
   it('puts each (rule, key) on the partition a keyed record would get, keeping input order', () => {
-    const records = bundleForwarded(events, 'g.repartition', 4);
+    const records = bundle(events, 4);
     const seen: ForwardedEvent[] = [];
     for (const r of records) {
       const inRecord = decodeRepartitionValue(Buffer.from(r.value as string));
@@ -27,7 +34,7 @@ describe('repartition bundles', () => {
   });
 
   it('splits a partition\'s events into records of at most maxBytes', () => {
-    const records = bundleForwarded(events, 'g.repartition', 1, 2000);
+    const records = bundle(events, 1, 2000);
     expect(records.length).toBeGreaterThan(1);
     for (const r of records) expect((r.value as string).length).toBeLessThanOrEqual(2000);
     expect(records.flatMap((r) => decodeRepartitionValue(Buffer.from(r.value as string)))).toEqual(events);
