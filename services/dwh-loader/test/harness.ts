@@ -132,12 +132,24 @@ export async function startLoader(env: Record<string, string>): Promise<InProces
   };
 }
 
-/** Polls `check` until it returns true; fails with `describe()` after `timeoutMs`. */
+/**
+ * Polls `check` until it returns true; fails with `describe()` after `timeoutMs`. A check that
+ * throws counts as "not yet" (a poll can meet a transient broker error, e.g. kafkajs's admin
+ * refreshing metadata while another test deletes topics); the last error is reported at the deadline.
+ */
 export async function eventually(check: () => Promise<boolean>, describe: () => Promise<string> | string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`condition not reached in ${timeoutMs} ms: ${await describe()}`);
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const detail = await Promise.resolve(describe()).catch((err: unknown) => `(describe failed: ${String(err)})`);
+      throw new Error(`condition not reached in ${timeoutMs} ms: ${detail}${lastError === undefined ? '' : `; last error: ${String(lastError)}`}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
