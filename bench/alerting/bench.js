@@ -139,12 +139,14 @@ async function throughput(n) {
   const seconds = (finished - started) / 1000;
   const rss = peakRssMiB(child.pid);
   const metrics = await (await fetch(`${url}/metrics`)).text();
-  const alerts = [...metrics.matchAll(/^tideway_alerting_alerts_total\{[^}]*\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
+  const sum = (re) => [...metrics.matchAll(re)].reduce((s, m) => s + Number(m[1]), 0);
+  const alerts = sum(/^tideway_alerting_alerts_total\{[^}]*\} (\d+)/gm);
+  const transactions = sum(/^tideway_alerting_transactions_total\{[^}]*\} (\d+)/gm);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   await cleanup(admin);
   await admin.disconnect();
-  console.log(JSON.stringify({ mode: 'throughput', events: n, seconds, eventsPerSecond: Math.round(n / seconds), alerts, peakRssMiB: Math.round(rss) }));
+  console.log(JSON.stringify({ mode: 'throughput', events: n, seconds, eventsPerSecond: Math.round(n / seconds), alerts, transactions, peakRssMiB: Math.round(rss) }));
 }
 
 async function latency(rate, seconds, warmupSeconds) {

@@ -127,7 +127,8 @@ describe('SIGKILL and restart', () => {
 
   it('neither loses nor doubles alerts or window results', async () => {
     await createTopics(kafka, [{ topic: topics.claims, partitions: 3 }]);
-    const env = { ALERTING_RULES: writeRules(rulesFor(topics.claims, topics.sink)), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '3', ALERTING_IDLE_TIMEOUT_MS: '1000', ALERTING_SESSION_TIMEOUT_MS: '6000' };
+    // Killed while batches are out on the evaluation thread, too.
+    const env = { ALERTING_RULES: writeRules(rulesFor(topics.claims, topics.sink)), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '3', ALERTING_IDLE_TIMEOUT_MS: '1000', ALERTING_SESSION_TIMEOUT_MS: '6000', ALERTING_EVALUATION_THREADS: '1' };
     const first = await TidewayProcess.start('alerting', env);
     procs.push(first);
     await first.waitReady();

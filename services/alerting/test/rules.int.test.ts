@@ -45,7 +45,8 @@ describe('fraud rules (seed 003) on a plain JSON topic', () => {
       { topic: topics.accounts, key: '{"account_id":"A-3"}', value: changeEvent('accounts', 'u', { account_id: 'A-3', country: 'ES' }, { account_id: 'A-3', country: 'FR' }) },
     ]);
     const rules = FRAUD.replace(/topic: transactions/g, `topic: ${topics.transactions}`).replace('topic: accounts.changes', `topic: ${topics.accounts}`).replace(/notifiers:[\s\S]*$/, '');
-    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: writeRules(rules), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '2' });
+    // Evaluated on two threads: the lookup table reaches them as a copy.
+    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: writeRules(rules), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '2', ALERTING_EVALUATION_THREADS: '2' });
     await proc.waitReady();
 
     const txns = [

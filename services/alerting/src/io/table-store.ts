@@ -10,10 +10,45 @@ import type { TableSpec } from '../rules/rule-file';
 import { keyString } from '../rules/values';
 import { decodeEvent } from '../pipeline/event-decoder';
 
+type Row = Record<string, unknown>;
+
+/** One change of a lookup table (a null row deletes the key); also how evaluation threads' copies follow. */
+export type TableChange = [table: string, key: string, row: Row | null];
+
+/** The rows of the lookup tables by table id and key. Pure. */
+export class TableRows {
+  private readonly tables = new Map<string, Map<string, Row>>();
+
+  get(table: string, key: string): Row | undefined {
+    return this.tables.get(table)?.get(key);
+  }
+
+  apply([table, key, row]: TableChange): void {
+    let rows = this.tables.get(table);
+    if (!rows) this.tables.set(table, (rows = new Map()));
+    if (row === null) rows.delete(key);
+    else rows.set(key, row);
+  }
+
+  /** Every row, as the changes that rebuild the tables from empty. */
+  snapshot(): TableChange[] {
+    const out: TableChange[] = [];
+    for (const [table, rows] of this.tables) for (const [key, row] of rows) out.push([table, key, row]);
+    return out;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const rows of this.tables.values()) n += rows.size;
+    return n;
+  }
+}
+
 export class LookupTables {
-  private readonly rows = new Map<string, Map<string, Record<string, unknown>>>();
+  private readonly rows = new TableRows();
   private consumer?: Consumer;
   private readonly specsByTopic = new Map<string, TableSpec[]>();
+  private readonly followers = new Set<(c: TableChange) => void>();
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -21,15 +56,28 @@ export class LookupTables {
     private readonly logger: Logger,
   ) {}
 
-  get(table: string, key: string): Record<string, unknown> | undefined {
-    return this.rows.get(table)?.get(key);
+  get(table: string, key: string): Row | undefined {
+    return this.rows.get(table, key);
+  }
+
+  /**
+   * For a copy kept elsewhere (an evaluation thread): the rows now, and every later change
+   * passed to `follower` as it is read. Call the returned function to stop following.
+   */
+  follow(follower: (c: TableChange) => void): { snapshot: TableChange[]; stop: () => void } {
+    this.followers.add(follower);
+    return { snapshot: this.rows.snapshot(), stop: () => this.followers.delete(follower) };
+  }
+
+  /** Every row now, as changes. */
+  snapshot(): TableChange[] {
+    return this.rows.snapshot();
   }
 
   /** Starts reading; resolves once every table topic has been read up to its end at start time (or the timeout passes). */
   async start(specs: TableSpec[], timeoutMs: number): Promise<void> {
     if (specs.length === 0) return;
     for (const s of specs) {
-      this.rows.set(s.id, new Map());
       let list = this.specsByTopic.get(s.topic);
       if (!list) this.specsByTopic.set(s.topic, (list = []));
       list.push(s);
@@ -62,7 +110,7 @@ export class LookupTables {
     });
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
     if ((await Promise.race([loaded, timer])) === 'timeout') this.logger.warn({ pending: [...targets.keys()] }, 'lookup tables not fully read before ALERTING_TABLE_LOAD_TIMEOUT_MS; evaluating with what is loaded');
-    else this.logger.info({ tables: specs.map((s) => s.id), rows: [...this.rows.values()].reduce((n, m) => n + m.size, 0) }, 'lookup tables loaded');
+    else this.logger.info({ tables: specs.map((s) => s.id), rows: this.rows.size }, 'lookup tables loaded');
   }
 
   private apply(spec: TableSpec, m: import('@tideway/runtime').IncomingMessage) {
@@ -78,9 +126,9 @@ export class LookupTables {
     const row = isChange ? (doc.op === 'd' ? null : (doc.after as Record<string, unknown> | null)) : doc;
     const key = keyString(getPath(isChange && doc.op === 'd' ? { ...doc, after: doc.before } : doc, spec.keyPath));
     if (key === undefined) return;
-    const table = this.rows.get(spec.id)!;
-    if (row === null) table.delete(key);
-    else table.set(key, row);
+    const change: TableChange = [spec.id, key, row];
+    this.rows.apply(change);
+    for (const f of this.followers) f(change);
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Records of the repartition topic. Stage 1 writes the events of one transaction bound for one
- * repartition partition as one record (a JSON array, in input order), instead of one record per
- * event and rule: the per-record cost of producing and consuming dominated the pipeline.
+ * repartition partition as one record (a JSON array, in input order; more than one when large),
+ * instead of one record per event and rule: the per-record cost of producing and consuming
+ * dominated the pipeline.
  * The partition is the one a record keyed by the (rule, key) state key would get, so each
  * (rule, key) keeps one partition and its order. Pure.
  */
@@ -26,35 +27,77 @@ export function partitionOfEvent(ev: ForwardedEvent, partitions: number): number
   return p;
 }
 
+/** Encoded events bound for one repartition partition: JSON items joined by commas, in input order. */
+export interface ForwardedFragment {
+  partition: number;
+  json: string;
+}
+
 /**
- * Forwarded events of one pending transaction, encoded as they arrive (so the event objects do
- * not live until the commit) and grouped by destination partition.
+ * Encodes forwarded events as they are evaluated, grouped by destination partition into
+ * fragments of about `fragmentBytes` (so the event objects do not live until the commit, and
+ * few strings cross from an evaluation thread).
  */
-export class RepartitionBundler {
-  private readonly byPartition = new Map<number, string[]>();
-  constructor(private readonly partitions: number) {}
+export class FragmentEncoder {
+  private readonly open = new Map<number, { items: string[]; size: number }>();
+  private readonly done: ForwardedFragment[] = [];
+  /** JSON bytes encoded so far (pending-memory accounting). */
+  bytes = 0;
+
+  constructor(
+    private readonly partitions: number,
+    private readonly fragmentBytes = MAX_BUNDLE_BYTES / 4,
+  ) {}
 
   add(ev: ForwardedEvent): void {
     const p = partitionOfEvent(ev, this.partitions);
-    let list = this.byPartition.get(p);
-    if (!list) this.byPartition.set(p, (list = []));
-    list.push(JSON.stringify(ev));
+    const item = JSON.stringify(ev);
+    this.bytes += item.length;
+    let cur = this.open.get(p);
+    if (cur && cur.size + item.length + 1 > this.fragmentBytes) {
+      this.done.push({ partition: p, json: cur.items.join(',') });
+      cur = undefined;
+    }
+    if (!cur) this.open.set(p, (cur = { items: [], size: 0 }));
+    cur.items.push(item);
+    cur.size += item.length + 1;
   }
 
-  /** One or more records per destination partition, each at most `maxBytes` of JSON (a single larger event goes alone). */
+  /** Every fragment, in the order the events were added (per partition). */
+  finish(): ForwardedFragment[] {
+    const out = this.done.splice(0);
+    for (const [partition, cur] of this.open) out.push({ partition, json: cur.items.join(',') });
+    this.open.clear();
+    return out;
+  }
+}
+
+/** The forwarded events of one pending transaction: fragments of its batches, per destination partition. */
+export class RepartitionBundler {
+  private readonly byPartition = new Map<number, string[]>();
+
+  addFragments(fragments: ForwardedFragment[]): void {
+    for (const f of fragments) {
+      let list = this.byPartition.get(f.partition);
+      if (!list) this.byPartition.set(f.partition, (list = []));
+      list.push(f.json);
+    }
+  }
+
+  /** One or more records per destination partition, each at most `maxBytes` of JSON (a larger fragment goes alone). */
   records(topic: string, maxBytes = MAX_BUNDLE_BYTES): OutgoingMessage[] {
     const out: OutgoingMessage[] = [];
-    for (const [partition, items] of [...this.byPartition].sort((a, b) => a[0] - b[0])) {
+    for (const [partition, fragments] of [...this.byPartition].sort((a, b) => a[0] - b[0])) {
       let cur: string[] = [];
       let size = 2;
-      for (const item of items) {
-        if (cur.length > 0 && size + item.length + 1 > maxBytes) {
+      for (const f of fragments) {
+        if (cur.length > 0 && size + f.length + 1 > maxBytes) {
           out.push({ topic, partition, key: null, value: `[${cur.join(',')}]` });
           cur = [];
           size = 2;
         }
-        cur.push(item);
-        size += item.length + 1;
+        cur.push(f);
+        size += f.length + 1;
       }
       if (cur.length > 0) out.push({ topic, partition, key: null, value: `[${cur.join(',')}]` });
     }

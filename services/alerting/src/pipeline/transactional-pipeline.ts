@@ -33,8 +33,10 @@ import type { AlertingSettings } from '../config';
 import { newSentinel, restoreChangelog, SENTINEL_KEY } from '../io/changelog-restore';
 import type { LookupTables } from '../io/table-store';
 import type { AlertingMetrics } from '../metrics';
-import { alertMessage, type Alert } from './alert';
-import { evaluateRecord, type ForwardedEvent, type RuleIndex } from './input-evaluator';
+import { alertMessage } from './alert';
+import type { BatchEvaluation } from './batch-evaluation';
+import { EvaluationThreads, InlineEvaluation, type InputEvaluation } from './evaluation-threads';
+import type { ForwardedEvent, RuleIndex } from './input-evaluator';
 import { emptyOutput, PartitionState, type StageOutput } from './partition-state';
 import { decodeRepartitionValue, RepartitionBundler } from './repartition-bundles';
 
@@ -78,7 +80,7 @@ export function chunkBySize(records: OutgoingMessage[], maxBytes: number): Outgo
 /** What a partition has evaluated since its last commit: the next transaction. */
 class PendingTransaction {
   records: OutgoingMessage[] = [];
-  readonly forwarded: RepartitionBundler;
+  readonly forwarded = new RepartitionBundler();
   /** Alerts by rule and severity, counted in metrics once committed. */
   readonly alertCounts = new Map<string, { rule: string; severity: string; n: number }>();
   afters: Array<() => void> = [];
@@ -92,15 +94,11 @@ class PendingTransaction {
   stateTouched = false;
   readonly openedAt = Date.now();
 
-  constructor(repartitionPartitions: number) {
-    this.forwarded = new RepartitionBundler(repartitionPartitions);
-  }
-
-  countAlert(a: Alert): void {
-    const id = `${a.rule}\u0000${a.severity}`;
+  countAlerts(rule: string, severity: string, n: number): void {
+    const id = `${rule}\u0000${severity}`;
     const c = this.alertCounts.get(id);
-    if (c) c.n++;
-    else this.alertCounts.set(id, { rule: a.rule, severity: a.severity, n: 1 });
+    if (c) c.n += n;
+    else this.alertCounts.set(id, { rule, severity, n });
   }
 
   get empty(): boolean {
@@ -132,10 +130,8 @@ class PartitionWorker {
     readonly topic: string,
     readonly partition: number,
     readonly producer: Producer,
-    /** Partitions of the repartition topic, where stage 1 forwards events. */
-    readonly repartitionPartitions: number,
   ) {
-    this.pending = new PendingTransaction(repartitionPartitions);
+    this.pending = new PendingTransaction();
   }
 
   /** Batches and idle ticks of one partition never interleave. */
@@ -167,6 +163,9 @@ export class TransactionalPipeline {
   private idleTimer?: NodeJS.Timeout;
   private readonly abort = new AbortController();
   private stopped = false;
+  private evaluation?: InputEvaluation;
+  /** Input batches sent to evaluation whose results are not yet in their pending transaction. */
+  private readonly inFlight = new Set<Promise<void>>();
   /** Set once the first assignment is served (readiness). */
   assigned = false;
 
@@ -181,6 +180,7 @@ export class TransactionalPipeline {
   /** Swaps the rules in place (same input topics). */
   setRules(index: RuleIndex): void {
     this.index = index;
+    this.evaluation?.setRules(index);
     for (const w of this.workers.values()) void w.then((x) => x.state?.setRules(index)).catch(() => undefined);
   }
 
@@ -194,6 +194,7 @@ export class TransactionalPipeline {
     await this.admin.connect();
     this.repartitionPartitions = await this.admin.partitionCount(this.topics.repartition);
     if (this.repartitionPartitions === 0) throw new Error(`topic ${this.topics.repartition} does not exist`);
+    this.evaluation = settings.evaluationThreads > 0 ? new EvaluationThreads(settings.evaluationThreads, this.index.ruleSet, this.deps.tables, settings.alertsTopic, logger) : new InlineEvaluation(this.index, this.deps.tables, settings.alertsTopic);
     this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs, maxBytesPerPartition: settings.fetchMaxBytesPerPartition, maxBytes: 4 * settings.fetchMaxBytesPerPartition, partitionsConsumedConcurrently: settings.partitionConcurrency, sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)) });
     this.consumer.onAssignment((a) => this.onAssignment(a));
     this.consumer.onRebalancing(() => (this.assigned = false));
@@ -224,6 +225,7 @@ export class TransactionalPipeline {
       await worker.exclusive(() => this.flush(worker)).catch(() => undefined);
       await worker.exclusive(() => this.closeWorker(worker));
     }
+    await this.evaluation?.close();
     await this.admin?.disconnect().catch(() => undefined);
   }
 
@@ -268,7 +270,7 @@ export class TransactionalPipeline {
     const { kafka, settings } = this.deps;
     const producer = kafka.producer({ transactionalId: `${settings.groupId}-${topic}-${partition}`, transactionTimeoutMs: settings.transactionTimeoutMs, retry: TRANSACTIONAL_RETRY });
     await producer.connect();
-    const worker = new PartitionWorker(topic, partition, producer, this.repartitionPartitions);
+    const worker = new PartitionWorker(topic, partition, producer);
     try {
       // Initialising the transactional id fences the previous owner and aborts its open transaction.
       const t = await producer.transaction();
@@ -348,42 +350,99 @@ export class TransactionalPipeline {
       throw err;
     }
     if (this.stopped || batch.isStale()) return;
+    if (batch.topic !== this.topics.repartition) return this.dispatchInput(worker, batch);
     await worker.exclusive(async () => {
-      if (worker.closed) throw new Error(`partition ${batch.topic}:${batch.partition} was released; refetching`);
-      // A failed commit seeks back while later batches may already have been fetched: those are stale.
-      if (batch.isStale()) return;
-      if (!worker.checkedFirstBatch) {
-        worker.checkedFirstBatch = true;
-        const first = BigInt(batch.messages[0].offset);
-        if (worker.committed !== undefined && first < worker.committed) {
-          this.deps.logger.info({ topic: batch.topic, partition: batch.partition, from: String(first), to: String(worker.committed) }, 'skipping records committed by the previous owner');
-          this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: String(worker.committed) });
-          return;
-        }
-      }
-      // Anything before the worker's position was evaluated already (see PartitionWorker.position).
-      const from = worker.position;
-      if (from !== undefined && BigInt(batch.messages[0].offset) < from) {
-        const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from);
-        if (fresh.length === 0) return;
-        batch = { ...batch, messages: fresh };
-      }
+      const fresh = this.admit(worker, batch);
+      if (!fresh) return;
       const started = process.hrtime.bigint();
-      const stage = batch.topic === this.topics.repartition ? 'state' : 'input';
-      const pending = worker.pending;
-      pending.base ??= batch.messages[0].offset;
-      if (stage === 'state') this.evaluateState(worker, batch);
-      else this.evaluateInput(worker, batch);
-      const next = String(BigInt(batch.messages[batch.messages.length - 1].offset) + 1n);
-      pending.next = next;
-      worker.position = BigInt(next);
-      pending.highWatermark = batch.highWatermark;
-      this.deps.metrics.batchDuration.observe({ stage }, Number(process.hrtime.bigint() - started) / 1e9);
-      // Commits run on their timer, beside the fetch loop, so one partition's transaction does not
-      // hold up the others' batches; only a partition with too much pending output waits for it.
-      if (pending.bytes >= MAX_PENDING_BYTES) await this.flush(worker);
-      else this.scheduleFlush(worker);
+      worker.pending.base ??= fresh.messages[0].offset;
+      this.evaluateState(worker, fresh);
+      this.advancePending(worker, fresh);
+      this.deps.metrics.batchDuration.observe({ stage: 'state' }, Number(process.hrtime.bigint() - started) / 1e9);
+      await this.flushOrSchedule(worker);
     });
+  }
+
+  /**
+   * The records of a batch not seen yet by this worker, or undefined. Anything before the
+   * worker's position was evaluated already (see PartitionWorker.position); a new owner's first
+   * batch may start before the previous owner's last commit.
+   */
+  private admit(worker: PartitionWorker, batch: MessageBatch): MessageBatch | undefined {
+    if (worker.closed) throw new Error(`partition ${batch.topic}:${batch.partition} was released; refetching`);
+    // A failed commit seeks back while later batches may already have been fetched: those are stale.
+    if (batch.isStale()) return undefined;
+    if (!worker.checkedFirstBatch) {
+      worker.checkedFirstBatch = true;
+      const first = BigInt(batch.messages[0].offset);
+      if (worker.committed !== undefined && first < worker.committed) {
+        this.deps.logger.info({ topic: batch.topic, partition: batch.partition, from: String(first), to: String(worker.committed) }, 'skipping records committed by the previous owner');
+        this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: String(worker.committed) });
+        return undefined;
+      }
+    }
+    const from = worker.position;
+    if (from !== undefined && BigInt(batch.messages[0].offset) < from) {
+      const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from);
+      if (fresh.length === 0) return undefined;
+      return { ...batch, messages: fresh };
+    }
+    return batch;
+  }
+
+  /** The batch is in the pending transaction: the offset to commit and the worker's position move past it. */
+  private advancePending(worker: PartitionWorker, batch: MessageBatch) {
+    const next = String(BigInt(batch.messages[batch.messages.length - 1].offset) + 1n);
+    worker.pending.next = next;
+    worker.position = BigInt(next);
+    worker.pending.highWatermark = batch.highWatermark;
+  }
+
+  /**
+   * Commits run on their timer, beside the fetch loop, so one partition's transaction does not
+   * hold up the others' batches; only a partition with too much pending output waits for it.
+   */
+  private async flushOrSchedule(worker: PartitionWorker) {
+    if (worker.pending.bytes >= MAX_PENDING_BYTES) await this.flush(worker);
+    else this.scheduleFlush(worker);
+  }
+
+  /**
+   * Input batches are evaluated off the fetch loop (see evaluation-threads.ts): this returns once
+   * the batch is sent, so the next batches are fetched, and repartitioned events windowed, while
+   * it is evaluated. Its result joins the pending transaction in the order batches were sent;
+   * at most a few batches are out at a time.
+   */
+  private async dispatchInput(worker: PartitionWorker, batch: MessageBatch) {
+    const fresh = this.admit(worker, batch);
+    if (!fresh) return;
+    const evaluation = (async () => this.evaluation!.evaluate(fresh.messages, this.repartitionPartitions))();
+    // Awaited in order below; until then a failure must not count as unhandled.
+    evaluation.catch(() => undefined);
+    worker.position = BigInt(fresh.messages[fresh.messages.length - 1].offset) + 1n;
+    const merged = worker.exclusive(async () => {
+      let result: BatchEvaluation;
+      try {
+        result = await evaluation;
+      } catch (err) {
+        if (worker.closed) return;
+        // Nothing of this batch is pending: the partition starts over from its last commit.
+        this.deps.logger.warn({ topic: worker.topic, partition: worker.partition, err: errorMessage(err) }, 'batch evaluation failed; the partition restarts from its last commit');
+        if (!this.stopped) this.consumer?.seek({ topic: worker.topic, partition: worker.partition, offset: worker.pending.base ?? fresh.messages[0].offset });
+        await this.discardWorker(worker);
+        return;
+      }
+      if (worker.closed) return;
+      worker.pending.base ??= fresh.messages[0].offset;
+      this.mergeInput(worker.pending, fresh, result);
+      this.advancePending(worker, fresh);
+      this.deps.metrics.batchDuration.observe({ stage: 'input' }, result.seconds);
+      await this.flushOrSchedule(worker);
+    });
+    const tracked = merged.catch(() => undefined).then(() => void this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    const limit = 2 * Math.max(1, this.deps.settings.evaluationThreads);
+    while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
   }
 
   /** Commits the partition's pending transaction when its interval is up, unless a batch did it first. */
@@ -405,7 +464,7 @@ export class TransactionalPipeline {
     worker.flushTimer = undefined;
     if (worker.closed || worker.pending.empty) return;
     const pending = worker.pending;
-    worker.pending = new PendingTransaction(worker.repartitionPartitions);
+    worker.pending = new PendingTransaction();
     const started = process.hrtime.bigint();
     if (worker.state) {
       const out = emptyOutput();
@@ -445,34 +504,22 @@ export class TransactionalPipeline {
     }
   }
 
-  private evaluateInput(worker: PartitionWorker, batch: MessageBatch) {
-    const { metrics, consumerMetrics, settings, tables } = this.deps;
-    const pending = worker.pending;
-    const lookup = (table: string, key: string) => tables.get(table, key);
-    const timestamps: number[] = [];
-    const errors = new Map<string, number>();
-    for (const m of batch.messages) {
-      const r = evaluateRecord(this.index, m, lookup);
-      timestamps.push(m.timestamp);
-      for (const a of r.alerts) {
-        pending.countAlert(a);
-        const rec = alertMessage(settings.alertsTopic, a);
-        pending.records.push(rec);
-        pending.bytes += approxSize(rec);
-      }
-      for (const f of r.forwarded) {
-        pending.forwarded.add(f);
-        pending.bytes += 96 + (f.v?.length ?? 0) * 16 + f.k.length;
-      }
-      for (const id of r.evaluationErrors) errors.set(id, (errors.get(id) ?? 0) + 1);
-      if (r.deadLetter) {
-        pending.records.push(toDeadLetter({ message: m, reason: r.deadLetter.reason, error: r.deadLetter.error, service: SERVICE, topic: `${m.topic}${settings.dlqSuffix}` }));
-        consumerMetrics.deadLettered.inc({ topic: m.topic, reason: r.deadLetter.reason });
-      }
+  /** Stage 1's result of a batch joins the pending transaction. */
+  private mergeInput(pending: PendingTransaction, batch: MessageBatch, r: BatchEvaluation) {
+    const { metrics, consumerMetrics, settings } = this.deps;
+    pending.records.push(...r.alertRecords);
+    for (const c of r.alertCounts) pending.countAlerts(c.rule, c.severity, c.n);
+    pending.forwarded.addFragments(r.forwarded);
+    pending.bytes += r.bytes;
+    for (const d of r.deadLetters) {
+      const m = batch.messages[d.index];
+      pending.records.push(toDeadLetter({ message: m, reason: d.reason, error: d.error, service: SERVICE, topic: `${m.topic}${settings.dlqSuffix}` }));
+      consumerMetrics.deadLettered.inc({ topic: m.topic, reason: d.reason });
     }
+    const timestamps = batch.messages.map((m) => m.timestamp);
     pending.afters.push(() => {
       metrics.eventsEvaluated.inc({ topic: batch.topic }, batch.messages.length);
-      for (const [rule, n] of errors) metrics.evaluationErrors.inc({ rule }, n);
+      for (const [rule, n] of r.evaluationErrors) metrics.evaluationErrors.inc({ rule }, n);
       const now = Date.now();
       for (const ts of timestamps) metrics.recordLatency.observe(Math.max(0, now - ts) / 1000);
     });
@@ -505,7 +552,7 @@ export class TransactionalPipeline {
       const rec = alertMessage(settings.alertsTopic, a);
       pending.records.push(rec);
       pending.bytes += approxSize(rec);
-      pending.countAlert(a);
+      pending.countAlerts(a.rule, a.severity, 1);
     }
     for (const r of out.records) {
       pending.records.push(r);

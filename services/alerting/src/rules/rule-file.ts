@@ -117,6 +117,8 @@ export interface RuleSet {
   tableTopics: string[];
   /** Topics the service writes to besides alerts: sinks and late topics. */
   outputTopics: string[];
+  /** The text it was parsed from: evaluation threads parse the same text again (compiled CEL cannot cross threads). */
+  source: { text: string; file: string };
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -377,7 +379,7 @@ export function parseRuleFile(text: string, file: string): RuleSet {
   const tableTopics = [...new Set([...tables.values()].map((t) => t.topic))];
   const outputTopics = [...new Set(rules.flatMap((r) => [r.kind === 'aggregation' ? r.sink : undefined, r.kind !== 'predicate' ? r.lateTopic : undefined]).filter((t): t is string => t !== undefined))];
   for (const t of tableTopics) if (inputTopics.includes(t)) ctx.fail('tables', `topic "${t}" is both a table and a rule input; read it as one or the other`);
-  return { rules, tables: [...tables.values()], notifiers, inputTopics, tableTopics, outputTopics };
+  return { rules, tables: [...tables.values()], notifiers, inputTopics, tableTopics, outputTopics, source: { text, file } };
 }
 
 /** Reads and validates the rules file. */

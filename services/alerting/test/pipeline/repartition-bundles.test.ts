@@ -1,11 +1,15 @@
 import { keyPartition } from '@tideway/runtime';
 import { stateKeyOf, type ForwardedEvent } from '../../src/pipeline/input-evaluator';
-import { decodeRepartitionValue, RepartitionBundler } from '../../src/pipeline/repartition-bundles';
+import { decodeRepartitionValue, FragmentEncoder, RepartitionBundler } from '../../src/pipeline/repartition-bundles';
 
-/** The repartition records one transaction with `events` writes. */
-function bundle(events: ForwardedEvent[], partitions: number, maxBytes?: number) {
-  const bundler = new RepartitionBundler(partitions);
-  for (const e of events) bundler.add(e);
+/** The repartition records one transaction with `events` writes, evaluated in batches of `perBatch`. */
+function bundle(events: ForwardedEvent[], partitions: number, maxBytes?: number, perBatch = 7) {
+  const bundler = new RepartitionBundler();
+  for (let i = 0; i < events.length; i += perBatch) {
+    const encoder = maxBytes === undefined ? new FragmentEncoder(partitions) : new FragmentEncoder(partitions, maxBytes / 4);
+    for (const e of events.slice(i, i + perBatch)) encoder.add(e);
+    bundler.addFragments(encoder.finish());
+  }
   return bundler.records('g.repartition', maxBytes);
 }
 
