@@ -5,13 +5,19 @@
  *   node bench/alerting/bench.js throughput [events=200000]
  *     Pre-loads `events` transactions, starts one instance with bench/alerting/rules.yaml
  *     (10 rules, 3 windowed aggregations) and times it from ready until its group has committed
- *     every input record and every repartitioned record. Reports events/s and peak RSS.
+ *     every input record and every repartitioned record. Reports events/s, Kafka transactions
+ *     committed, and peak RSS.
  *   node bench/alerting/bench.js latency [rate=5000] [seconds=30] [warmupSeconds=10]
  *     Starts one instance, then produces at a fixed rate: `warmupSeconds` not measured (JIT,
  *     first transactions), then `seconds` measured. Every predicate alert carries its event's
  *     send time: reports p50/p99/max from send to the alert being readable with read_committed,
  *     over all predicate alerts (~10 % of events), over `amount-over-threshold` alone (~0.1 %),
- *     and over the warm-up's alerts; and peak RSS.
+ *     and over the warm-up's alerts; split into send → the service producing the alert in its
+ *     transaction (`untilSent`, from the alert record's timestamp) and from there to the reader
+ *     (`sentToRead`: the commit, the reader's fetch); and peak RSS.
+ *
+ * ALERTING_* variables in the environment reach the instance (e.g. ALERTING_EVALUATION_THREADS=1).
+ * bench/alerting/cpu-split.sh, started beside a run, shows the CPU per thread and the broker's.
  *
  * Everything it creates is named bench-alerting-<random> and deleted at the end.
  */
@@ -158,7 +164,7 @@ async function latency(rate, seconds, warmupSeconds) {
   // Every alert of a predicate rule carries the event's fields, so its send time: all of them are
   // measured (~10 % of events), and separately those of `amount-over-threshold` (~0.1 %, the
   // sample earlier runs reported). Events sent during the warm-up are marked and left out.
-  const measured = { all: [], threshold: [], warmupAll: [] };
+  const measured = { all: [], threshold: [], warmupAll: [], untilSent: [], sentToRead: [] };
   const consumer = kafka.consumer({ groupId: `${prefix}.reader`, fromBeginning: true, readCommitted: true, maxWaitTimeMs: 20 });
   await consumer.connect();
   await consumer.subscribe([topics.alerts]);
@@ -171,6 +177,9 @@ async function latency(rate, seconds, warmupSeconds) {
       if (a.values.warmup) measured.warmupAll.push(now - sentAt);
       else {
         measured.all.push(now - sentAt);
+        // The alert record's timestamp is when the service sent it, inside its transaction.
+        measured.untilSent.push(Number(m.timestamp) - sentAt);
+        measured.sentToRead.push(now - Number(m.timestamp));
         if (a.rule === 'amount-over-threshold') measured.threshold.push(now - sentAt);
       }
     }
@@ -236,6 +245,9 @@ async function latency(rate, seconds, warmupSeconds) {
       seconds,
       thresholdAlertsExpected: expected,
       allPredicateAlerts: stats(measured.all),
+      // all = untilSent (fetch, evaluation, waiting for the commit) + sentToRead (commit, reader's fetch).
+      untilSent: stats(measured.untilSent),
+      sentToRead: stats(measured.sentToRead),
       thresholdAlerts: stats(measured.threshold),
       warmupAlerts: stats(measured.warmupAll),
       peakRssMiB: Math.round(rss),
