@@ -79,7 +79,7 @@ class EvaluationThread {
 export class EvaluationThreads implements InputEvaluation {
   private readonly threads: EvaluationThread[] = [];
   private rules: RuleSet['source'];
-  /** Table changes read since the last batch was sent: they go to every thread before the next one. */
+  /** Table changes not yet sent: they reach every thread before the next batch. */
   private tableChanges: TableChange[] = [];
   private readonly stopFollowing: () => void;
   private nextId = 1;
@@ -95,7 +95,10 @@ export class EvaluationThreads implements InputEvaluation {
   ) {
     if (!existsSync(workerFile)) throw new Error(`evaluation thread script ${workerFile} is missing (run the build, or set ALERTING_EVALUATION_THREADS=0)`);
     this.rules = ruleSet.source;
-    const { snapshot, stop } = tables.follow((c) => this.tableChanges.push(c));
+    const { snapshot, stop } = tables.follow((c) => {
+      // Sent with the next batch, or soon when no batch comes (so they never pile up here).
+      if (this.tableChanges.push(c) === 1) setImmediate(() => this.sendTableChanges());
+    });
     this.stopFollowing = stop;
     for (let i = 0; i < count; i++) this.threads.push(this.spawn(i, snapshot));
   }
@@ -149,7 +152,7 @@ export class EvaluationThreads implements InputEvaluation {
   }
 
   private sendTableChanges() {
-    if (this.tableChanges.length === 0) return;
+    if (this.tableChanges.length === 0 || this.closed) return;
     const changes = this.tableChanges;
     this.tableChanges = [];
     for (const t of this.threads) t.worker.postMessage({ type: 'tables', changes } satisfies ToEvaluationThread);

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@tideway/runtime';
 import type { LookupTables, TableChange } from '../../src/io/table-store';
@@ -104,6 +105,21 @@ describe('evaluation threads', () => {
     expect(before.alertCounts.map((c) => c.rule)).toContain('big');
     expect(after.alertCounts.map((c) => c.rule)).not.toContain('big');
     expect(evaluateBatch(new RuleIndex(ruleSet), batch, (t, k) => tables.get(t, k), 4, 'alerts').alertCounts).toEqual(before.alertCounts);
+  });
+
+  it('fails the batches of a thread that dies, and replaces the thread', async () => {
+    // The real worker, plus a listener (registered first) that ends the thread on offset 666.
+    const crashing = join(mkdtempSync(join(tmpdir(), 'tideway-eval-')), 'crashing-worker.js');
+    writeFileSync(crashing, `const { parentPort } = require('node:worker_threads');\nparentPort.on('message', (m) => { if (m.type === 'evaluate' && m.offsets[0] === '666') process.exit(3); });\nrequire(${JSON.stringify(WORKER)});\n`);
+    const one = new EvaluationThreads(1, ruleSet, tables as unknown as LookupTables, 'alerts', createLogger('test', 'silent'), crashing);
+    try {
+      const fatal = { ...messages(1)[0], offset: '666' };
+      await expect(one.evaluate([fatal], 4)).rejects.toThrow('evaluation thread died');
+      const after = await one.evaluate(messages(40), 4);
+      expect(after.alertCounts.length).toBeGreaterThan(0);
+    } finally {
+      await one.close();
+    }
   });
 
   it('fails the batches still out when closed, and every later one', async () => {
