@@ -17,6 +17,7 @@ export class AlertingMetrics {
   readonly notifierFailures: Counter<'notifier'>;
   readonly reloads: Counter<'outcome'>;
   readonly rulesLoaded: Gauge;
+  readonly evaluationThreadDeaths: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -34,6 +35,7 @@ export class AlertingMetrics {
     this.notifications = new Counter({ name: 'tideway_alerting_notifications_total', help: 'Alerts handed to notifiers, by outcome (sent, failed = gave up after retries, rejected = 4xx).', labelNames: ['notifier', 'outcome'], registers });
     this.notifierFailures = new Counter({ name: 'tideway_alerting_notifier_failures_total', help: 'Failed notifier attempts (timeouts, connection errors, error statuses), retried or not.', labelNames: ['notifier'], registers });
     this.reloads = new Counter({ name: 'tideway_alerting_rules_reloads_total', help: 'Rules file reloads, by outcome (applied, rejected).', labelNames: ['outcome'], registers });
+    this.evaluationThreadDeaths = new Counter({ name: 'tideway_alerting_evaluation_thread_deaths_total', help: 'Evaluation threads (ALERTING_EVALUATION_THREADS) that died and were replaced; their batches were evaluated again.', registers });
     this.rulesLoaded = new Gauge({ name: 'tideway_alerting_rules', help: 'Rules and aggregations currently loaded.', registers });
   }
 }

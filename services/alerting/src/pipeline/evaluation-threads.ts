@@ -76,6 +76,18 @@ class EvaluationThread {
   constructor(readonly worker: Worker) {}
 }
 
+export interface EvaluationThreadsOptions {
+  count: number;
+  ruleSet: RuleSet;
+  tables: LookupTables;
+  alertsTopic: string;
+  logger: Logger;
+  /** Called when a thread died and was replaced (a metric). */
+  onThreadDied?: () => void;
+  /** The thread script. @default the compiled evaluation-worker.js beside this module */
+  workerFile?: string;
+}
+
 export class EvaluationThreads implements InputEvaluation {
   private readonly threads: EvaluationThread[] = [];
   private rules: RuleSet['source'];
@@ -85,22 +97,20 @@ export class EvaluationThreads implements InputEvaluation {
   private nextId = 1;
   private closed = false;
 
-  constructor(
-    count: number,
-    ruleSet: RuleSet,
-    private readonly tables: LookupTables,
-    private readonly alertsTopic: string,
-    private readonly logger: Logger,
-    private readonly workerFile = WORKER_FILE,
-  ) {
-    if (!existsSync(workerFile)) throw new Error(`evaluation thread script ${workerFile} is missing (run the build, or set ALERTING_EVALUATION_THREADS=0)`);
-    this.rules = ruleSet.source;
-    const { snapshot, stop } = tables.follow((c) => {
+  private readonly tables: LookupTables;
+  private readonly workerFile: string;
+
+  constructor(private readonly opts: EvaluationThreadsOptions) {
+    this.tables = opts.tables;
+    this.workerFile = opts.workerFile ?? WORKER_FILE;
+    if (!existsSync(this.workerFile)) throw new Error(`evaluation thread script ${this.workerFile} is missing (run the build, or set ALERTING_EVALUATION_THREADS=0)`);
+    this.rules = opts.ruleSet.source;
+    const { snapshot, stop } = this.tables.follow((c) => {
       // Sent with the next batch, or soon when no batch comes (so they never pile up here).
       if (this.tableChanges.push(c) === 1) setImmediate(() => this.sendTableChanges());
     });
     this.stopFollowing = stop;
-    for (let i = 0; i < count; i++) this.threads.push(this.spawn(i, snapshot));
+    for (let i = 0; i < opts.count; i++) this.threads.push(this.spawn(i, snapshot));
   }
 
   evaluate(messages: EvaluatedMessage[], repartitionPartitions: number): Promise<BatchEvaluation> {
@@ -159,7 +169,7 @@ export class EvaluationThreads implements InputEvaluation {
   }
 
   private spawn(slot: number, tables: TableChange[]): EvaluationThread {
-    const workerData: EvaluationThreadData = { rules: this.rules, alertsTopic: this.alertsTopic, tables };
+    const workerData: EvaluationThreadData = { rules: this.rules, alertsTopic: this.opts.alertsTopic, tables };
     const thread = new EvaluationThread(new Worker(this.workerFile, { workerData, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } }));
     thread.worker.on('message', (m: FromEvaluationThread) => {
       const p = thread.pending.get(m.id);
@@ -170,7 +180,8 @@ export class EvaluationThreads implements InputEvaluation {
     });
     const replace = (why: string) => {
       if (this.closed || this.threads[slot] !== thread) return;
-      this.logger.error({ thread: slot, why }, 'evaluation thread died; its batches start over and a new thread replaces it');
+      this.opts.logger.error({ thread: slot, why }, 'evaluation thread died; its batches start over and a new thread replaces it');
+      this.opts.onThreadDied?.();
       this.failAll(thread, new Error(`evaluation thread died: ${why}`));
       // The snapshot already holds the changes not yet sent; applying them again with the next batch changes nothing.
       this.threads[slot] = this.spawn(slot, this.tables.snapshot());

@@ -194,7 +194,10 @@ export class TransactionalPipeline {
     await this.admin.connect();
     this.repartitionPartitions = await this.admin.partitionCount(this.topics.repartition);
     if (this.repartitionPartitions === 0) throw new Error(`topic ${this.topics.repartition} does not exist`);
-    this.evaluation = settings.evaluationThreads > 0 ? new EvaluationThreads(settings.evaluationThreads, this.index.ruleSet, this.deps.tables, settings.alertsTopic, logger) : new InlineEvaluation(this.index, this.deps.tables, settings.alertsTopic);
+    this.evaluation =
+      settings.evaluationThreads > 0
+        ? new EvaluationThreads({ count: settings.evaluationThreads, ruleSet: this.index.ruleSet, tables: this.deps.tables, alertsTopic: settings.alertsTopic, logger, onThreadDied: () => this.deps.metrics.evaluationThreadDeaths.inc() })
+        : new InlineEvaluation(this.index, this.deps.tables, settings.alertsTopic);
     this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs, maxBytesPerPartition: settings.fetchMaxBytesPerPartition, maxBytes: 4 * settings.fetchMaxBytesPerPartition, partitionsConsumedConcurrently: settings.partitionConcurrency, sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)) });
     this.consumer.onAssignment((a) => this.onAssignment(a));
     this.consumer.onRebalancing(() => (this.assigned = false));

@@ -72,7 +72,7 @@ describe('evaluation threads', () => {
   beforeEach(() => {
     tables = new TablesInMemory();
     tables.change(['accounts', 'A1', { account_id: 'A1', country: 'FR' }]);
-    threads = new EvaluationThreads(2, ruleSet, tables as unknown as LookupTables, 'alerts', createLogger('test', 'silent'), WORKER);
+    threads = new EvaluationThreads({ count: 2, ruleSet, tables: tables as unknown as LookupTables, alertsTopic: 'alerts', logger: createLogger('test', 'silent'), workerFile: WORKER });
   });
 
   afterEach(() => threads.close());
@@ -111,12 +111,14 @@ describe('evaluation threads', () => {
     // The real worker, plus a listener (registered first) that ends the thread on offset 666.
     const crashing = join(mkdtempSync(join(tmpdir(), 'tideway-eval-')), 'crashing-worker.js');
     writeFileSync(crashing, `const { parentPort } = require('node:worker_threads');\nparentPort.on('message', (m) => { if (m.type === 'evaluate' && m.offsets[0] === '666') process.exit(3); });\nrequire(${JSON.stringify(WORKER)});\n`);
-    const one = new EvaluationThreads(1, ruleSet, tables as unknown as LookupTables, 'alerts', createLogger('test', 'silent'), crashing);
+    let deaths = 0;
+    const one = new EvaluationThreads({ count: 1, ruleSet, tables: tables as unknown as LookupTables, alertsTopic: 'alerts', logger: createLogger('test', 'silent'), workerFile: crashing, onThreadDied: () => deaths++ });
     try {
       const fatal = { ...messages(1)[0], offset: '666' };
       await expect(one.evaluate([fatal], 4)).rejects.toThrow('evaluation thread died');
       const after = await one.evaluate(messages(40), 4);
       expect(after.alertCounts.length).toBeGreaterThan(0);
+      expect(deaths).toBe(1);
     } finally {
       await one.close();
     }
