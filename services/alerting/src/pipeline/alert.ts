@@ -25,6 +25,22 @@ export interface Alert {
   sourceCount: number;
 }
 
+/** Alerts counted by rule and severity (plain data out, so it crosses from an evaluation thread). */
+export class AlertTally {
+  private readonly counts = new Map<string, { rule: string; severity: string; n: number }>();
+
+  add(rule: string, severity: string, n = 1): void {
+    const id = `${rule}\u0000${severity}`;
+    const c = this.counts.get(id);
+    if (c) c.n += n;
+    else this.counts.set(id, { rule, severity, n });
+  }
+
+  entries(): Array<{ rule: string; severity: string; n: number }> {
+    return [...this.counts.values()];
+  }
+}
+
 export const ALERT_ID_HEADER = 'tideway.alert.id';
 
 export function alertId(parts: Array<string | number | null>): string {

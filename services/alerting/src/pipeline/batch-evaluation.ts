@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, OutgoingMessage } from '@tideway/runtime';
 import type { RecordProblem } from '../errors';
-import { alertMessage } from './alert';
+import { alertMessage, AlertTally } from './alert';
 import { evaluateRecord, type RuleIndex, type TableLookup } from './input-evaluator';
 import { FragmentEncoder, type ForwardedFragment } from './repartition-bundles';
 
@@ -31,7 +31,7 @@ export interface BatchEvaluation {
 export function evaluateBatch(index: RuleIndex, messages: EvaluatedMessage[], lookup: TableLookup, repartitionPartitions: number, alertsTopic: string): BatchEvaluation {
   const started = process.hrtime.bigint();
   const alertRecords: OutgoingMessage[] = [];
-  const counts = new Map<string, { rule: string; severity: string; n: number }>();
+  const tally = new AlertTally();
   const encoder = new FragmentEncoder(repartitionPartitions);
   const deadLetters: BatchEvaluation['deadLetters'] = [];
   const errors = new Map<string, number>();
@@ -42,15 +42,12 @@ export function evaluateBatch(index: RuleIndex, messages: EvaluatedMessage[], lo
       const rec = alertMessage(alertsTopic, a);
       alertRecords.push(rec);
       bytes += 160 + (rec.value as string).length;
-      const id = `${a.rule}\u0000${a.severity}`;
-      const c = counts.get(id);
-      if (c) c.n++;
-      else counts.set(id, { rule: a.rule, severity: a.severity, n: 1 });
+      tally.add(a.rule, a.severity);
     }
     for (const f of r.forwarded) encoder.add(f);
     for (const id of r.evaluationErrors) errors.set(id, (errors.get(id) ?? 0) + 1);
     if (r.deadLetter) deadLetters.push({ index: i, reason: r.deadLetter.reason, error: r.deadLetter.error });
   }
   const forwarded = encoder.finish();
-  return { alertRecords, alertCounts: [...counts.values()], forwarded, bytes: bytes + encoder.bytes, deadLetters, evaluationErrors: [...errors], seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  return { alertRecords, alertCounts: tally.entries(), forwarded, bytes: bytes + encoder.bytes, deadLetters, evaluationErrors: [...errors], seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }

@@ -33,7 +33,7 @@ import type { AlertingSettings } from '../config';
 import { newSentinel, restoreChangelog, SENTINEL_KEY } from '../io/changelog-restore';
 import type { LookupTables } from '../io/table-store';
 import type { AlertingMetrics } from '../metrics';
-import { alertMessage } from './alert';
+import { alertMessage, AlertTally } from './alert';
 import type { BatchEvaluation } from './batch-evaluation';
 import { EvaluationThreads, InlineEvaluation, type InputEvaluation } from './evaluation-threads';
 import type { ForwardedEvent, RuleIndex } from './input-evaluator';
@@ -82,7 +82,7 @@ class PendingTransaction {
   records: OutgoingMessage[] = [];
   readonly forwarded = new RepartitionBundler();
   /** Alerts by rule and severity, counted in metrics once committed. */
-  readonly alertCounts = new Map<string, { rule: string; severity: string; n: number }>();
+  readonly alerts = new AlertTally();
   afters: Array<() => void> = [];
   bytes = 0;
   /** First offset not yet committed: where reading resumes if this transaction fails. */
@@ -93,13 +93,6 @@ class PendingTransaction {
   /** The state stage has applied events or moved its watermark since the last commit. */
   stateTouched = false;
   readonly openedAt = Date.now();
-
-  countAlerts(rule: string, severity: string, n: number): void {
-    const id = `${rule}\u0000${severity}`;
-    const c = this.alertCounts.get(id);
-    if (c) c.n += n;
-    else this.alertCounts.set(id, { rule, severity, n });
-  }
 
   get empty(): boolean {
     return this.next === undefined && !this.stateTouched && this.records.length === 0;
@@ -484,7 +477,7 @@ export class TransactionalPipeline {
       throw err;
     }
     this.deps.metrics.batchDuration.observe({ stage: 'commit' }, Number(process.hrtime.bigint() - started) / 1e9);
-    for (const c of pending.alertCounts.values()) this.deps.metrics.alerts.inc({ rule: c.rule, severity: c.severity }, c.n);
+    for (const c of pending.alerts.entries()) this.deps.metrics.alerts.inc({ rule: c.rule, severity: c.severity }, c.n);
     for (const after of pending.afters) after();
     if (pending.next !== undefined && pending.highWatermark !== undefined) {
       this.deps.consumerMetrics.recordLag(this.deps.settings.groupId, worker.topic, worker.partition, pending.highWatermark, pending.next);
@@ -511,7 +504,7 @@ export class TransactionalPipeline {
   private mergeInput(pending: PendingTransaction, batch: MessageBatch, r: BatchEvaluation) {
     const { metrics, consumerMetrics, settings } = this.deps;
     pending.records.push(...r.alertRecords);
-    for (const c of r.alertCounts) pending.countAlerts(c.rule, c.severity, c.n);
+    for (const c of r.alertCounts) pending.alerts.add(c.rule, c.severity, c.n);
     pending.forwarded.addFragments(r.forwarded);
     pending.bytes += r.bytes;
     for (const d of r.deadLetters) {
@@ -555,7 +548,7 @@ export class TransactionalPipeline {
       const rec = alertMessage(settings.alertsTopic, a);
       pending.records.push(rec);
       pending.bytes += approxSize(rec);
-      pending.countAlerts(a.rule, a.severity, 1);
+      pending.alerts.add(a.rule, a.severity);
     }
     for (const r of out.records) {
       pending.records.push(r);
