@@ -8,6 +8,7 @@
  */
 import { keyPartition, type OutgoingMessage } from '@tideway/runtime';
 import { stateKeyOf, type ForwardedEvent } from './input-evaluator';
+import { groupBySize } from './size-groups';
 
 /** Bundle records stay well under the broker's 1 MiB message.max.bytes. */
 export const MAX_BUNDLE_BYTES = 256 * 1024;
@@ -88,18 +89,8 @@ export class RepartitionBundler {
   records(topic: string, maxBytes = MAX_BUNDLE_BYTES): OutgoingMessage[] {
     const out: OutgoingMessage[] = [];
     for (const [partition, fragments] of [...this.byPartition].sort((a, b) => a[0] - b[0])) {
-      let cur: string[] = [];
-      let size = 2;
-      for (const f of fragments) {
-        if (cur.length > 0 && size + f.length + 1 > maxBytes) {
-          out.push({ topic, partition, key: null, value: `[${cur.join(',')}]` });
-          cur = [];
-          size = 2;
-        }
-        cur.push(f);
-        size += f.length + 1;
-      }
-      if (cur.length > 0) out.push({ topic, partition, key: null, value: `[${cur.join(',')}]` });
+      // Each fragment costs its length and a comma; the brackets cost 2.
+      for (const group of groupBySize(fragments, (f) => f.length + 1, maxBytes - 2)) out.push({ topic, partition, key: null, value: `[${group.join(',')}]` });
     }
     return out;
   }

@@ -39,6 +39,7 @@ import { EvaluationThreads, InlineEvaluation, type InputEvaluation } from './eva
 import type { ForwardedEvent, RuleIndex } from './input-evaluator';
 import { emptyOutput, PartitionState, type StageOutput } from './partition-state';
 import { decodeRepartitionValue, RepartitionBundler } from './repartition-bundles';
+import { groupBySize } from './size-groups';
 
 export function internalTopics(groupId: string) {
   return { repartition: `${groupId}.repartition`, changelog: `${groupId}.changelog` };
@@ -60,21 +61,7 @@ function approxSize(m: OutgoingMessage): number {
 
 /** Splits records into sends of at most `maxBytes` (a single larger record goes alone). */
 export function chunkBySize(records: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
-  const out: OutgoingMessage[][] = [];
-  let cur: OutgoingMessage[] = [];
-  let size = 0;
-  for (const r of records) {
-    const n = approxSize(r);
-    if (cur.length > 0 && size + n > maxBytes) {
-      out.push(cur);
-      cur = [];
-      size = 0;
-    }
-    cur.push(r);
-    size += n;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
+  return groupBySize(records, approxSize, maxBytes);
 }
 
 /** What a partition has evaluated since its last commit: the next transaction. */
