@@ -61,12 +61,12 @@ export class LookupTables {
   }
 
   /**
-   * For a copy kept elsewhere (an evaluation thread): the rows now, and every later change
-   * passed to `follower` as it is read. Call the returned function to stop following.
+   * For a copy kept elsewhere (an evaluation thread, built from `snapshot()`): every change from
+   * now on is passed to `follower` as it is read. Call the returned function to stop following.
    */
-  follow(follower: (c: TableChange) => void): { snapshot: TableChange[]; stop: () => void } {
+  follow(follower: (c: TableChange) => void): () => void {
     this.followers.add(follower);
-    return { snapshot: this.rows.snapshot(), stop: () => this.followers.delete(follower) };
+    return () => this.followers.delete(follower);
   }
 
   /** Every row now, as changes. */

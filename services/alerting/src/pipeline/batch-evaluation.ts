@@ -4,14 +4,11 @@
  * per repartition partition, dead-letter verdicts, counts. Pure, and made of plain data only, so
  * it runs the same on the main thread or on an evaluation thread (evaluation-threads.ts).
  */
-import type { IncomingMessage, OutgoingMessage } from '@tideway/runtime';
+import type { OutgoingMessage } from '@tideway/runtime';
 import type { RecordProblem } from '../errors';
 import { alertMessage, AlertTally } from './alert';
-import { evaluateRecord, type RuleIndex, type TableLookup } from './input-evaluator';
+import { evaluateRecord, type EvaluatedMessage, type RuleIndex, type TableLookup } from './input-evaluator';
 import { FragmentEncoder, type ForwardedFragment } from './repartition-bundles';
-
-/** The parts of an input record stage 1 reads. */
-export type EvaluatedMessage = Pick<IncomingMessage, 'topic' | 'partition' | 'offset' | 'value' | 'timestamp'>;
 
 export interface BatchEvaluation {
   alertRecords: OutgoingMessage[];
@@ -37,7 +34,7 @@ export function evaluateBatch(index: RuleIndex, messages: EvaluatedMessage[], lo
   const errors = new Map<string, number>();
   let bytes = 0;
   for (let i = 0; i < messages.length; i++) {
-    const r = evaluateRecord(index, messages[i] as IncomingMessage, lookup);
+    const r = evaluateRecord(index, messages[i], lookup);
     for (const a of r.alerts) {
       const rec = alertMessage(alertsTopic, a);
       alertRecords.push(rec);

@@ -18,8 +18,8 @@ import { Worker } from 'node:worker_threads';
 import { errorMessage, type Logger } from '@tideway/runtime';
 import type { LookupTables, TableChange } from '../io/table-store';
 import type { RuleSet } from '../rules/rule-file';
-import { evaluateBatch, type BatchEvaluation, type EvaluatedMessage } from './batch-evaluation';
-import type { RuleIndex } from './input-evaluator';
+import { evaluateBatch, type BatchEvaluation } from './batch-evaluation';
+import type { EvaluatedMessage, RuleIndex } from './input-evaluator';
 
 export interface InputEvaluation {
   evaluate(messages: EvaluatedMessage[], repartitionPartitions: number): Promise<BatchEvaluation>;
@@ -97,19 +97,17 @@ export class EvaluationThreads implements InputEvaluation {
   private nextId = 1;
   private closed = false;
 
-  private readonly tables: LookupTables;
   private readonly workerFile: string;
 
   constructor(private readonly opts: EvaluationThreadsOptions) {
-    this.tables = opts.tables;
     this.workerFile = opts.workerFile ?? WORKER_FILE;
     if (!existsSync(this.workerFile)) throw new Error(`evaluation thread script ${this.workerFile} is missing (run the build, or set ALERTING_EVALUATION_THREADS=0)`);
     this.rules = opts.ruleSet.source;
-    const { snapshot, stop } = this.tables.follow((c) => {
+    this.stopFollowing = opts.tables.follow((c) => {
       // Sent with the next batch, or soon when no batch comes (so they never pile up here).
       if (this.tableChanges.push(c) === 1) setImmediate(() => this.sendTableChanges());
     });
-    this.stopFollowing = stop;
+    const snapshot = opts.tables.snapshot();
     for (let i = 0; i < opts.count; i++) this.threads.push(this.spawn(i, snapshot));
   }
 
@@ -184,7 +182,7 @@ export class EvaluationThreads implements InputEvaluation {
       this.opts.onThreadDied?.();
       this.failAll(thread, new Error(`evaluation thread died: ${why}`));
       // The snapshot already holds the changes not yet sent; applying them again with the next batch changes nothing.
-      this.threads[slot] = this.spawn(slot, this.tables.snapshot());
+      this.threads[slot] = this.spawn(slot, this.opts.tables.snapshot());
     };
     thread.worker.on('error', (err) => replace(errorMessage(err)));
     thread.worker.on('exit', (code) => replace(`exit code ${code}`));

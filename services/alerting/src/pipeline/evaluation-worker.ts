@@ -6,9 +6,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '@tideway/runtime';
 import { TableRows } from '../io/table-store';
 import { parseRuleFile, type RuleSet } from '../rules/rule-file';
-import { evaluateBatch, type EvaluatedMessage } from './batch-evaluation';
+import { evaluateBatch } from './batch-evaluation';
 import type { EvaluationThreadData, FromEvaluationThread, ToEvaluationThread } from './evaluation-threads';
-import { RuleIndex } from './input-evaluator';
+import { RuleIndex, type EvaluatedMessage } from './input-evaluator';
 
 const data = workerData as EvaluationThreadData;
 const compile = (rules: RuleSet['source']) => new RuleIndex(parseRuleFile(rules.text, rules.file));

@@ -10,7 +10,7 @@ import { RecordError } from '../errors';
 export type EventDocument = Record<string, unknown>;
 
 /** The document, or null for a tombstone (nothing to evaluate). Throws RecordError. */
-export function decodeEvent(message: IncomingMessage): EventDocument | null {
+export function decodeEvent(message: Pick<IncomingMessage, 'value'>): EventDocument | null {
   if (message.value === null || message.value.length === 0) return null;
   let doc: unknown;
   try {

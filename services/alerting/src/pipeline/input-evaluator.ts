@@ -93,7 +93,10 @@ function predicateAlert(rule: PredicateRule, doc: EventDocument, key: string | n
   };
 }
 
-export function evaluateRecord(index: RuleIndex, message: IncomingMessage, lookup: TableLookup): EvaluationResult {
+/** The parts of an input record stage 1 reads. */
+export type EvaluatedMessage = Pick<IncomingMessage, 'topic' | 'partition' | 'offset' | 'value' | 'timestamp'>;
+
+export function evaluateRecord(index: RuleIndex, message: EvaluatedMessage, lookup: TableLookup): EvaluationResult {
   const out: EvaluationResult = { alerts: [], forwarded: [], evaluated: 0, evaluationErrors: [] };
   const rules = index.rulesFor(message.topic);
   if (rules.length === 0) return out;

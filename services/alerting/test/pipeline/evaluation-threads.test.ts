@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { createLogger } from '@tideway/runtime';
 import type { LookupTables, TableChange } from '../../src/io/table-store';
 import { TableRows } from '../../src/io/table-store';
-import { evaluateBatch, type BatchEvaluation, type EvaluatedMessage } from '../../src/pipeline/batch-evaluation';
+import { evaluateBatch, type BatchEvaluation } from '../../src/pipeline/batch-evaluation';
 import { EvaluationThreads, InlineEvaluation } from '../../src/pipeline/evaluation-threads';
-import { RuleIndex } from '../../src/pipeline/input-evaluator';
+import { RuleIndex, type EvaluatedMessage } from '../../src/pipeline/input-evaluator';
 import { decodeRepartitionValue, RepartitionBundler } from '../../src/pipeline/repartition-bundles';
 import { parseRuleFile } from '../../src/rules/rule-file';
 
@@ -38,7 +38,7 @@ class TablesInMemory {
   }
   follow(f: (c: TableChange) => void) {
     this.followers.add(f);
-    return { snapshot: this.rows.snapshot(), stop: () => this.followers.delete(f) };
+    return () => this.followers.delete(f);
   }
   snapshot() {
     return this.rows.snapshot();
