@@ -268,14 +268,18 @@ type AbortedFilter = (input: { messages: unknown[]; abortedTransactions: Array<{
  * record). patches/kafkajs+2.2.4.patch fixes it at install (postinstall, patch-package); an
  * unpatched install would silently break exactly-once, so a read_committed consumer refuses to start.
  */
+let readCommittedFilterChecked = false;
+
 export function assertReadCommittedFilterPatched(): void {
-   
+  if (readCommittedFilterChecked) return;
   const filter = require('kafkajs/src/consumer/filterAbortedMessages') as AbortedFilter;
   const record = { offset: '2', key: Buffer.from('k'), batchContext: { producerId: '8', inTransaction: true } };
   const kept = filter({ messages: [record], abortedTransactions: [{ firstOffset: '0', producerId: '7' }, { firstOffset: '1', producerId: '8' }] });
   if (kept.length !== 0) {
     throw new TidewayError('DEPENDENCY_MISCONFIGURED', 'kafkajs lacks the read_committed fix in patches/kafkajs+2.2.4.patch: run `npm install` (postinstall applies it) or `npx patch-package`');
   }
+  // The installed file does not change while the process runs: once is enough.
+  readCommittedFilterChecked = true;
 }
 
 export class KafkajsClient implements KafkaClient {

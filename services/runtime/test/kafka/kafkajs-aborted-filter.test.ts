@@ -4,7 +4,6 @@
  */
 import { assertReadCommittedFilterPatched } from '../../src/kafka/kafkajs-client';
 
- 
 const filter = require('kafkajs/src/consumer/filterAbortedMessages') as (input: { messages: Record<string, unknown>[]; abortedTransactions: Array<{ firstOffset: string; producerId: string }> }) => Array<{ offset: string }>;
 
 const ABORT = Buffer.from([0, 0, 0, 0]);
