@@ -21,12 +21,26 @@ interface PartitionState {
   epoch: number;
   /** Offsets handed out and not yet acknowledged. */
   pending: Set<bigint>;
-  /** Smallest pending offset, recomputed lazily. */
-  lowestPending?: bigint;
+  /**
+   * Offsets handed out in this epoch, in the order handed out (so ascending), from `head` on.
+   * Entries before the first pending one are dropped lazily: the head is the lowest pending offset.
+   */
+  order: bigint[];
+  head: number;
   /** One past the highest offset handed out. */
   next: bigint;
   /** Last offset committed (or known committed) — the next to read. */
   committed?: bigint;
+}
+
+/** Drop acknowledged offsets from the front of `order`; returns the lowest pending offset. */
+function lowestPending(s: PartitionState): bigint | undefined {
+  while (s.head < s.order.length && !s.pending.has(s.order[s.head])) s.head++;
+  if (s.head >= 1024 && s.head * 2 >= s.order.length) {
+    s.order = s.order.slice(s.head);
+    s.head = 0;
+  }
+  return s.head < s.order.length ? s.order[s.head] : undefined;
 }
 
 export class OffsetTracker {
@@ -44,11 +58,12 @@ export class OffsetTracker {
     let s = this.partitions.get(key);
     if (!s || o < s.next) {
       // First sight of the partition, or a replay: start a new epoch at this offset.
-      s = { epoch: ++this.epochs, pending: new Set(), next: o, committed: s?.committed };
+      s = { epoch: ++this.epochs, pending: new Set(), order: [], head: 0, next: o, committed: s?.committed };
       this.partitions.set(key, s);
     }
+    // Within an epoch offsets arrive ascending, so `order` stays sorted without sorting.
     s.pending.add(o);
-    if (s.lowestPending === undefined || o < s.lowestPending) s.lowestPending = o;
+    s.order.push(o);
     // A gap (compaction, transaction markers) between offsets is fine: nothing to wait for.
     s.next = o + 1n;
     return { topic, partition, offset: o, epoch: s.epoch };
@@ -58,21 +73,14 @@ export class OffsetTracker {
   ack(token: OffsetToken): void {
     const s = this.state(token.topic, token.partition);
     if (!s || s.epoch !== token.epoch) return;
-    if (!s.pending.delete(token.offset)) return;
-    if (s.lowestPending === token.offset) s.lowestPending = undefined;
+    s.pending.delete(token.offset);
   }
 
   /** Next offset to read for one partition, if anything was tracked. */
   commitPoint(topic: string, partition: number): bigint | undefined {
     const s = this.state(topic, partition);
     if (!s) return undefined;
-    if (s.pending.size === 0) return s.next;
-    if (s.lowestPending === undefined) {
-      let low: bigint | undefined;
-      for (const o of s.pending) if (low === undefined || o < low) low = o;
-      s.lowestPending = low;
-    }
-    return s.lowestPending;
+    return lowestPending(s) ?? s.next;
   }
 
   /** Offsets that moved since the last `markCommitted`. */

@@ -1,18 +1,10 @@
+import { seededRandom } from '../../test-support/seeded-random';
 import { KeyOrderedRetryQueue, outcomesOfBatchCall, type BatchLimits, type Unit } from '../src/key-ordered-retry-queue';
 
 const backoff = { initialMs: 10, maxMs: 100, multiplier: 2 };
 const limits: BatchLimits = { maxUnits: 500, maxBytes: 5 * 1024 * 1024, unitMaxRecords: 1, unitMaxBytes: 1024 * 1024 };
 
-/** A deterministic pseudo-random source (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function enqueueAll(q: KeyOrderedRetryQueue<{ key: string; seq: number }>, records: Array<{ key: string; seq: number }>) {
   for (const r of records) q.enqueue({ key: r.key, bytes: 10, payload: r, enqueuedAt: 0 });

@@ -16,6 +16,14 @@ describe('OffsetTracker', () => {
     expect(t.committable()).toEqual([]);
   });
 
+  it('does not lose the lowest pending offset when a batch is tracked after an acknowledgement', () => {
+    const t = new OffsetTracker();
+    const tokens = ['0', '1', '2'].map((o) => t.track('tp', 2, o));
+    t.ack(tokens[0]);
+    t.track('tp', 2, '3');
+    expect(t.commitPoint('tp', 2)).toBe(1n);
+  });
+
   it('keeps partitions independent', () => {
     const t = new OffsetTracker();
     const a = t.track('t', 0, '0');
