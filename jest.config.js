@@ -10,7 +10,14 @@ const common = {
     '^.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'],
-  moduleNameMapper: { '^@tideway/runtime$': '<rootDir>/services/runtime/src/index.ts' },
+  // Tests import the sources of every package (never a possibly stale dist/).
+  moduleNameMapper: {
+    '^@tideway/runtime$': '<rootDir>/services/runtime/src/index.ts',
+    '^@tideway/(cdc|dwh-loader|alerting|demo)$': '<rootDir>/services/$1/src/main.ts',
+    '^@tideway/bridge$': '<rootDir>/bridge/src/main.ts',
+  },
+  // Spawned services and worker threads run dist/: it is built before any test runs.
+  globalSetup: '<rootDir>/test-support/build-before-tests.js',
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
 };
 module.exports = {

@@ -3,7 +3,8 @@
 #   lockfile check, lint, typecheck, build, unit tests, `npm run stack:up` (a no-op when the stack is up),
 #   integration tests against the real local stack.
 # A failing step does not stop the later ones (so one run shows every problem), but the
-# script exits non-zero when any step or test failed, or when no test ran at all.
+# script exits non-zero when any step or test failed, a test was skipped or left todo, a
+# project ran no test, or a project's result file is missing.
 # The last line is the jest totals over both runs: `N passed, N failed[, N skipped]`.
 #
 # Environment:
@@ -41,13 +42,13 @@ if [[ ${TEST_SKIP_STATIC:-0} != 1 ]]; then
   step build npm run -s build
 fi
 
-step unit npx jest --selectProjects unit --passWithNoTests --json --outputFile="$RESULTS/unit.json"
+step unit npx jest --selectProjects unit --json --outputFile="$RESULTS/unit.json"
 
 workers=${TEST_INT_WORKERS:-2}
 if [[ $workers == 1 ]]; then int_par=(--runInBand); else int_par=("--maxWorkers=$workers"); fi
 if step stack:up npm run -s stack:up; then
   # --forceExit: a test that leaks a handle must not hang CI (jest still reports it).
-  step integration npx jest --selectProjects integration "${int_par[@]}" --forceExit --passWithNoTests \
+  step integration npx jest --selectProjects integration "${int_par[@]}" --forceExit \
     --json --outputFile="$RESULTS/integration.json"
 else
   echo "==== integration tests not run: the stack did not come up"
@@ -56,10 +57,11 @@ fi
 # Totals from jest's own JSON results.
 summary=$(node - "$RESULTS/unit.json" "$RESULTS/integration.json" <<'EOF'
 const fs = require('node:fs');
-let passed = 0, failed = 0, skipped = 0, missing = [];
+let passed = 0, failed = 0, skipped = 0, missing = [], empty = [];
 for (const f of process.argv.slice(2)) {
   if (!fs.existsSync(f)) { missing.push(f); continue; }
   const r = JSON.parse(fs.readFileSync(f, 'utf8'));
+  if (r.numTotalTests === 0) empty.push(f);
   passed += r.numPassedTests;
   failed += r.numFailedTests;
   skipped += r.numPendingTests + (r.numTodoTests || 0);
@@ -67,12 +69,14 @@ for (const f of process.argv.slice(2)) {
   // count it as one failure so it cannot pass unnoticed.
   failed += r.testResults.filter((s) => s.status === 'failed' && !s.assertionResults.some((a) => a.status === 'failed')).length;
 }
-console.log(JSON.stringify({ passed, failed, skipped, missing }));
+console.log(JSON.stringify({ passed, failed, skipped, missing, empty }));
 EOF
 )
 passed=$(node -pe "JSON.parse(process.argv[1]).passed" "$summary")
 failed=$(node -pe "JSON.parse(process.argv[1]).failed" "$summary")
 skipped=$(node -pe "JSON.parse(process.argv[1]).skipped" "$summary")
+missing=$(node -pe "JSON.parse(process.argv[1]).missing.join(' ')" "$summary")
+empty=$(node -pe "JSON.parse(process.argv[1]).empty.join(' ')" "$summary")
 
 rc=0
 echo
@@ -81,6 +85,19 @@ if ((${#failed_steps[@]})); then
   rc=1
 fi
 if ((failed > 0)); then rc=1; fi
+# A skipped or todo test is a test that did not run: it fails the run like a failing one.
+if ((skipped > 0)); then
+  echo "FAILED: $skipped test(s) skipped or todo"
+  rc=1
+fi
+if [[ -n $missing ]]; then
+  echo "FAILED: no result file: ${missing//$ROOT\//}"
+  rc=1
+fi
+if [[ -n $empty ]]; then
+  echo "FAILED: a project ran no test: ${empty//$ROOT\//}"
+  rc=1
+fi
 if ((passed + failed == 0)); then
   echo "FAILED: no test ran"
   rc=1

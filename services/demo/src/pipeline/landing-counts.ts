@@ -1,24 +1,84 @@
 /**
- * Reads, for the summary, how much data landed at each place: PostgreSQL (OLTP and warehouse),
- * the Kafka change and alerts topics, the Kinesis stream, and the two buckets.
+ * Reads, for the summary, what landed at each place: PostgreSQL (OLTP and warehouse, row by row),
+ * the Kafka change and alerts topics, the Kinesis stream, and the two buckets (record by record).
+ * Every reader is incremental — a record or object already read is not read again — so the
+ * progress line and the settle loop can ask often.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { gunzipSync } from 'node:zlib';
 import type { Pool } from 'pg';
 import type { Admin, Consumer, KafkaClient } from '@tideway/runtime';
 import { quoteIdent } from '../postgres-writer';
-import { DEMO_TABLES, type PipelinePlan } from './pipeline-plan';
+import { DEMO_TABLES, type DemoTable, type PipelinePlan } from './pipeline-plan';
+import { compareRows, type RowComparison } from './summary';
 
-// kinesis-mock speaks HTTP/1.1 only (see /work/shared notes); HTTP/1.1 works against AWS too.
+// kinesis-mock speaks HTTP/1.1 only; HTTP/1.1 works against AWS too.
 const http1 = () => new NodeHttpHandler({ requestTimeout: 10_000, connectionTimeout: 5_000 });
+
+/** A multiset of record values. */
+class Values extends Map<string, number> {
+  add(value: string): void {
+    this.set(value, (this.get(value) ?? 0) + 1);
+  }
+}
+
+/** Newline-delimited records of one object (gzip when the key or the bytes say so). */
+export function objectRecords(key: string, body: Buffer): string[] {
+  const text = key.endsWith('.gz') || (body[0] === 0x1f && body[1] === 0x8b) ? gunzipSync(body).toString('utf8') : body.toString('utf8');
+  return text.split('\n').filter((line) => line.length > 0);
+}
+
+class BucketReader {
+  readonly values = new Values();
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  get objects(): number {
+    return this.seen.size;
+  }
+
+  private refreshing?: Promise<void>;
+
+  /** Reads the objects that appeared since the last call. One read at a time, so no object is counted twice. */
+  refresh(): Promise<void> {
+    return (this.refreshing ??= this.readNewObjects().finally(() => (this.refreshing = undefined)));
+  }
+
+  private async readNewObjects(): Promise<void> {
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, ContinuationToken: token }));
+        for (const { Key } of page.Contents ?? []) {
+          if (!Key || this.seen.has(Key)) continue;
+          const obj = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+          for (const record of objectRecords(Key, Buffer.from(await obj.Body!.transformToByteArray()))) this.values.add(record);
+          this.seen.add(Key);
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'NoSuchBucket') throw err; // not created yet
+    }
+  }
+}
 
 export class LandingCounter {
   readonly kinesis = new KinesisClient({ requestHandler: http1() });
   readonly s3 = new S3Client({ requestHandler: http1(), forcePathStyle: true });
+  readonly firehoseBucket: BucketReader;
+  readonly lakeBucket: BucketReader;
   private alerts = 0;
-  private alertsConsumer?: Consumer;
-  private kinesisSeen = new Map<string, { iterator?: string; count: number }>();
+  private readonly topicValues = new Map<string, Values>();
+  private topicConsumer?: Consumer;
+  private readonly kinesisValues = new Values();
+  private kinesisShards = new Map<string, string | undefined>();
 
   constructor(
     private readonly plan: PipelinePlan,
@@ -26,17 +86,31 @@ export class LandingCounter {
     private readonly warehouse: Pool,
     private readonly kafka: KafkaClient,
     private readonly admin: Admin,
-  ) {}
+  ) {
+    this.firehoseBucket = new BucketReader(this.s3, plan.firehoseBucket);
+    this.lakeBucket = new BucketReader(this.s3, plan.lakeBucket);
+    for (const table of DEMO_TABLES) this.topicValues.set(plan.topics[table], new Values());
+  }
 
-  /** Counts the alerts topic as it grows (read committed: aborted transactions never count). */
-  async startAlertsConsumer(): Promise<void> {
+  /** Reads the change topics (what the bridge must deliver) and the alerts topic (read committed: aborted transactions never count). */
+  async startTopicReader(): Promise<void> {
     const consumer = this.kafka.consumer({ groupId: `${this.plan.groupPrefix}-summary`, fromBeginning: true, readCommitted: true });
     await consumer.connect();
-    await consumer.subscribe([this.plan.alertsTopic]);
-    this.alertsConsumer = consumer;
+    await consumer.subscribe([this.plan.alertsTopic, ...this.topicValues.keys()]);
+    this.topicConsumer = consumer;
     void consumer.run(async (batch) => {
-      this.alerts += batch.messages.length;
+      if (batch.topic === this.plan.alertsTopic) {
+        this.alerts += batch.messages.length;
+        return;
+      }
+      const values = this.topicValues.get(batch.topic)!;
+      for (const m of batch.messages) if (m.value) values.add(m.value.toString('utf8'));
     });
+  }
+
+  /** The change events of one table's topic read so far. */
+  changeEvents(table: DemoTable): ReadonlyMap<string, number> {
+    return this.topicValues.get(this.plan.topics[table])!;
   }
 
   alertsFired(): number {
@@ -44,28 +118,34 @@ export class LandingCounter {
   }
 
   async stop(): Promise<void> {
-    await this.alertsConsumer?.disconnect();
+    await this.topicConsumer?.disconnect();
     this.kinesis.destroy();
     this.s3.destroy();
   }
 
-  async oltpRows(): Promise<number> {
-    return this.countRows(this.oltp);
-  }
-
-  /** Tables dwh-loader has not created yet count as empty. */
-  async warehouseRows(): Promise<number> {
-    return this.countRows(this.warehouse);
-  }
-
-  private async countRows(pool: Pool): Promise<number> {
-    const present = await pool.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2)', [this.plan.schema, [...DEMO_TABLES]]);
-    let total = 0;
-    for (const { table_name } of present.rows) {
-      const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(this.plan.schema)}.${quoteIdent(table_name)}`);
-      total += Number(r.rows[0].n);
+  /** The OLTP tables against the warehouse tables: the source's columns, row by row, by primary key. */
+  async warehouseComparison(): Promise<RowComparison> {
+    const source = new Map<string, string>();
+    const warehouse = new Map<string, string>();
+    for (const table of DEMO_TABLES) {
+      const columns = await this.oltp.query<{ column_name: string; key: boolean }>(
+        `SELECT a.attname AS column_name, coalesce(a.attnum = ANY(i.indkey), false) AS key
+           FROM pg_attribute a
+           LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+          WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+          ORDER BY a.attnum`,
+        [`${quoteIdent(this.plan.schema)}.${quoteIdent(table)}`],
+      );
+      const all = columns.rows.map((c) => quoteIdent(c.column_name)).join(', ');
+      const keys = columns.rows.filter((c) => c.key).map((c) => quoteIdent(c.column_name)).join(', ');
+      // The table name keeps keys of different tables apart; ROW(...)::text renders every type the same way on both sides.
+      const sql = `SELECT $1 || ROW(${keys})::text AS k, ROW(${all})::text AS v FROM ${quoteIdent(this.plan.schema)}.${quoteIdent(table)}`;
+      for (const r of (await this.oltp.query<{ k: string; v: string }>(sql, [table])).rows) source.set(r.k, r.v);
+      const present = await this.warehouse.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [this.plan.schema, table]);
+      if (present.rowCount === 0) continue; // dwh-loader has not created it yet
+      for (const r of (await this.warehouse.query<{ k: string; v: string }>(sql, [table])).rows) warehouse.set(r.k, r.v);
     }
-    return total;
+    return compareRows(source, warehouse);
   }
 
   /** cdc's producer is idempotent, not transactional: end offsets of the fresh topics are the event counts. */
@@ -77,54 +157,37 @@ export class LandingCounter {
     return total;
   }
 
-  private kinesisReading?: Promise<number>;
+  private kinesisReading?: Promise<ReadonlyMap<string, number>>;
 
   /**
-   * Reads the stream incrementally from TRIM_HORIZON (kinesis-mock slows down when re-reading a full
-   * stream). One read at a time: two overlapping reads (the progress ticker and the final count)
-   * would follow the same shard iterators and count the same records twice.
+   * The stream's records, read incrementally from TRIM_HORIZON (kinesis-mock slows down when
+   * re-reading a full stream). One read at a time: two overlapping reads (the progress ticker and
+   * the final count) would follow the same shard iterators and count the same records twice.
    */
-  kinesisRecords(): Promise<number> {
+  kinesisRecords(): Promise<ReadonlyMap<string, number>> {
     return (this.kinesisReading ??= this.readKinesis().finally(() => (this.kinesisReading = undefined)));
   }
 
-  private async readKinesis(): Promise<number> {
+  private async readKinesis(): Promise<ReadonlyMap<string, number>> {
     let shards;
     try {
       shards = (await this.kinesis.send(new ListShardsCommand({ StreamName: this.plan.kinesisStream }))).Shards ?? [];
     } catch {
-      return 0; // the bridge has not created the stream yet
+      return this.kinesisValues; // the bridge has not created the stream yet
     }
     for (const shard of shards) {
       const id = shard.ShardId!;
-      let state = this.kinesisSeen.get(id);
-      if (!state) {
+      if (!this.kinesisShards.has(id)) {
         const it = await this.kinesis.send(new GetShardIteratorCommand({ StreamName: this.plan.kinesisStream, ShardId: id, ShardIteratorType: 'TRIM_HORIZON' }));
-        state = { iterator: it.ShardIterator, count: 0 };
-        this.kinesisSeen.set(id, state);
+        this.kinesisShards.set(id, it.ShardIterator);
       }
-      for (let page = 0; page < 20 && state.iterator; page++) {
-        const r = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 1000 }));
-        state.count += r.Records?.length ?? 0;
-        state.iterator = r.NextShardIterator;
+      for (let page = 0; page < 20 && this.kinesisShards.get(id); page++) {
+        const r = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: this.kinesisShards.get(id), Limit: 1000 }));
+        for (const record of r.Records ?? []) this.kinesisValues.add(Buffer.from(record.Data!).toString('utf8'));
+        this.kinesisShards.set(id, r.NextShardIterator);
         if (!r.Records?.length || r.MillisBehindLatest === 0) break;
       }
     }
-    return [...this.kinesisSeen.values()].reduce((n, s) => n + s.count, 0);
-  }
-
-  async objects(bucket: string): Promise<number> {
-    let total = 0;
-    let token: string | undefined;
-    try {
-      do {
-        const r = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-        total += r.KeyCount ?? 0;
-        token = r.IsTruncated ? r.NextContinuationToken : undefined;
-      } while (token);
-    } catch {
-      return 0; // not created yet
-    }
-    return total;
+    return this.kinesisValues;
   }
 }

@@ -22,7 +22,7 @@ import { ChildService } from './child-services';
 import { LandingCounter } from './landing-counts';
 import { DEMO_TABLES, bridgeRoutes, fraudRules, planFor, serviceEnv } from './pipeline-plan';
 import { pipelineSettings } from './pipeline-settings';
-import { consistencyChecks, progressLine, summaryText, type Expectations, type LandedCounts } from './summary';
+import { accountRecords, consistencyChecks, progressLine, summaryText, type Expectations, type LandedCounts } from './summary';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge'] as const;
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
     }
     await Promise.all(services.map((svc) => svc.waitReady(120_000)));
     say(`Services ready: ${services.map((svc) => `${svc.name} (http://127.0.0.1:${svc.port}/metrics)`).join(', ')}`);
-    await counter.startAlertsConsumer();
+    await counter.startTopicReader();
 
     const expected: Expectations = { transactionEvents: 0, fraudTransactions: 0, claimEvents: 0, policyEvents: 0 };
     let rowsWritten = 0;
@@ -101,16 +101,20 @@ async function main(): Promise<number> {
         else expected.policyEvents += 1;
       }
     };
-    const counts = async (): Promise<LandedCounts> => ({
-      rowsWritten,
-      oltpRows: await counter.oltpRows(),
-      eventsCaptured: await counter.eventsCaptured(),
-      warehouseRows: await counter.warehouseRows(),
-      alertsFired: counter.alertsFired(),
-      kinesisRecords: await counter.kinesisRecords(),
-      firehoseObjects: await counter.objects(plan.firehoseBucket),
-      s3Objects: await counter.objects(plan.lakeBucket),
-    });
+    const counts = async (): Promise<LandedCounts> => {
+      await Promise.all([counter.firehoseBucket.refresh(), counter.lakeBucket.refresh()]);
+      return {
+        rowsWritten,
+        eventsCaptured: await counter.eventsCaptured(),
+        warehouse: await counter.warehouseComparison(),
+        alertsFired: counter.alertsFired(),
+        kinesis: accountRecords(counter.changeEvents('transactions'), await counter.kinesisRecords()),
+        firehose: accountRecords(counter.changeEvents('claims'), counter.firehoseBucket.values),
+        s3: accountRecords(counter.changeEvents('policies'), counter.lakeBucket.values),
+        firehoseObjects: counter.firehoseBucket.objects,
+        s3Objects: counter.lakeBucket.objects,
+      };
+    };
 
     const started = Date.now();
     const seed = s.seed || Math.floor(Math.random() * 2 ** 31);
