@@ -3,10 +3,8 @@
 #   docker build -t tideway .
 #   docker run --rm tideway cdc --help
 #
-# NODE_VERSION: the issue asked for Node 20, but Node 20 reached end of life in April 2026 and
-# the AWS SDK v3 releases from January 2027 on require Node >= 22. The code runs on 20 and
-# later (the tests run on 20), so the image defaults to a supported LTS; build with
-# --build-arg NODE_VERSION=20 only if you must match an older runtime.
+# NODE_VERSION: the major version of .nvmrc, Node 24 LTS — the one runtime the tests and
+# benchmarks run on (the CLI refuses older lines).
 ARG NODE_VERSION=24
 
 # ---- build: full dev dependencies, compile TypeScript, then drop dev dependencies ----

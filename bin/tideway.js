@@ -2,6 +2,14 @@
 // `tideway <service>`: each service is its own process; this file only dispatches.
 'use strict';
 
+// The supported runtime is Node 24 LTS (.nvmrc); older lines are past end of life or lack what the
+// Kafka and AWS clients need.
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+if (NODE_MAJOR < 24) {
+  process.stderr.write(`tideway: needs Node.js 24 or later, this is ${process.version} (in this repository: source scripts/node-env.sh)\n`);
+  process.exit(2);
+}
+
 const COMMANDS = {
   cdc: { pkg: '@tideway/cdc', summary: 'PostgreSQL logical replication (pgoutput) → Kafka change topics' },
   'dwh-loader': { pkg: '@tideway/dwh-loader', summary: 'apply Kafka change topics to a warehouse, exactly once in effect' },
