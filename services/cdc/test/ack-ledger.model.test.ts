@@ -2,7 +2,8 @@
  * Model-based test of the ack ledger as the capture uses it (change-stream.ts, ordered-writer.ts,
  * capture.ts): seeded random interleavings of a replication stream (transactions read change by
  * change, large ones across many sends; empty or filtered transactions; keepalives inside and
- * outside transactions, some asking for a reply), Kafka sends acknowledged in order, failing and
+ * outside transactions), status updates (the heartbeat timer: keepalives asking for a reply get
+ * none sooner; and the timer after a safe position), Kafka sends acknowledged in order, failing and
  * retried, lost connections (the writer drains, then the slot replays from its confirmed
  * position) and crashes (everything in flight is lost; a new process replays from the slot).
  *
@@ -132,7 +133,7 @@ function runCase(seed: number, steps: number): string | undefined {
     } else if (op < 0.55) {
       // a keepalive: outside a transaction everything before walEnd was handed to the writer
       if (!s.inTransaction) mark(s.sentPtr);
-      // a reply requested, or the heartbeat timer: a status update with the confirmed position
+      // the heartbeat: a status update with the confirmed position
       if (r.chance(0.5)) failure = sendStatus();
     } else if (op < 0.75 && p.sending < p.pushed.length) {
       // the writer sends what accumulated (one send in flight at a time)
