@@ -7,15 +7,9 @@
 import { retryWithBackoff, toDeadLetter, errorMessage, type Consumer, type IncomingMessage, type Logger, type MessageBatch, type Producer, type TopicPartition } from '@tideway/runtime';
 import { decodeRecord, type DecodedChange, type DecodeOptions } from './decode';
 import { RejectedRecord } from './errors';
+import { offsetAfter, planBatch, type PartitionPosition } from './batch-plan';
 import type { DwhLoaderMetrics } from './metrics';
 import { isShapeError, type Warehouse } from './warehouse';
-
-interface PartitionPosition {
-  /** Offset of the next record the warehouse expects for this partition. */
-  expectedNext: bigint;
-  /** The fetch position has been checked against (or moved to) `expectedNext` since assignment. */
-  aligned: boolean;
-}
 
 export interface BatchLoaderOptions extends DecodeOptions {
   groupId: string;
@@ -83,27 +77,21 @@ export class BatchLoader {
       pos = { expectedNext: stored, aligned: false };
       this.positions.set(key, pos);
     }
-    const first = BigInt(batch.messages[0].offset);
-    if (!pos.aligned && first > pos.expectedNext) {
-      // Kafka's committed offset (a hint) is ahead of the warehouse: fetch from the warehouse's.
-      this.deps.logger.info({ topic, partition, fetched: first.toString(), stored: pos.expectedNext.toString() }, 'moving to the warehouse-stored offset');
-      pos.aligned = true;
-      consumer.seek({ topic, partition, offset: pos.expectedNext.toString() });
-      return;
-    }
-    pos.aligned = true;
-
     for (;;) {
-      const expected = pos.expectedNext;
-      const todo = batch.messages.filter((m) => BigInt(m.offset) >= expected);
-      const skipped = batch.messages.length - todo.length;
-      if (skipped > 0) this.deps.metrics.redeliveredSkipped.inc(skipped);
-      if (todo.length === 0) {
-        const last = BigInt(batch.messages[batch.messages.length - 1].offset);
-        if (pos.expectedNext > last + 1n) consumer.seek({ topic, partition, offset: pos.expectedNext.toString() });
+      const plan = planBatch(pos, batch.messages);
+      pos.aligned = true;
+      if (plan.kind === 'seek') {
+        // Kafka's committed offset (a hint) is ahead of the warehouse: fetch from the warehouse's.
+        this.deps.logger.info({ topic, partition, fetched: batch.messages[0].offset, stored: plan.offset.toString() }, 'moving to the warehouse-stored offset');
+        consumer.seek({ topic, partition, offset: plan.offset.toString() });
         return;
       }
-      const fenced = await this.applyRecords(batch, consumer, pos, todo);
+      if (plan.skipped > 0) this.deps.metrics.redeliveredSkipped.inc(plan.skipped);
+      if (plan.kind === 'none') {
+        if (plan.seek !== undefined) consumer.seek({ topic, partition, offset: plan.seek.toString() });
+        return;
+      }
+      const fenced = await this.applyRecords(batch, consumer, pos, plan.records);
       if (!fenced) return;
       // Another loader moved this partition (a rebalance overlapped us): continue from its offset.
       this.deps.metrics.fenceConflicts.inc();
@@ -124,7 +112,7 @@ export class BatchLoader {
         if (d.kind === 'change') changes.push(d.change);
         else if (d.kind === 'reject') rejected.push({ message: m, error: d.error });
       }
-      const nextOffset = BigInt(run[run.length - 1].offset) + 1n;
+      const nextOffset = offsetAfter(run);
       const started = process.hrtime.bigint();
       const outcome = await this.withRetry(async () => {
         await this.deps.warehouse.ensureTables(changes);

@@ -34,6 +34,7 @@ import { newSentinel, restoreChangelog, SENTINEL_KEY } from '../io/changelog-res
 import type { LookupTables } from '../io/table-store';
 import type { AlertingMetrics } from '../metrics';
 import { alertMessage, AlertTally } from './alert';
+import { admitBatch } from './batch-admission';
 import type { BatchEvaluation } from './batch-evaluation';
 import { EvaluationThreads, InlineEvaluation, type InputEvaluation } from './evaluation-threads';
 import type { ForwardedEvent, RuleIndex } from './input-evaluator';
@@ -355,22 +356,15 @@ export class TransactionalPipeline {
     if (worker.closed) throw new Error(`partition ${batch.topic}:${batch.partition} was released; refetching`);
     // A failed commit seeks back while later batches may already have been fetched: those are stale.
     if (batch.isStale()) return undefined;
-    if (!worker.checkedFirstBatch) {
-      worker.checkedFirstBatch = true;
-      const first = BigInt(batch.messages[0].offset);
-      if (worker.committed !== undefined && first < worker.committed) {
-        this.deps.logger.info({ topic: batch.topic, partition: batch.partition, from: String(first), to: String(worker.committed) }, 'skipping records committed by the previous owner');
-        this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: String(worker.committed) });
-        return undefined;
-      }
+    const admission = admitBatch(worker, batch.messages.map((m) => m.offset));
+    worker.checkedFirstBatch = true;
+    if (admission.kind === 'seek') {
+      this.deps.logger.info({ topic: batch.topic, partition: batch.partition, from: batch.messages[0].offset, to: String(admission.offset) }, 'skipping records committed by the previous owner');
+      this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: String(admission.offset) });
+      return undefined;
     }
-    const from = worker.position;
-    if (from !== undefined && BigInt(batch.messages[0].offset) < from) {
-      const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from);
-      if (fresh.length === 0) return undefined;
-      return { ...batch, messages: fresh };
-    }
-    return batch;
+    if (admission.kind === 'skip') return undefined;
+    return admission.from === 0 ? batch : { ...batch, messages: batch.messages.slice(admission.from) };
   }
 
   /** The batch is in the pending transaction: the offset to commit and the worker's position move past it. */
