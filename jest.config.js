@@ -22,7 +22,8 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['**/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'] },
+    // The timeout only catches a hang: on a loaded 2-core machine a worker-thread test can take seconds.
+    { ...common, displayName: 'unit', testTimeout: 60_000, testMatch: ['**/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'] },
     {
       ...common,
       displayName: 'integration',
