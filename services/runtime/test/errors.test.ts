@@ -20,7 +20,7 @@ describe('canRetry: the retry-or-stop decision, from the error alone', () => {
     ['fenced by a newer instance (INVALID_PRODUCER_EPOCH)', protocol(47), false],
     ['fenced, wrapped in retries exhausted', make(KafkaJSNumberOfRetriesExceeded, protocol(47), { retryCount: 5, retryTime: 1000 }), false],
     ['topic authorization failed', protocol(29), false],
-    ['SASL authentication failed', new KafkaJSSASLAuthenticationError('bad password'), false],
+    ['SASL authentication failed', make(KafkaJSSASLAuthenticationError, 'bad password'), false],
     ['topic already exists for all, as an aggregate', make(KafkaJSAggregateError, 'x', [Object.assign(protocol(36), { topic: 't' })]), false],
     ['an aggregate of transient errors', make(KafkaJSAggregateError, 'x', [protocol(3), protocol(5)]), true],
     ['@platformatic/kafka network error', Object.assign(new Error('net'), { code: 'PLT_KFK_NETWORK', canRetry: false }), true],
