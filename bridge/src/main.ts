@@ -69,6 +69,7 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
         commitIntervalMs: s.commitIntervalMs,
         setReady,
         signal: ctx.signal,
+        fail: ctx.fail,
       });
       return pipeline;
     });

@@ -36,6 +36,8 @@ export interface RoutePipelineOptions {
   commitIntervalMs: number;
   setReady: (ready: boolean) => void;
   signal: AbortSignal;
+  /** Reports an error that ended the route (the runtime restarts or stops the service). */
+  fail: (err: unknown) => void;
 }
 
 export class RoutePipeline implements RecordOutcomes {
@@ -101,7 +103,11 @@ export class RoutePipeline implements RecordOutcomes {
 
   /** Prepares the destination (retrying while it is missing), then starts consuming. Returns at once. */
   start(): void {
-    this.started = this.run().catch((err) => this.o.logger.error({ route: this.name, err }, 'route stopped by an error'));
+    // The runtime decides: a transient error restarts the service in-process, any other stops it.
+    this.started = this.run().catch((err) => {
+      this.o.logger.error({ route: this.name, err: errorMessage(err) }, 'route stopped by an error');
+      if (!this.o.signal.aborted) this.o.fail(err);
+    });
   }
 
   private async prepareDestination(): Promise<boolean> {

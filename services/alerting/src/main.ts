@@ -70,20 +70,31 @@ export const definition: ServiceDefinition<typeof settings> = {
     const consumerMetrics = new ConsumerMetrics(ctx.registry);
     metrics.rulesLoaded.set(rules.rules.length);
     logger.info({ rules: rules.rules.map((r) => `${r.id} (${r.kind})`), notifiers: rules.notifiers.map((n) => n.name) }, 'rules loaded');
-    await ensureTopics(ctx, rules);
+    // Transient Kafka failures are retried here; a ConfigError (internal topics that disagree) stops.
+    const kafkaStep = <T>(operation: string, fn: () => Promise<T>) => ctx.health.retry('kafka', operation, fn, { signal: ctx.signal });
+    await kafkaStep('ensure topics', () => ensureTopics(ctx, rules));
     // Not ready (check "input-topics") while a topic the rules read does not exist.
     const setInputsExist = ctx.readiness.flag('input-topics');
-    await withAdmin(ctx, (admin) => waitForTopics(admin, [...rules.inputTopics, ...rules.tableTopics], logger, ctx.signal));
+    await kafkaStep('wait for input topics', () => withAdmin(ctx, (admin) => waitForTopics(admin, [...rules.inputTopics, ...rules.tableTopics], logger, ctx.signal)));
     setInputsExist(true);
 
     let tables = new LookupTables(ctx.kafka, s.groupId, logger);
-    await tables.start(rules.tables, s.tableLoadTimeoutMs);
     const newPipeline = (rs: RuleSet) => new TransactionalPipeline({ kafka: ctx.kafka, logger, settings: s, metrics, consumerMetrics, tables, signal: ctx.signal, fail: ctx.fail }, new RuleIndex(rs));
-    pipeline = newPipeline(rules);
-    await pipeline.start();
     const dispatcher = new NotifierDispatcher(ctx.kafka, s, metrics, logger, rules.notifiers);
-    started.dispatcher = dispatcher;
-    await dispatcher.start();
+    try {
+      await tables.start(rules.tables, s.tableLoadTimeoutMs);
+      pipeline = newPipeline(rules);
+      await pipeline.start();
+      started.dispatcher = dispatcher;
+      await dispatcher.start();
+    } catch (err) {
+      // The runtime retries a failed start from scratch: stop what this attempt started.
+      process.off('SIGHUP', onHup);
+      await dispatcher.stop().catch(() => undefined);
+      await pipeline?.stop().catch(() => undefined);
+      await tables.stop().catch(() => undefined);
+      throw err;
+    }
     const gauges = setInterval(() => {
       void pipeline!.stateSummary().then((x) => {
         metrics.openWindows.set(x.openWindows);

@@ -5,7 +5,7 @@
  * clear error.
  */
 import type { Client } from 'pg';
-import { backoffDelayMs, errorMessage, isTidewayError, retryWithBackoff, sleep, type Admin, type Logger, type Producer, type ServiceContext } from '@tideway/runtime';
+import { backoffDelayMs, canRetry, errorMessage, sleep, type Admin, type Logger, type Producer, type ServiceContext } from '@tideway/runtime';
 import { topicFor, type CapturedTable } from './change-events';
 import { ChangeStreamSession } from './change-stream';
 import { splitTableName, type cdcSettings, type CdcSettings } from './config';
@@ -136,21 +136,18 @@ export class CdcCapture {
   }
 
   private async run(): Promise<void> {
-    const retryConnect = (what: string, fn: () => Promise<void>) =>
-      retryWithBackoff(fn, {
-        signal: this.stopAbort.signal,
-        policy: RECONNECT_POLICY,
-        onRetry: (err, attempt, delayMs) => this.logger.warn({ err: errorMessage(err), attempt, delayMs }, `cannot connect to Kafka (${what}); retrying`),
-      });
+    // Transient failures are retried (logged once per state change); bad credentials stop the service.
+    const retryConnect = (what: string, fn: () => Promise<void>) => this.ctx.health.retry('kafka', `${what} connect`, fn, { signal: this.stopAbort.signal, policy: RECONNECT_POLICY });
     await retryConnect('producer', () => this.producer.connect());
     await retryConnect('admin', () => this.admin.connect());
+    if (this.stopAbort.signal.aborted) return;
     for (let attempt = 0; !this.stopAbort.signal.aborted; ) {
       let streamed = false;
       try {
         streamed = await this.session_();
       } catch (err) {
         if (this.stopAbort.signal.aborted) break;
-        if (isTidewayError(err) && !err.canRetry) throw err;
+        if (!canRetry(err)) throw err;
         this.logger.warn({ err: errorMessage(err), attempt }, 'PostgreSQL connection lost or failed; reconnecting');
         this.metrics.reconnects.inc({ cause: 'postgres' });
       } finally {

@@ -40,15 +40,17 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
       signal: ctx.signal,
       policy: { initialMs: 200, maxMs: s.retryMaxMs, multiplier: 2 },
       shouldRetry: (err) => !isMisconfiguration(err),
-      onRetry: (err, attempt, delayMs) => ctx.logger.warn({ err: errorMessage(err), attempt, delayMs }, 'warehouse not reachable; retrying'),
+      onRetry: (err) => ctx.health.down('postgres', 'warehouse init', err),
     }).catch((err: unknown) => {
-      if (isMisconfiguration(err)) throw new TidewayError('DEPENDENCY_MISCONFIGURED', `DWH_DATABASE_URL: ${errorMessage(err)}`, { cause: err });
+      ctx.health.forget('postgres', 'warehouse init');
+      if (isMisconfiguration(err)) throw new TidewayError('DEPENDENCY_MISCONFIGURED', `DWH_DATABASE_URL: ${errorMessage(err)} (fix the URL, credentials or database, then restart)`, { cause: err });
       throw err;
     });
+    ctx.health.ok('postgres', 'warehouse init');
     setWarehouseReady(true);
 
     const admin = ctx.kafka.admin();
-    await admin.connect();
+    await ctx.health.retry('kafka', 'admin connect', () => admin.connect(), { signal: ctx.signal });
     const knownDlqTopics = new Set<string>();
     const ensureDlqTopic = async (topic: string) => {
       if (knownDlqTopics.has(topic)) return;
@@ -56,7 +58,7 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
       knownDlqTopics.add(topic);
     };
     const dlqProducer = ctx.kafka.producer({ idempotent: true });
-    await dlqProducer.connect();
+    await ctx.health.retry('kafka', 'producer connect', () => dlqProducer.connect(), { signal: ctx.signal });
 
     const loader = new BatchLoader(
       { groupId: s.groupId, batchMaxRows: s.batchMaxRows, dlqSuffix: s.dlqSuffix, retryMaxMs: s.retryMaxMs, service: 'dwh-loader', mode: s.mode, tableNaming: s.tableNaming, softDelete: s.deleteMode === 'soft' },
@@ -84,7 +86,16 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
       ctx.logger,
     );
     ctx.readiness.set('kafka', () => subscription.isConnected());
-    await subscription.start();
+    try {
+      await ctx.health.retry('kafka', 'subscribe', () => subscription.start(), { signal: ctx.signal });
+    } catch (err) {
+      // A failed start is retried from scratch by the runtime: leave nothing connected behind.
+      await subscription.stop().catch(() => undefined);
+      await dlqProducer.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
     ctx.logger.info({ groupId: s.groupId, schema: s.schema, mode: s.mode, deleteMode: s.deleteMode }, 'dwh-loader running');
 
     return {

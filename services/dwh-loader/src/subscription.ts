@@ -69,9 +69,15 @@ export class ChangeTopicSubscription {
     this.topics = topics;
     const consumer = this.kafka.consumer(this.opts.consumer);
     consumer.onAssignment((assigned) => this.loader.onAssignment(assigned, consumer));
-    await consumer.connect();
-    await consumer.subscribe(topics);
-    await consumer.run((batch) => this.loader.handle(batch, consumer));
+    try {
+      await consumer.connect();
+      await consumer.subscribe(topics);
+      await consumer.run((batch) => this.loader.handle(batch, consumer));
+    } catch (err) {
+      // Tried again later with a new consumer: leave no member of the group behind.
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
     this.consumer = consumer;
     this.logger.info({ topics }, 'consuming change topics');
   }

@@ -3,6 +3,7 @@
  * Whether an error is worth retrying is data (`canRetry`), not guessed from message text,
  * so retry loops and exit-code decisions read the same table.
  */
+import { foreignErrorCanRetry } from './foreign-errors';
 
 export const ERROR_CODES = {
   /** A setting, config file, routes file or rules file is invalid. Fix the input: exit 2. */
@@ -69,11 +70,14 @@ export function isTidewayError(err: unknown): err is TidewayError {
   return err instanceof TidewayError;
 }
 
-/** Retriable unless we know better: unknown errors from I/O are usually transient. */
+/**
+ * The one retry-or-stop decision, a pure function of the error: a TidewayError says so itself;
+ * a client library's error is read by `foreignErrorCanRetry` (flags, protocol types, SQLSTATE,
+ * HTTP status); anything else is retried, since unknown errors from I/O are usually transient.
+ */
 export function canRetry(err: unknown): boolean {
   if (isTidewayError(err)) return err.canRetry;
-  if (err && typeof err === 'object' && 'retriable' in err) return Boolean((err as { retriable: unknown }).retriable);
-  return true;
+  return foreignErrorCanRetry(err) ?? true;
 }
 
 export function errorMessage(err: unknown): string {

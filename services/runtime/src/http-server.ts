@@ -10,6 +10,7 @@ export type ReadinessCheck = () => boolean | Promise<boolean>;
 
 export class Readiness {
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly problems = new Map<string, string>();
 
   /** Registers (or replaces) a named check, e.g. `kafka`, `postgres`, `route:iot-to-s3`. */
   set(name: string, check: ReadinessCheck): void {
@@ -25,7 +26,13 @@ export class Readiness {
     };
   }
 
-  async evaluate(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+  /** A named problem makes /readyz fail with its reason until it is cleared (`reason` undefined). */
+  problem(name: string, reason: string | undefined): void {
+    if (reason === undefined) this.problems.delete(name);
+    else this.problems.set(name, reason);
+  }
+
+  async evaluate(): Promise<{ ready: boolean; checks: Record<string, boolean>; reasons?: Record<string, string> }> {
     const checks: Record<string, boolean> = {};
     for (const [name, check] of this.checks) {
       try {
@@ -34,7 +41,9 @@ export class Readiness {
         checks[name] = false;
       }
     }
-    return { ready: Object.values(checks).every(Boolean), checks };
+    if (this.problems.size === 0) return { ready: Object.values(checks).every(Boolean), checks };
+    for (const name of this.problems.keys()) checks[name] = false;
+    return { ready: false, checks, reasons: Object.fromEntries(this.problems) };
   }
 }
 

@@ -13,3 +13,4 @@ export * from './change-event';
 export * from './json-path';
 export { PlatformaticKafkaProducer } from './kafka/platformatic-producer';
 export { createKafkaClient, PRODUCER_CLIENTS, type ProducerClientName } from './kafka/client';
+export * from './dependency-health';

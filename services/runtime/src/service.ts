@@ -6,12 +6,14 @@
 import type { Registry } from 'prom-client';
 import { commonSettings, type CommonSettingsSchema } from './common-settings';
 import { loadSettings, readConfigFile, renderSettingsHelp, type SettingsOf, type SettingsSchema } from './config';
-import { ConfigError, errorMessage, isTidewayError, TidewayError } from './errors';
+import { backoffDelayMs, sleep } from './backoff';
+import { DependencyHealth } from './dependency-health';
+import { canRetry, ConfigError, errorMessage, isTidewayError, TidewayError } from './errors';
 import { Readiness, ServiceHttpServer } from './http-server';
 import { createKafkaClient } from './kafka/client';
 import type { KafkaClient } from './kafka/types';
 import { createLogger, type Logger } from './logger';
-import { createRegistry } from './metrics';
+import { Counter, createRegistry } from './metrics';
 
 export type ServiceSettingsSchema = ReturnType<typeof commonSettings> & SettingsSchema;
 
@@ -22,9 +24,14 @@ export interface ServiceContext<S extends ServiceSettingsSchema> {
   registry: Registry;
   readiness: Readiness;
   kafka: KafkaClient;
-  /** Aborted when shutdown starts; long waits should listen to it. */
+  /** Dependency state: `health.retry('postgres', 'connect', fn)` retries transient failures, logged once per change. */
+  health: DependencyHealth;
+  /** Aborted when shutdown starts (or this start attempt is abandoned); long waits should listen to it. */
   signal: AbortSignal;
-  /** Report an unrecoverable error: the service is stopped and the process exits non-zero. */
+  /**
+   * Report an error that stopped part of the service. A transient one (`canRetry`) restarts the
+   * service in-process with backoff; any other stops it and the process exits non-zero.
+   */
   fail(err: unknown): void;
 }
 
@@ -138,7 +145,7 @@ export async function runService<S extends ServiceSettingsSchema>(def: ServiceDe
     return stopping;
   };
 
-  const fail = (err: unknown) => {
+  const stopFatally = (err: unknown) => {
     if (isTidewayError(err) && err.exitCode === 2) {
       process.stderr.write(`tideway ${def.name}: ${err.message}\n`);
       logger.fatal({ code: err.code }, err.message);
@@ -149,23 +156,86 @@ export async function runService<S extends ServiceSettingsSchema>(def: ServiceDe
     void shutdown('fatal error', isTidewayError(err) ? err.exitCode : 1);
   };
 
+  const health = new DependencyHealth(registry, readiness, logger);
+  const restarts = new Counter({ name: 'tideway_service_restarts_total', help: 'In-process restarts of the service after a transient failure, by phase (start, running).', labelNames: ['phase'], registers: [registry] });
+  // Not ready until start() has returned, whatever checks the service registers (or forgets to).
+  const setStarted = readiness.flag('started');
+  let attempt: AbortController | undefined;
+  let restarting: Promise<void> | undefined;
+  let lastFailure: string | undefined;
+
+  /** Logged when the reason changes, not at every attempt. */
+  const noteFailure = (phase: 'start' | 'running', err: unknown) => {
+    const reason = errorMessage(err);
+    restarts.inc({ phase });
+    readiness.problem('service', `${phase}: ${reason}`);
+    if (reason === lastFailure) return;
+    lastFailure = reason;
+    logger.warn({ err: reason, phase }, `${phase === 'start' ? 'start-up' : 'service'} failed on a transient error: ${reason}; retrying`);
+  };
+
+  const startWithRetry = async (kafka: KafkaClient): Promise<void> => {
+    for (let n = 0; !abort.signal.aborted; n++) {
+      const current = new AbortController();
+      attempt = current;
+      // A failure reported by an abandoned attempt is not this attempt's.
+      const attemptFail = (err: unknown) => (attempt === current ? fail(err) : undefined);
+      try {
+        running = await def.start({ name: def.name, settings, logger, registry, readiness, kafka, health, signal: AbortSignal.any([abort.signal, current.signal]), fail: attemptFail });
+        setStarted(true);
+        readiness.problem('service', undefined);
+        if (lastFailure !== undefined) logger.info('recovered');
+        lastFailure = undefined;
+        logger.info('started');
+        return;
+      } catch (err) {
+        current.abort();
+        if (abort.signal.aborted) return;
+        if (!canRetry(err)) return stopFatally(err);
+        noteFailure('start', err);
+        await sleep(Math.max(500, backoffDelayMs(n, { initialMs: 1000, maxMs: 30_000, multiplier: 2 })), abort.signal);
+      }
+    }
+  };
+
+  /** A transient failure while running: stop what runs (bounded), then start again. */
+  const restart = (err: unknown, kafka: KafkaClient): void => {
+    if (restarting || abort.signal.aborted) return;
+    noteFailure('running', err);
+    setStarted(false);
+    attempt?.abort();
+    const previous = running;
+    running = undefined;
+    restarting = (async () => {
+      const bound = sleep(common.shutdownTimeoutMs, abort.signal);
+      await Promise.race([previous?.stop().catch((e: unknown) => logger.warn({ err: errorMessage(e) }, 'error while stopping for a restart')), bound]);
+      await sleep(1000, abort.signal);
+      await startWithRetry(kafka);
+    })().finally(() => (restarting = undefined));
+  };
+
+  let kafkaClient: KafkaClient | undefined;
+  const fail = (err: unknown) => {
+    if (stopping) return;
+    if (canRetry(err) && kafkaClient) return restart(err, kafkaClient);
+    stopFatally(err);
+  };
+
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  // A rejection or exception nobody handled ends the component that raised it: a transient one
+  // restarts the service in-process, any other stops it.
   process.on('unhandledRejection', (err) => fail(err));
   process.on('uncaughtException', (err) => fail(err));
 
   try {
     const port = await http.listen(common.metricsPort, common.metricsHost);
     logger.info({ port, host: common.metricsHost }, 'http endpoint listening (/metrics, /healthz, /readyz)');
-    const kafka = createKafkaClient(common, logger);
-    // Not ready until start() has returned, whatever checks the service registers (or forgets to).
-    const setStarted = readiness.flag('started');
-    running = await def.start({ name: def.name, settings, logger, registry, readiness, kafka, signal: abort.signal, fail });
-    setStarted(true);
-    logger.info('started');
+    kafkaClient = createKafkaClient(common, logger, { health, onFatal: (err) => fail(err) });
   } catch (err) {
-    fail(err);
+    stopFatally(err);
   }
+  if (kafkaClient) await startWithRetry(kafkaClient);
   // Keep the promise pending forever: the process ends through shutdown().
   return new Promise<never>(() => undefined);
 }

@@ -13,9 +13,12 @@ import {
   type IHeaders,
   type Message,
 } from 'kafkajs';
-import { TidewayError } from '../errors';
+import { retryWithBackoff, sleep, type BackoffPolicy } from '../backoff';
+import type { DependencyHealth } from '../dependency-health';
+import { canRetry, errorMessage, TidewayError } from '../errors';
 import type { Logger } from '../logger';
 import { connectionSecurity, type KafkaConnectionSettings } from './connection';
+import { alreadyExistingTopics, topicsWithoutLeaders } from './topic-readiness';
 import type {
   Admin,
   Consumer,
@@ -160,13 +163,26 @@ class KafkajsConsumer implements Consumer {
   private rebalanceListeners: Array<() => void> = [];
   private batchEndListeners: Array<(p: { topic: string; partition: number; next: string; highWatermark: string }) => void> = [];
 
+  private topics: Array<string | RegExp> = [];
+  private handler?: (batch: import('./types').MessageBatch) => Promise<void>;
+  private stopped = false;
+  private restarting = false;
+
   constructor(
     private readonly c: KjsConsumer,
     private readonly opts: ConsumerOptions,
+    private readonly hooks: KafkaClientHooks,
   ) {
     c.on(c.events.CONNECT, () => (this.connected = true));
     c.on(c.events.DISCONNECT, () => (this.connected = false));
-    c.on(c.events.CRASH, () => (this.connected = false));
+    c.on(c.events.CRASH, ({ payload }) => {
+      this.connected = false;
+      // kafkajs restarts by itself only after errors it deems retriable; the others stop the
+      // consumer for good while the process lives on. Transient ones are restarted here.
+      if (payload.restart || this.stopped) return;
+      if (canRetry(payload.error)) void this.restart(payload.error);
+      else this.hooks.onFatal?.(payload.error);
+    });
     c.on(c.events.FETCH_START, () => (this.connected = true));
     c.on(c.events.GROUP_JOIN, (e) => {
       const assigned: TopicPartition[] = [];
@@ -184,20 +200,60 @@ class KafkajsConsumer implements Consumer {
     });
   }
   async connect() {
-    await this.c.connect();
+    await this.retry('consumer connect', () => this.c.connect());
     this.connected = true;
   }
   async disconnect() {
+    this.stopped = true;
     await this.c.disconnect();
     this.connected = false;
   }
   isConnected() {
     return this.connected;
   }
+  /** A topic just created may be unknown to the broker answering for a moment: retried. */
   async subscribe(topics: Array<string | RegExp>) {
-    await this.c.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? true });
+    this.topics = topics;
+    await this.retry('consumer subscribe', () => this.c.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? true }));
   }
   async run(eachBatch: (batch: import('./types').MessageBatch) => Promise<void>) {
+    this.handler = eachBatch;
+    await this.retry('consumer run', () => this.runOnce(eachBatch));
+  }
+
+  private retry(operation: string, fn: () => Promise<void>): Promise<void> {
+    const stop = new AbortController();
+    if (this.stopped) stop.abort();
+    const health = this.hooks.health;
+    const attempt = async () => {
+      if (this.stopped) stop.abort();
+      await fn();
+    };
+    if (health) return health.retry('kafka', operation, attempt, { signal: stop.signal, policy: CONSUMER_RETRY });
+    return retryWithBackoff(attempt, { signal: stop.signal, policy: CONSUMER_RETRY, shouldRetry: (err) => canRetry(err) });
+  }
+
+  /** After a crash kafkajs does not recover from: connect, subscribe and run again, with backoff. */
+  private async restart(err: unknown): Promise<void> {
+    if (this.restarting || !this.handler) return;
+    this.restarting = true;
+    this.hooks.health?.down('kafka', 'consumer restart', err);
+    try {
+      await sleep(CONSUMER_RETRY.initialMs);
+      await this.connect();
+      await this.subscribe(this.topics);
+      await this.run(this.handler);
+      this.hooks.health?.ok('kafka', 'consumer restart');
+    } catch (e) {
+      if (this.stopped) return;
+      this.hooks.health?.forget('kafka', 'consumer restart');
+      this.hooks.onFatal?.(e);
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async runOnce(eachBatch: (batch: import('./types').MessageBatch) => Promise<void>) {
     await this.c.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
@@ -282,10 +338,25 @@ export function assertReadCommittedFilterPatched(): void {
   readCommittedFilterChecked = true;
 }
 
+/** What the service runtime lends the client: dependency state, and where a fatal error goes. */
+export interface KafkaClientHooks {
+  health?: DependencyHealth;
+  /** An error in the background (a consumer crash) that must stop the service. */
+  onFatal?: (err: unknown) => void;
+}
+
+const CONSUMER_RETRY: BackoffPolicy = { initialMs: 300, maxMs: 10_000, multiplier: 2 };
+/** Longest `ensureTopics` waits for created topics to have a leader on every partition. */
+const TOPIC_READY_TIMEOUT_MS = 60_000;
+const TOPIC_READY_POLICY: BackoffPolicy = { initialMs: 100, maxMs: 2_000, multiplier: 2 };
+
 export class KafkajsClient implements KafkaClient {
   private readonly kafka: Kafka;
 
-  constructor(config: KafkaConfig) {
+  constructor(
+    config: KafkaConfig,
+    private readonly hooks: KafkaClientHooks = {},
+  ) {
     this.kafka = new Kafka(config);
   }
 
@@ -321,7 +392,7 @@ export class KafkajsClient implements KafkaClient {
       // which would leave a live process that consumes nothing.
       retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8, restartOnFailure: async () => true },
     });
-    return new KafkajsConsumer(c, options);
+    return new KafkajsConsumer(c, options, this.hooks);
   }
 
   admin(): Admin {
@@ -329,20 +400,35 @@ export class KafkajsClient implements KafkaClient {
     return {
       connect: () => a.connect(),
       disconnect: () => a.disconnect(),
+      /**
+       * Creates what is missing, tolerating others creating the same topics at the same moment
+       * (TOPIC_ALREADY_EXISTS is success), then waits until every partition of every topic has a
+       * leader: a topic just created is unknown to some requests for a moment (kafkajs's
+       * waitForLeaders only waits out LEADER_NOT_AVAILABLE, not UNKNOWN_TOPIC_OR_PARTITION).
+       */
       async ensureTopics(topics: TopicSpec[]) {
         const existing = new Set(await a.listTopics());
         const missing = topics.filter((t) => !existing.has(t.topic));
-        if (missing.length === 0) return [];
-        await a.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((t) => ({
-            topic: t.topic,
-            numPartitions: t.partitions ?? 1,
-            replicationFactor: t.replicationFactor ?? -1,
-            configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
-          })),
-        });
-        return missing.map((t) => t.topic);
+        let created = missing.map((t) => t.topic);
+        if (missing.length > 0) {
+          try {
+            await a.createTopics({
+              waitForLeaders: false,
+              topics: missing.map((t) => ({
+                topic: t.topic,
+                numPartitions: t.partitions ?? 1,
+                replicationFactor: t.replicationFactor ?? -1,
+                configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+              })),
+            });
+          } catch (err) {
+            const byOthers = alreadyExistingTopics(err);
+            if (byOthers === undefined) throw err;
+            created = created.filter((t) => !byOthers.includes(t));
+          }
+        }
+        await waitForLeaders(a, topics.map((t) => t.topic));
+        return created;
       },
       listTopics: () => a.listTopics(),
       async deleteTopics(topics: string[]) {
@@ -365,5 +451,25 @@ export class KafkajsClient implements KafkaClient {
         return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
       },
     };
+  }
+}
+
+/** Polls the topics' metadata until every partition has a leader; "unknown topic" means not yet. */
+async function waitForLeaders(a: ReturnType<Kafka['admin']>, topics: string[]): Promise<void> {
+  if (topics.length === 0) return;
+  const deadline = AbortSignal.timeout(TOPIC_READY_TIMEOUT_MS);
+  let pending: string[] = topics;
+  try {
+    await retryWithBackoff(
+      async () => {
+        const md = await a.fetchTopicMetadata({ topics });
+        pending = topicsWithoutLeaders(topics, md.topics);
+        if (pending.length > 0) throw new TidewayError('CONNECTION_FAILED', `no leader yet for every partition of ${pending.join(', ')}`);
+      },
+      { signal: deadline, policy: TOPIC_READY_POLICY, shouldRetry: (err) => canRetry(err) },
+    );
+  } catch (err) {
+    if (!canRetry(err)) throw err;
+    throw new TidewayError('CONNECTION_FAILED', `topics ${pending.join(', ')} have no leader on every partition after ${TOPIC_READY_TIMEOUT_MS} ms: ${errorMessage(err)}`, { cause: err });
   }
 }

@@ -1,0 +1,47 @@
+import { KafkaJSAggregateError, KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
+import { canRetry, ConfigError, TidewayError } from '../src/errors';
+
+// kafkajs builds protocol errors from its table of codes; the same table, by code.
+const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): KafkaJSProtocolError };
+const protocol = (code: number) => new KafkaJSProtocolError(createErrorFromCode(code));
+/** kafkajs's typings omit the options argument its constructors take (cause, retry counts). */
+const make = (C: unknown, ...args: unknown[]): Error => new (C as new (...a: unknown[]) => Error)(...args);
+const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code, severity: 'FATAL' });
+const awsError = (name: string, status: number, fault: 'client' | 'server', extra: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, $fault: fault, $metadata: { httpStatusCode: status }, ...extra });
+
+describe('canRetry: the retry-or-stop decision, from the error alone', () => {
+  it.each<[string, unknown, boolean]>([
+    ['UNKNOWN_TOPIC_OR_PARTITION (a topic still propagating)', protocol(3), true],
+    ['LEADER_NOT_AVAILABLE', protocol(5), true],
+    ['kafkajs retries exhausted on a retriable cause', make(KafkaJSNumberOfRetriesExceeded, protocol(3), { retryCount: 5, retryTime: 1000 }), true],
+    ['kafkajs non-retriable wrapper around a transient cause', make(KafkaJSNonRetriableError, protocol(3), { cause: protocol(3) }), true],
+    ['group coordinator not found (kafkajs flags it non-retriable)', make(KafkaJSGroupCoordinatorNotFound, 'no coordinator'), true],
+    ['connection refused', new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'), true],
+    ['fenced by a newer instance (INVALID_PRODUCER_EPOCH)', protocol(47), false],
+    ['fenced, wrapped in retries exhausted', make(KafkaJSNumberOfRetriesExceeded, protocol(47), { retryCount: 5, retryTime: 1000 }), false],
+    ['topic authorization failed', protocol(29), false],
+    ['SASL authentication failed', make(KafkaJSSASLAuthenticationError, 'bad password'), false],
+    ['topic already exists for all, as an aggregate', make(KafkaJSAggregateError, 'x', [Object.assign(protocol(36), { topic: 't' })]), false],
+    ['an aggregate of transient errors', make(KafkaJSAggregateError, 'x', [protocol(3), protocol(5)]), true],
+    ['@platformatic/kafka network error', Object.assign(new Error('net'), { code: 'PLT_KFK_NETWORK', canRetry: false }), true],
+    ['@platformatic/kafka fenced producer', Object.assign(new Error('fenced'), { code: 'PLT_KFK_PROTOCOL', apiId: 'INVALID_PRODUCER_EPOCH', canRetry: false }), false],
+    ['@platformatic/kafka unknown topic', Object.assign(new Error('unknown'), { code: 'PLT_KFK_PROTOCOL', apiId: 'UNKNOWN_TOPIC_OR_PARTITION', canRetry: true }), true],
+    ['PostgreSQL connection failure (08006)', pgError('08006'), true],
+    ['PostgreSQL shutting down (57P01)', pgError('57P01'), true],
+    ['PostgreSQL starting up (57P03)', pgError('57P03'), true],
+    ['PostgreSQL slot still held by a previous walsender (55006)', pgError('55006'), true],
+    ['PostgreSQL password rejected (28P01)', pgError('28P01'), false],
+    ['PostgreSQL database missing (3D000)', pgError('3D000'), false],
+    ['socket refused', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), true],
+    ['AWS 503', awsError('ServiceUnavailable', 503, 'server'), true],
+    ['AWS throttling', awsError('ProvisionedThroughputExceededException', 400, 'client'), true],
+    ['AWS retryable flag', awsError('Whatever', 400, 'client', { $retryable: {} }), true],
+    ['AWS access denied', awsError('AccessDeniedException', 403, 'client'), false],
+    ['TidewayError CONNECTION_FAILED', new TidewayError('CONNECTION_FAILED', 'x'), true],
+    ['TidewayError STATE_LOST', new TidewayError('STATE_LOST', 'slot lost'), false],
+    ['ConfigError', new ConfigError('X', 'bad'), false],
+    ['an unknown error from I/O', new Error('Connection terminated unexpectedly'), true],
+  ])('%s → %s', (_what, err, expected) => {
+    expect(canRetry(err)).toBe(expected);
+  });
+});
