@@ -27,6 +27,8 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
+      // A hang guard, not a speed check: files that need longer set their own.
+      testTimeout: 120_000,
       testMatch: ['**/test/**/*.int.test.ts'],
       setupFiles: ['<rootDir>/test-support/load-stack-env.js'],
       slowTestThreshold: 60,
