@@ -9,6 +9,7 @@ export const settings = {
   maxBufferedBytes: setting.int({ env: 'BRIDGE_MAX_BUFFERED_BYTES', doc: 'Per kinesis/firehose route: bytes read and not yet accepted before fetching pauses (resumes at half). s3 routes add their buffering size.', default: 8 * 1024 * 1024, min: 1024, unit: 'bytes' }),
   maxInFlightRequests: setting.int({ env: 'BRIDGE_MAX_IN_FLIGHT_REQUESTS', doc: 'Per route: concurrent PutRecords / PutRecordBatch calls or S3 uploads.', default: 4, min: 1, max: 64 }),
   commitIntervalMs: setting.duration({ env: 'BRIDGE_COMMIT_INTERVAL_MS', doc: 'How often offsets of accepted records are committed to Kafka.', default: 1000, min: 10 }),
+  sessionTimeoutMs: setting.duration({ env: 'BRIDGE_SESSION_TIMEOUT_MS', doc: 'Kafka group session timeout: how long an instance that died without leaving holds its partitions before the group reassigns them.', default: 30_000, min: 6_000 }),
   retryInitialMs: setting.duration({ env: 'BRIDGE_RETRY_INITIAL_MS', doc: 'First retry delay bound (exponential backoff with full jitter).', default: 100, min: 1 }),
   retryMaxMs: setting.duration({ env: 'BRIDGE_RETRY_MAX_MS', doc: 'Largest retry delay bound.', default: 10_000, min: 1 }),
   requestTimeoutMs: setting.duration({ env: 'BRIDGE_REQUEST_TIMEOUT_MS', doc: 'Timeout of one AWS HTTP request (then it is retried).', default: 30_000, min: 100 }),

@@ -61,6 +61,7 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
         groupId: consumerGroupFor(route, s.consumerGroupPrefix),
         kafka: ctx.kafka,
         sink,
+        sessionTimeoutMs: s.sessionTimeoutMs,
         transform: transforms.get(route.name),
         deadLetters,
         dlqSuffix: s.dlqSuffix,

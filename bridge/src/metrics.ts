@@ -7,6 +7,9 @@ import { BATCH_SIZE_BUCKETS, ConsumerMetrics, Counter, Gauge, Histogram, LATENCY
 export class BridgeMetrics {
   readonly consumer: ConsumerMetrics;
   /** Counted once per record, when the destination accepted it, however many retries it took. */
+  readonly recordsRead: Counter<'route'>;
+  /** Read and not yet finished (delivered, dead-lettered or dropped): what holds the commit point back. */
+  readonly recordsPending: Gauge<'route'>;
   readonly recordsDelivered: Counter<'route' | 'destination'>;
   readonly bytesDelivered: Counter<'route' | 'destination'>;
   readonly retries: Counter<'route' | 'error_code'>;
@@ -21,6 +24,8 @@ export class BridgeMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     this.consumer = new ConsumerMetrics(registry);
+    this.recordsRead = new Counter({ name: 'tideway_bridge_records_read_total', help: 'Kafka records read by the route (a replay after a restart or rebalance reads a record again).', labelNames: ['route'], registers });
+    this.recordsPending = new Gauge({ name: 'tideway_bridge_records_pending', help: 'Records read and not yet finished (delivered, dead-lettered or dropped); the commit point waits for the oldest.', labelNames: ['route'], registers });
     this.recordsDelivered = new Counter({ name: 'tideway_bridge_records_delivered_total', help: 'Kafka records accepted by the destination (each counted once).', labelNames: ['route', 'destination'], registers });
     this.bytesDelivered = new Counter({ name: 'tideway_bridge_bytes_delivered_total', help: 'Bytes of record data accepted by the destination (after the transform, before compression).', labelNames: ['route', 'destination'], registers });
     this.retries = new Counter({ name: 'tideway_bridge_retries_total', help: 'Records (or whole calls) sent again, by the error that made them fail.', labelNames: ['route', 'error_code'], registers });

@@ -28,6 +28,7 @@ export interface RoutePipelineOptions {
   groupId: string;
   kafka: KafkaClient;
   sink: Sink;
+  sessionTimeoutMs: number;
   transform?: FirehoseTransform;
   deadLetters: DeadLetterWriter;
   dlqSuffix: string;
@@ -67,11 +68,17 @@ export class RoutePipeline implements RecordOutcomes {
       this.o.metrics.deliveryLatency.observe({ route: this.name }, (now - r.readAt) / 1000);
     }
     this.o.metrics.recordsDelivered.inc({ route: this.name, destination: this.o.sink.kind }, records.length);
+    this.updatePending();
     this.o.metrics.bytesDelivered.inc({ route: this.name, destination: this.o.sink.kind }, bytes);
   }
 
   finished(records: readonly BridgeRecord[]): void {
     for (const r of records) this.tracker.ack(r.token);
+    this.updatePending();
+  }
+
+  private updatePending(): void {
+    this.o.metrics.recordsPending.set({ route: this.name }, this.tracker.pendingCount());
   }
 
   deadLetter(record: BridgeRecord, reason: DlqReason, error: string): void {
@@ -87,6 +94,7 @@ export class RoutePipeline implements RecordOutcomes {
       done: () => {
         this.o.metrics.consumer.deadLettered.inc({ topic: m.topic, reason });
         this.tracker.ack(record.token);
+        this.updatePending();
       },
     });
   }
@@ -132,7 +140,13 @@ export class RoutePipeline implements RecordOutcomes {
   private async run(): Promise<void> {
     if (!(await this.prepareDestination())) return;
     const { kafka, groupId, route } = this.o;
-    const consumer = kafka.consumer({ groupId, fromBeginning: true, partitionsConsumedConcurrently: 4 });
+    const consumer = kafka.consumer({
+      groupId,
+      fromBeginning: true,
+      partitionsConsumedConcurrently: 4,
+      sessionTimeoutMs: this.o.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.max(1000, Math.floor(this.o.sessionTimeoutMs / 10)),
+    });
     this.consumer = consumer;
     consumer.onAssignment((assigned) => {
       this.assigned = assigned;
@@ -153,6 +167,7 @@ export class RoutePipeline implements RecordOutcomes {
   private async handleBatch(batch: MessageBatch): Promise<void> {
     if (batch.isStale() || batch.messages.length === 0) return;
     const readAt = Date.now();
+    this.o.metrics.recordsRead.inc({ route: this.name }, batch.messages.length);
     const records: BridgeRecord[] = [];
     for (const m of batch.messages) {
       const token = this.tracker.track(m.topic, m.partition, m.offset);
@@ -166,8 +181,10 @@ export class RoutePipeline implements RecordOutcomes {
     }
     const last = batch.messages[batch.messages.length - 1];
     this.o.metrics.consumer.recordLag(this.o.groupId, batch.topic, batch.partition, batch.highWatermark, (BigInt(last.offset) + 1n).toString());
+    this.updatePending();
     if (this.o.transform) await this.transformAndSubmit(records);
     else this.o.sink.submit(records);
+    this.updatePending();
     this.applyBackpressure();
   }
 

@@ -6,6 +6,7 @@
  *   Exception (Kinesis) or ServiceUnavailableException (Firehose) — those records are NOT
  *   forwarded, exactly as the real service does not store a failed record — the rest is
  *   forwarded and the answers merged in request order, with FailedRecordCount / FailedPutCount.
+ * - every faultable call may be delayed, so that several requests are in flight at once;
  * - a share of whole calls fails with 400 ThrottlingException or 500 InternalFailure without
  *   being forwarded; for other requests (S3 PUTs) with 503 SlowDown or 500.
  */
@@ -19,6 +20,8 @@ export interface FaultRates {
   throttle: number;
   /** Share of calls answered with a 500. */
   serverError: number;
+  /** Every faultable request waits this long before it is answered or forwarded (a slow destination). */
+  delayMs?: number;
   /** Only requests whose X-Amz-Target (or method) matches are faulted. */
   applyTo?: (target: string, method: string) => boolean;
 }
@@ -66,6 +69,7 @@ export class FaultProxy {
     const faultable = this.rates.applyTo ? this.rates.applyTo(target, req.method ?? '') : true;
     if (!faultable) return this.forward(req, body, res);
     this.stats.calls++;
+    if (this.rates.delayMs) await new Promise((r) => setTimeout(r, this.rates.delayMs));
     const roll = Math.random();
     if (roll < this.rates.throttle) {
       this.stats.throttled++;
