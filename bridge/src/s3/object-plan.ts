@@ -42,6 +42,16 @@ export interface PlanOptions {
 
 const NL = Buffer.from('\n');
 
+/**
+ * Whether a record must open a new buffer instead of joining the partition's open one: a buffer
+ * holds ascending offsets only. A record at or below the last one is a replay (a rebalance made
+ * the consumer read again from the committed offset); mixing it in would name an object after a
+ * first offset its records do not start from, and a kept replay of that name could then lack them.
+ */
+export function startsNewBuffer(lastOffset: string | undefined, offset: string): boolean {
+  return lastOffset !== undefined && BigInt(offset) <= BigInt(lastOffset);
+}
+
 function line(data: Buffer): Buffer[] {
   return data.length > 0 && data[data.length - 1] === 0x0a ? [data] : [data, NL];
 }

@@ -17,7 +17,7 @@ import { awsErrorCode, DestinationMissingError, errorCodeLabel, needsOperator } 
 import type { BridgeMetrics } from '../metrics';
 import type { S3Destination } from '../routes';
 import type { BridgeRecord, RecordOutcomes, Sink } from '../sink';
-import { planObjects, type PlannedObject } from './object-plan';
+import { planObjects, startsNewBuffer, type PlannedObject } from './object-plan';
 
 export interface S3SinkOptions {
   route: string;
@@ -108,6 +108,10 @@ export class S3Sink implements Sink {
   private append(r: BridgeRecord, failed: boolean): void {
     const key = `${r.message.topic}\u0000${r.message.partition}`;
     let b = this.buffers.get(key);
+    if (b && startsNewBuffer(b.records[b.records.length - 1]?.message.offset, r.message.offset)) {
+      this.flush(key, b);
+      b = undefined;
+    }
     if (!b) {
       b = { topic: r.message.topic, partition: r.message.partition, records: [], failed: new Set(), bytes: 0, openedAt: this.now() };
       this.buffers.set(key, b);

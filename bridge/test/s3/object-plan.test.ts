@@ -1,5 +1,5 @@
 import type { IncomingMessage } from '@tideway/runtime';
-import { planObjects } from '../../src/s3/object-plan';
+import { planObjects, startsNewBuffer } from '../../src/s3/object-plan';
 import type { BridgeRecord } from '../../src/sink';
 
 const day = (d: number) => Date.UTC(2026, 0, d, 12);
@@ -32,5 +32,16 @@ describe('planObjects', () => {
     expect(part.key).toBe('errors/partitioning-failed/iot+1+00000000000000000003.json.gz');
     const e = JSON.parse(Buffer.concat(pf.lines).toString());
     expect(e).toMatchObject({ errorCode: 'Lambda.ProcessingFailed', errorMessage: 'transform returned ProcessingFailed', rawData: Buffer.from('not json').toString('base64'), kafka: { topic: 'iot', partition: 1, offset: '3' } });
+  });
+});
+
+describe('startsNewBuffer', () => {
+  it('keeps a buffer to ascending offsets: a replayed offset opens a new one', () => {
+    expect(startsNewBuffer(undefined, '5')).toBe(false);
+    expect(startsNewBuffer('5', '6')).toBe(false);
+    expect(startsNewBuffer('5', '9')).toBe(false); // a gap (compaction, markers) is fine
+    expect(startsNewBuffer('5', '5')).toBe(true);
+    expect(startsNewBuffer('150', '80')).toBe(true);
+    expect(startsNewBuffer('9', '10')).toBe(false); // compared as numbers, not strings
   });
 });
