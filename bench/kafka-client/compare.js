@@ -108,7 +108,9 @@ const runners = {
     const { Kafka, logLevel } = require('@confluentinc/kafka-javascript').KafkaJS;
     const { key, value } = records(n, size);
     const kafka = new Kafka({ kafkaJS: { clientId: 'bench-confluent', brokers: BROKERS, logLevel: logLevel.NOTHING } });
-    const producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 }, partitioner: 'murmur2_random' });
+    // BENCH_CONFLUENT_PRODUCER / _CONSUMER: extra librdkafka settings (JSON) to try, e.g. '{"linger.ms":0}'.
+    const extra = (name) => JSON.parse(process.env[name] ?? '{}');
+    const producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 }, partitioner: 'murmur2_random', ...extra('BENCH_CONFLUENT_PRODUCER') });
     await producer.connect();
     let done = measure(n);
     for (let i = 0; i < n; i += BATCH) {
@@ -122,6 +124,7 @@ const runners = {
     const consumer = kafka.consumer({
       kafkaJS: { groupId: `bench-confluent-${randomUUID()}`, fromBeginning: true, autoCommit: false, maxBytesPerPartition: 2 * 1048576 },
       'js.consumer.max.batch.size': BATCH,
+      ...extra('BENCH_CONFLUENT_CONSUMER'),
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic] });
