@@ -39,6 +39,7 @@ export class RowLoad {
   /** Amount of each committed insert (seeded rows included). */
   readonly amounts = new Map<number, number>();
   transactions = 0;
+  /** Attempts that met a failure (a transaction retried, or an unanswered COMMIT asked about again). */
   failures = 0;
   private writing = true;
   private abandoned = false;
@@ -132,6 +133,7 @@ export class RowLoad {
         } catch {
           await this.dropClient();
           if (this.abandoned) return false;
+          this.failures++;
           await sleep(this.opts.retryPauseMs ?? 250);
         }
       }
