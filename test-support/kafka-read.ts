@@ -16,6 +16,8 @@ export interface ReadUntilOptions {
   /** Skip records of aborted transactions (for transactional outputs). */
   readCommitted?: boolean;
   timeoutMs?: number;
+  /** Once `done` holds, keep reading this long (to see records that should not be there, e.g. duplicates). */
+  settleMs?: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function readTopicUntil(topic: string, done: (all: IncomingMessage[
   const kafka = testKafka(options.brokers);
   const consumer = kafka.consumer({ groupId: `tideway-test-read-${randomBytes(4).toString('hex')}`, fromBeginning: true, readCommitted: options.readCommitted ?? false, maxWaitTimeMs: 200 });
   const all: IncomingMessage[] = [];
+  let settling = false;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const timer = setTimeout(finish, options.timeoutMs ?? 120_000);
@@ -34,7 +37,10 @@ export async function readTopicUntil(topic: string, done: (all: IncomingMessage[
     await consumer.subscribe([topic]);
     await consumer.run(async (batch) => {
       for (const m of batch.messages) all.push(m);
-      if (done(all)) finish();
+      if (!settling && done(all)) {
+        settling = true;
+        setTimeout(finish, options.settleMs ?? 0);
+      }
     });
     await finished;
   } finally {
