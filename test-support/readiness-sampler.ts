@@ -1,10 +1,10 @@
 /**
  * Samples `/readyz` of running services all along a test, so that a test can ask afterwards
- * whether a service reported not-ready while a dependency was down and ready again after —
- * without making a single poll's timing decide anything.
+ * whether a service reported not-ready while a dependency was down — without making a single
+ * poll's timing decide anything (whether it is ready again is for `TidewayProcess.waitReady`).
  *
  *   const sampler = new ReadinessSampler({ cdc, 'dwh-loader': loader });
- *   ...; const outage = sampler.since(killedAt);   sampler.notReadyAt('cdc', killedAt)
+ *   ...; sampler.notReadyAt('cdc', killedAt)   // its first not-ready answer after the kill
  *   await sampler.stop();
  */
 import type { TidewayProcess } from './tideway-process';
@@ -43,11 +43,6 @@ export class ReadinessSampler {
   /** When `service` first answered not-ready after `since` (a sample that did not answer does not count). */
   notReadyAt(service: string, since: number): ReadySample | undefined {
     return this.samples.get(service)?.find((s) => s.at >= since && !s.ready && Object.keys(s.checks).length > 0);
-  }
-
-  /** When `service` first answered ready after `since`. */
-  readyAt(service: string, since: number): ReadySample | undefined {
-    return this.samples.get(service)?.find((s) => s.at >= since && s.ready);
   }
 
   /** The distinct check sets seen after `since`, for assertion messages. */
