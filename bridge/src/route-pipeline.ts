@@ -50,6 +50,8 @@ export class RoutePipeline implements RecordOutcomes {
   private resumeTimer?: NodeJS.Timeout;
   private healthy = false;
   private running = false;
+  /** The consumer's connection to Kafka, sampled at each commit tick. */
+  private kafkaUp = true;
   private started?: Promise<void>;
   private readonly name: string;
 
@@ -102,7 +104,7 @@ export class RoutePipeline implements RecordOutcomes {
   destinationHealthy(healthy: boolean, problem?: string): void {
     if (healthy === this.healthy) return;
     this.healthy = healthy;
-    this.o.setReady(healthy && this.running);
+    this.setReady();
     if (!healthy) this.o.logger.error({ route: this.name, problem }, 'destination is failing; route not ready, records are retried');
     else this.o.logger.info({ route: this.name }, 'destination healthy again');
   }
@@ -157,11 +159,28 @@ export class RoutePipeline implements RecordOutcomes {
     await consumer.subscribe('names' in route.topics ? route.topics.names : [route.topics.regex]);
     this.running = true;
     this.healthy = true;
-    this.o.setReady(true);
-    this.commitTimer = setInterval(() => void this.commit(), this.o.commitIntervalMs);
+    this.setReady();
+    this.commitTimer = setInterval(() => {
+      this.followKafka();
+      void this.commit();
+    }, this.o.commitIntervalMs);
     this.commitTimer.unref();
     this.o.logger.info({ route: this.name, groupId, destination: this.o.sink.kind }, 'route consuming');
     await consumer.run((batch) => this.handleBatch(batch));
+  }
+
+  private setReady(): void {
+    this.o.setReady(this.running && this.healthy && this.kafkaUp);
+  }
+
+  /** Not ready while the consumer has lost Kafka (kafkajs crashes and restarts it until the group is joined again). */
+  private followKafka(): void {
+    const up = this.consumer?.isConnected() === true;
+    if (up === this.kafkaUp) return;
+    this.kafkaUp = up;
+    this.setReady();
+    if (!up) this.o.logger.warn({ route: this.name }, 'Kafka consumer disconnected; route not ready until it is back');
+    else this.o.logger.info({ route: this.name }, 'Kafka consumer connected again');
   }
 
   private async handleBatch(batch: MessageBatch): Promise<void> {

@@ -1,5 +1,5 @@
 /** Test helpers over the real emulators (kinesis-mock, moto): create, read back, clean up. */
-import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateDeliveryStreamCommand, DeleteDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -44,30 +44,7 @@ export async function deleteStream(client: KinesisClient, name: string): Promise
   await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true })).catch(() => undefined);
 }
 
-export interface StreamRecord {
-  shardId: string;
-  partitionKey: string;
-  data: Buffer;
-  sequenceNumber: string;
-}
-
-/** Every record of every shard, each shard in sequence order (GetRecords from TRIM_HORIZON). */
-export async function readStream(client: KinesisClient, name: string): Promise<StreamRecord[]> {
-  const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];
-  const out: StreamRecord[] = [];
-  for (const shard of shards) {
-    let it = (await client.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-    for (let empty = 0; it && empty < 2; ) {
-      const res = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
-      const recs = res.Records ?? [];
-      for (const r of recs) out.push({ shardId: shard.ShardId!, partitionKey: r.PartitionKey!, data: Buffer.from(r.Data!), sequenceNumber: r.SequenceNumber! });
-      empty = recs.length === 0 ? empty + 1 : 0;
-      if (recs.length === 0 && res.MillisBehindLatest === 0) break;
-      it = res.NextShardIterator;
-    }
-  }
-  return out;
-}
+export { readStream, type StreamRecord } from '../../../test-support/kinesis-read';
 
 export async function shardRanges(client: KinesisClient, name: string): Promise<Array<{ shardId: string; start: bigint; end: bigint }>> {
   const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];

@@ -11,6 +11,10 @@ import { DwhLoaderMetrics } from './metrics';
 import { ChangeTopicSubscription } from './subscription';
 import { parseTopicSelector } from './topics';
 import { Warehouse, isMisconfiguration } from './warehouse';
+import { WarehouseWatch } from './warehouse-watch';
+
+/** How often an idle loader checks that the warehouse still answers (readiness). */
+const WAREHOUSE_PING_MS = 2000;
 
 export const definition: ServiceDefinition<DwhSettingsSchema> = {
   name: 'dwh-loader',
@@ -48,6 +52,7 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
     });
     ctx.health.ok('postgres', 'warehouse init');
     setWarehouseReady(true);
+    new WarehouseWatch({ ping: () => warehouse.ping(), setReady: setWarehouseReady, logger: ctx.logger }).start(WAREHOUSE_PING_MS, ctx.signal);
 
     const admin = ctx.kafka.admin();
     await ctx.health.retry('kafka', 'admin connect', () => admin.connect(), { signal: ctx.signal });

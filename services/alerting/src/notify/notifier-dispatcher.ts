@@ -16,8 +16,7 @@ import { isRetriableStatus, notifierRequest, notifierWants } from './payloads';
 export class NotifierDispatcher {
   private consumer?: Consumer;
   private readonly abort = new AbortController();
-  /** True once the group has an assignment: alerts written from then on are delivered. */
-  assigned = false;
+  private hasAssignment = false;
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -27,13 +26,18 @@ export class NotifierDispatcher {
     private notifiers: NotifierSpec[],
   ) {}
 
+  /** True once the group has an assignment (alerts written from then on are delivered) and while the consumer is connected. */
+  get assigned(): boolean {
+    return this.hasAssignment && this.consumer?.isConnected() === true;
+  }
+
   setNotifiers(notifiers: NotifierSpec[]): void {
     this.notifiers = notifiers;
   }
 
   async start(): Promise<void> {
     this.consumer = this.kafka.consumer({ groupId: `${this.settings.groupId}.notifier`, fromBeginning: false, readCommitted: true, maxWaitTimeMs: this.settings.fetchMaxWaitMs, sessionTimeoutMs: this.settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(this.settings.sessionTimeoutMs / 10)) });
-    this.consumer.onAssignment(() => (this.assigned = true));
+    this.consumer.onAssignment(() => (this.hasAssignment = true));
     await this.consumer.connect();
     await this.consumer.subscribe([this.settings.alertsTopic]);
     await this.consumer.run((batch) => this.handleBatch(batch));

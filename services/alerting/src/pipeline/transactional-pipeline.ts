@@ -147,8 +147,7 @@ export class TransactionalPipeline {
   private evaluation?: InputEvaluation;
   /** Input batches sent to evaluation whose results are not yet in their pending transaction. */
   private readonly inFlight = new Set<Promise<void>>();
-  /** Set once the first assignment is served (readiness). */
-  assigned = false;
+  private hasAssignment = false;
 
   constructor(
     private readonly deps: PipelineDeps,
@@ -156,6 +155,14 @@ export class TransactionalPipeline {
   ) {
     this.topics = internalTopics(deps.settings.groupId);
     deps.signal.addEventListener('abort', () => this.abort.abort(), { once: true });
+  }
+
+  /**
+   * Readiness: an assignment is served and the consumer is connected (it is not while the broker
+   * is unreachable: kafkajs crashes and restarts it until the group is joined again).
+   */
+  get assigned(): boolean {
+    return this.hasAssignment && this.consumer?.isConnected() === true;
   }
 
   /** Swaps the rules in place (same input topics). */
@@ -181,7 +188,7 @@ export class TransactionalPipeline {
         : new InlineEvaluation(this.index, this.deps.tables, settings.alertsTopic);
     this.consumer = kafka.consumer({ groupId: settings.groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: settings.fetchMaxWaitMs, maxBytesPerPartition: settings.fetchMaxBytesPerPartition, maxBytes: 4 * settings.fetchMaxBytesPerPartition, partitionsConsumedConcurrently: settings.partitionConcurrency, sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)) });
     this.consumer.onAssignment((a) => this.onAssignment(a));
-    this.consumer.onRebalancing(() => (this.assigned = false));
+    this.consumer.onRebalancing(() => (this.hasAssignment = false));
     // Includes fetches that returned only transaction markers, which never reach handleBatch:
     // with several producers writing one partition, its end can be a run of markers.
     this.consumer.onBatchEnd((p) => {
@@ -239,7 +246,7 @@ export class TransactionalPipeline {
     if (freshState.length > 0) this.openStateWorkers(freshState);
     // Input workers too, eagerly: whether they have a backlog decides if other partitions may count as idle.
     for (const a of fresh) if (a.topic !== this.topics.repartition) void this.workerFor(a.topic, a.partition).catch(() => this.workers.delete(`${a.topic}:${a.partition}`));
-    this.assigned = true;
+    this.hasAssignment = true;
     this.deps.logger.info({ partitions: assigned.length }, 'partitions assigned');
   }
 
