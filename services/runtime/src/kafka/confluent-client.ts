@@ -542,6 +542,8 @@ export class ConfluentClient implements KafkaClient {
         // per-partition bound: both bounds are set here instead.
         'fetch.message.max.bytes': options.maxBytesPerPartition ?? 1_048_576,
         'fetch.max.bytes': options.maxBytes ?? 10_485_760,
+        // librdkafka refuses a fetch.max.bytes below message.max.bytes (1,000,000 by default).
+        'message.max.bytes': Math.max(1_000, Math.min(1_000_000, options.maxBytes ?? 10_485_760)),
         'js.consumer.max.batch.size': 500,
         rebalance_cb: (err: { code: number }, assignment: TopicPartition[]) => rebalance(err, assignment),
       } as never);

@@ -145,6 +145,62 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     expect(await admin.endOffsets(topic)).toEqual([{ topic, partition: 0, offset: '20' }]);
   });
 
+  it('does not deliver a batch again when its own partition was paused while it was handled', async () => {
+    const topic = `rt-pause-${suffix()}`;
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic, partition: 0, key: 'k', value: `v${i}` })));
+    await producer.disconnect();
+    const consumer = client.consumer({ groupId: `rt-pause-${suffix()}`, maxWaitTimeMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe([topic]);
+    const offsets: string[] = [];
+    let pausedOnce = false;
+    await consumer.run(async (batch) => {
+      offsets.push(...batch.messages.map((m) => m.offset));
+      if (!pausedOnce) {
+        pausedOnce = true;
+        consumer.pause([{ topic, partition: 0 }]);
+        setTimeout(() => consumer.resume([{ topic, partition: 0 }]), 500);
+      }
+    });
+    const deadline = Date.now() + 30_000;
+    while (offsets.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    // Anything delivered twice would show up now.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await consumer.disconnect();
+    expect(offsets).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+  }, 60_000);
+
+  it('reports the end of a partition whose last records are transaction markers (onBatchEnd)', async () => {
+    const topic = `rt-markers-${suffix()}`;
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const producer = client.producer({ transactionalId: `rt-markers-${suffix()}` });
+    await producer.connect();
+    // Offsets: 0 a record, 1 its commit marker, 2 an aborted record, 3 its abort marker.
+    const t = await producer.transaction();
+    await t.send([{ topic, partition: 0, key: 'k', value: 'committed' }]);
+    await t.commit();
+    const aborted = await producer.transaction();
+    await aborted.send([{ topic, partition: 0, key: 'k', value: 'aborted' }]);
+    await aborted.abort();
+    await producer.disconnect();
+    const [{ offset: end }] = await admin.endOffsets(topic);
+    const consumer = client.consumer({ groupId: `rt-markers-${suffix()}`, maxWaitTimeMs: 100 });
+    const positions: string[] = [];
+    consumer.onBatchEnd((p) => positions.push(`${p.next}/${p.highWatermark}`));
+    await consumer.connect();
+    await consumer.subscribe([topic]);
+    await consumer.run(async () => undefined);
+    const deadline = Date.now() + 30_000;
+    while (!positions.includes(`${end}/${end}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await consumer.disconnect();
+    expect(positions).toContain(`${end}/${end}`);
+  }, 60_000);
+
   it('fences a previous producer with the same transactional id', async () => {
     const topic = `rt-fence-${suffix()}`;
     created.push(topic);
