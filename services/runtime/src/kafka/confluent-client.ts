@@ -82,7 +82,8 @@ function topicMessages(messages: OutgoingMessage[]) {
   for (const m of messages) {
     let list = byTopic.get(m.topic);
     if (!list) byTopic.set(m.topic, (list = []));
-    const msg: KafkaJS.Message = { key: m.key, value: m.value };
+    // A string key goes to librdkafka as a C string, cut at the first NUL: bytes keep it whole.
+    const msg: KafkaJS.Message = { key: typeof m.key === 'string' ? Buffer.from(m.key) : m.key, value: m.value };
     // The library reads an own `partition` property even when undefined.
     if (m.partition !== undefined) msg.partition = m.partition;
     if (m.headers) msg.headers = m.headers;

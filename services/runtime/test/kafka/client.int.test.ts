@@ -145,6 +145,19 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     expect(await admin.endOffsets(topic)).toEqual([{ topic, partition: 0, offset: '20' }]);
   });
 
+  it('keeps string keys and values with NUL characters whole', async () => {
+    const topic = `rt-nul-${suffix()}`;
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send([{ topic, key: '\u0000restore', value: 'a\u0000b' }]);
+    await producer.disconnect();
+    const { consumer, messages } = await consumeAll(`rt-nul-${suffix()}`, topic, 1);
+    await consumer.disconnect();
+    expect(messages.map((m) => [m.key?.toString(), m.value?.toString()])).toEqual([['\u0000restore', 'a\u0000b']]);
+  });
+
   it('does not deliver a batch again when its own partition was paused while it was handled', async () => {
     const topic = `rt-pause-${suffix()}`;
     created.push(topic);
