@@ -520,6 +520,9 @@ export class ConfluentClient implements KafkaClient {
       partitioner: 'murmur2_random',
       // Awaited sends are the rule here: do not hold records back for a fuller batch.
       'linger.ms': 5,
+      // The broker's and topic's limits decide a record's size, as with the other clients
+      // (librdkafka's own default refuses anything over 1,000,000 bytes before sending).
+      'message.max.bytes': 64 * 1024 * 1024,
       ...(retry?.initialRetryTimeMs !== undefined ? { 'retry.backoff.ms': retry.initialRetryTimeMs } : {}),
       ...(retry?.maxRetryTimeMs !== undefined ? { 'retry.backoff.max.ms': retry.maxRetryTimeMs } : {}),
     });
