@@ -3,7 +3,9 @@
  * one is stopped and the other takes its partitions over. Every change must land exactly once
  * (history mode makes a duplicate or a gap visible), and the upsert state must match.
  */
+import { Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
+import { kafkaBrokers } from '../../../test-support/stack';
 import { dropSchema, eventually, metricValue, startLoader, suffix, TopicScope, warehouseClient, type InProcessLoader } from './harness';
 import { mixedWorkload, sortedRows } from './workload';
 
@@ -40,6 +42,21 @@ describe('two dwh-loaders in one group', () => {
     loaders.push(a);
     const b = await startLoader(env);
     loaders.push(b);
+    // Both hold partitions before anything is produced: a client that joins fast would otherwise
+    // let `a` read the first half alone before `b` joins.
+    const groupAdmin = new Kafka({ clientId: 'dwh-group-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+    await groupAdmin.connect();
+    try {
+      await eventually(
+        async () => {
+          const [g] = (await groupAdmin.describeGroups([env.DWH_GROUP_ID])).groups;
+          return g.state === 'Stable' && g.members.length === 2;
+        },
+        async () => `group ${env.DWH_GROUP_ID} not stable with 2 members`,
+      );
+    } finally {
+      await groupAdmin.disconnect();
+    }
     const applied = (l: InProcessLoader) => metricValue(l.registry, 'tideway_dwh_rows_applied_total');
 
     // Produce in slices while both run; stop `b` halfway through.

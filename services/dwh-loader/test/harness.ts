@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import {
   COLUMNS_HEADER,
   KafkajsClient,
+  createKafkaClient,
   Readiness,
   DependencyHealth,
   createLogger,
@@ -119,7 +120,7 @@ export async function startLoader(env: Record<string, string>): Promise<InProces
     registry,
     readiness,
     health: new DependencyHealth(registry, readiness, svcLogger),
-    kafka: new KafkajsClient(kafkaConfigFrom(settings, svcLogger)),
+    kafka: createKafkaClient(settings, svcLogger),
     signal: abort.signal,
     fail: (err) => failures.push(err),
   });

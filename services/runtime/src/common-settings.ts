@@ -3,7 +3,7 @@
  * A service's schema spreads `commonSettings('<service>')` and adds its own.
  */
 import { setting, settingProblem } from './config';
-import { PRODUCER_CLIENTS } from './kafka/client';
+import { KAFKA_CLIENTS, PRODUCER_CLIENTS } from './kafka/client';
 
 export function commonSettings(service: string) {
   return {
@@ -26,9 +26,15 @@ export function commonSettings(service: string) {
     kafkaSaslPassword: setting.string({ env: 'KAFKA_SASL_PASSWORD', doc: 'SASL password (or mount it and use the orchestrator to set this variable from a secret).', optional: true, secret: true, default: '' }),
     kafkaTls: setting.bool({ env: 'KAFKA_TLS', doc: 'Connect to Kafka over TLS.', default: false }),
     kafkaTlsCaFile: setting.string({ env: 'KAFKA_TLS_CA_FILE', doc: 'PEM file of CA certificates to trust for Kafka TLS (default: the system store).', optional: true, default: '' }),
+    kafkaClient: setting.enum({
+      env: 'KAFKA_CLIENT',
+      doc: 'Kafka client library: `kafkajs` (kafkajs consumers and admin, the producer chosen by KAFKA_PRODUCER_CLIENT) or `confluent` (@confluentinc/kafka-javascript, librdkafka, for every role; KAFKA_PRODUCER_CLIENT is then ignored).',
+      values: KAFKA_CLIENTS,
+      default: 'kafkajs',
+    }),
     kafkaProducerClient: setting.enum({
       env: 'KAFKA_PRODUCER_CLIENT',
-      doc: 'Library that produces records: `platformatic` (@platformatic/kafka, about half the CPU per record) or `kafkajs`. Consumers always use kafkajs. Both partition keys identically (murmur2, as the Java client).',
+      doc: 'Library that produces records: `platformatic` (@platformatic/kafka, about half the CPU per record) or `kafkajs`. With KAFKA_CLIENT=kafkajs only; consumers use kafkajs. Both partition keys identically (murmur2, as the Java client).',
       values: PRODUCER_CLIENTS,
       default: 'platformatic',
     }),

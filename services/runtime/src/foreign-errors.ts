@@ -1,7 +1,8 @@
 /**
- * Whether an error raised by a client library (kafkajs, @platformatic/kafka, pg, the AWS SDK,
- * Node's sockets) is worth retrying, read from the data the libraries attach: kafkajs's
- * `retriable`, `type` and `name`, @platformatic/kafka's `canRetry` and `apiId`, PostgreSQL's
+ * Whether an error raised by a client library (kafkajs, @platformatic/kafka,
+ * @confluentinc/kafka-javascript, pg, the AWS SDK, Node's sockets) is worth retrying, read from the
+ * data the libraries attach: kafkajs's `retriable`, `type` and `name`, @platformatic/kafka's
+ * `canRetry` and `apiId`, librdkafka's numeric `code` and `fatal`/`abortable`/`retriable`, PostgreSQL's
  * SQLSTATE `code`, the AWS SDK's `$retryable` and HTTP status, Node's `code`. Pure.
  *
  * The lists name what an operator must act on (fencing, authentication, authorization, invalid
@@ -51,6 +52,85 @@ const KAFKAJS_RETRY_NAMES = new Set([
   'KafkaJSFetcherRebalanceError',
 ]);
 
+/**
+ * librdkafka (@confluentinc/kafka-javascript) error codes: Kafka's protocol codes (positive) and
+ * its own local ones (negative). Its error names mimic kafkajs's but its `type` is librdkafka's
+ * code name (or a number for aliased codes), so the numeric code is what is read.
+ */
+const RDKAFKA_STOP_CODES = new Set([
+  -144, // ERR__FENCED: a newer producer with the same transactional id took over
+  -169, // ERR__AUTHENTICATION
+  -186, // ERR__INVALID_ARG
+  -170, // ERR__NOT_IMPLEMENTED
+  -165, // ERR__UNSUPPORTED_FEATURE
+  -145, // ERR__NOT_CONFIGURED
+  17, // INVALID_TOPIC_EXCEPTION
+  29, // TOPIC_AUTHORIZATION_FAILED
+  30, // GROUP_AUTHORIZATION_FAILED
+  31, // CLUSTER_AUTHORIZATION_FAILED
+  33, // UNSUPPORTED_SASL_MECHANISM
+  34, // ILLEGAL_SASL_STATE
+  35, // UNSUPPORTED_VERSION
+  37, // INVALID_PARTITIONS
+  38, // INVALID_REPLICATION_FACTOR
+  40, // INVALID_CONFIG
+  43, // UNSUPPORTED_FOR_MESSAGE_FORMAT
+  44, // POLICY_VIOLATION
+  47, // INVALID_PRODUCER_EPOCH
+  50, // INVALID_TRANSACTION_TIMEOUT
+  53, // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+  58, // SASL_AUTHENTICATION_FAILED
+  90, // PRODUCER_FENCED
+]);
+const RDKAFKA_RETRY_CODES = new Set([
+  -195, // ERR__TRANSPORT
+  -193, // ERR__RESOLVE
+  -192, // ERR__MSG_TIMED_OUT
+  -187, // ERR__ALL_BROKERS_DOWN
+  -188, // ERR__UNKNOWN_TOPIC (a topic not propagated yet)
+  -185, // ERR__TIMED_OUT
+  -184, // ERR__QUEUE_FULL
+  -180, // ERR__WAIT_COORD
+  -166, // ERR__TIMED_OUT_QUEUE
+  -142, // ERR__ASSIGNMENT_LOST
+  3, // UNKNOWN_TOPIC_OR_PARTITION
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  7, // REQUEST_TIMED_OUT
+  13, // NETWORK_EXCEPTION
+  14, // COORDINATOR_LOAD_IN_PROGRESS
+  15, // COORDINATOR_NOT_AVAILABLE
+  16, // NOT_COORDINATOR
+  19, // NOT_ENOUGH_REPLICAS
+  20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  22, // ILLEGAL_GENERATION (the group rebalanced: offsets go with the next transaction)
+  25, // UNKNOWN_MEMBER_ID
+  27, // REBALANCE_IN_PROGRESS
+  41, // NOT_CONTROLLER
+  51, // CONCURRENT_TRANSACTIONS
+  56, // KAFKA_STORAGE_ERROR
+  89, // THROTTLING_QUOTA_EXCEEDED
+]);
+
+/**
+ * A librdkafka error: the KafkaJS layer's (`code`, `fatal`, `abortable`, `retriable`) or node-rdkafka's
+ * own (`code`, `isFatal`, `isRetriable`, `isTxnRequiresAbort`). Known codes first; then a fatal error
+ * stops (the client instance is unusable: a producer fenced or its idempotence state lost), an
+ * abortable one passes (abort the transaction and go again), otherwise the library's flag.
+ */
+function rdkafkaVerdict(o: Obj): Verdict | undefined {
+  if (typeof o.code !== 'number') return undefined;
+  const fatal = typeof o.fatal === 'boolean' ? o.fatal : o.isFatal;
+  const abortable = typeof o.abortable === 'boolean' ? o.abortable : o.isTxnRequiresAbort;
+  const retriable = typeof o.retriable === 'boolean' ? o.retriable : o.isRetriable;
+  if (typeof fatal !== 'boolean' || typeof abortable !== 'boolean') return undefined;
+  if (RDKAFKA_STOP_CODES.has(o.code)) return { known: false };
+  if (RDKAFKA_RETRY_CODES.has(o.code)) return { known: true };
+  if (fatal) return { known: false };
+  if (abortable) return { known: true };
+  return typeof retriable === 'boolean' ? { flag: retriable } : {};
+}
+
 /** @platformatic/kafka: a timeout or a lost connection passes whatever `canRetry` says. */
 const PLATFORMATIC_RETRY_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
 
@@ -97,6 +177,9 @@ function verdictOf(err: unknown): Verdict {
     const each = errors.map((x) => foreignErrorCanRetry(x));
     return each.includes(false) ? { known: false } : { known: true };
   }
+  // Before the names: @confluentinc/kafka-javascript reuses kafkajs's error names with other meanings.
+  const rdkafka = rdkafkaVerdict(o);
+  if (rdkafka) return rdkafka;
   const name = typeof o.name === 'string' ? o.name : '';
   const code = typeof o.code === 'string' ? o.code : undefined;
   // Kafka protocol errors: kafkajs `type`, @platformatic/kafka `apiId`.

@@ -12,5 +12,5 @@ export { KafkajsClient, kafkaConfigFrom, keyPartition, type KafkaConnectionSetti
 export * from './change-event';
 export * from './json-path';
 export { PlatformaticKafkaProducer } from './kafka/platformatic-producer';
-export { createKafkaClient, PRODUCER_CLIENTS, type ProducerClientName } from './kafka/client';
+export { createKafkaClient, KAFKA_CLIENTS, PRODUCER_CLIENTS, type KafkaClientName, type ProducerClientName } from './kafka/client';
 export * from './dependency-health';

@@ -1,4 +1,5 @@
 import { KafkaJSAggregateError, KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
+import { KafkaJS as Ck } from '@confluentinc/kafka-javascript';
 import { canRetry, ConfigError, TidewayError } from '../src/errors';
 
 // kafkajs builds protocol errors from its table of codes; the same table, by code.
@@ -6,6 +7,8 @@ const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { creat
 const protocol = (code: number) => new KafkaJSProtocolError(createErrorFromCode(code));
 /** kafkajs's typings omit the options argument its constructors take (cause, retry counts). */
 const make = (C: unknown, ...args: unknown[]): Error => new (C as new (...a: unknown[]) => Error)(...args);
+/** @confluentinc/kafka-javascript's errors carry librdkafka's code and flags (its classes take them as properties). */
+const rdkafka = (C: unknown, code: number, flags: { fatal?: boolean; retriable?: boolean; abortable?: boolean } = {}): Error => make(C, `librdkafka ${code}`, { code, ...flags });
 const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code, severity: 'FATAL' });
 const awsError = (name: string, status: number, fault: 'client' | 'server', extra: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, $fault: fault, $metadata: { httpStatusCode: status }, ...extra });
 
@@ -26,6 +29,24 @@ describe('canRetry: the retry-or-stop decision, from the error alone', () => {
     ['@platformatic/kafka network error', Object.assign(new Error('net'), { code: 'PLT_KFK_NETWORK', canRetry: false }), true],
     ['@platformatic/kafka fenced producer', Object.assign(new Error('fenced'), { code: 'PLT_KFK_PROTOCOL', apiId: 'INVALID_PRODUCER_EPOCH', canRetry: false }), false],
     ['@platformatic/kafka unknown topic', Object.assign(new Error('unknown'), { code: 'PLT_KFK_PROTOCOL', apiId: 'UNKNOWN_TOPIC_OR_PARTITION', canRetry: true }), true],
+    ['librdkafka: fenced producer (ERR__FENCED, fatal)', rdkafka(Ck.KafkaJSError, -144, { fatal: true }), false],
+    ['librdkafka: fenced producer (ERR__FENCED) without the fatal flag', rdkafka(Ck.KafkaJSError, -144), false],
+    ['librdkafka: PRODUCER_FENCED from the broker', rdkafka(Ck.KafkaJSProtocolError, 90), false],
+    ['librdkafka: INVALID_PRODUCER_EPOCH, abortable', rdkafka(Ck.KafkaJSProtocolError, 47, { abortable: true }), false],
+    ['librdkafka: idempotence state lost (fatal OUT_OF_ORDER_SEQUENCE_NUMBER)', rdkafka(Ck.KafkaJSProtocolError, 45, { fatal: true }), false],
+    ['librdkafka: SASL authentication (named as kafkajs names it)', rdkafka(Ck.KafkaJSSASLAuthenticationError, -169), false],
+    ['librdkafka: topic authorization failed', rdkafka(Ck.KafkaJSProtocolError, 29), false],
+    ['librdkafka: message timed out in the queue (flagged non-retriable)', rdkafka(Ck.KafkaJSError, -192), true],
+    ['librdkafka: broker transport failure', rdkafka(Ck.KafkaJSConnectionError, -195), true],
+    ['librdkafka: all brokers down', rdkafka((Ck as unknown as Record<string, unknown>).KafkaJSNoBrokerAvailableError, -187), true],
+    ['librdkafka: local timeout', rdkafka(Ck.KafkaJSTimeout, -185), true],
+    ['librdkafka: unknown topic or partition', rdkafka(Ck.KafkaJSProtocolError, 3), true],
+    ['librdkafka: the group rebalanced under sendOffsets (ILLEGAL_GENERATION, abortable)', rdkafka(Ck.KafkaJSProtocolError, 22, { abortable: true }), true],
+    ['librdkafka: abortable transaction error', rdkafka(Ck.KafkaJSError, -172, { abortable: true }), true],
+    ['librdkafka: retriable transaction error', rdkafka(Ck.KafkaJSError, -172, { retriable: true }), true],
+    ['librdkafka: invalid argument', rdkafka(Ck.KafkaJSError, -186), false],
+    ['node-rdkafka error (isFatal/isRetriable), transport', Object.assign(new Error('transport'), { code: -195, isFatal: false, isRetriable: false, isTxnRequiresAbort: false }), true],
+    ['node-rdkafka error (isFatal/isRetriable), fenced', Object.assign(new Error('fenced'), { code: -144, isFatal: true, isRetriable: false, isTxnRequiresAbort: false }), false],
     ['PostgreSQL connection failure (08006)', pgError('08006'), true],
     ['PostgreSQL shutting down (57P01)', pgError('57P01'), true],
     ['PostgreSQL starting up (57P03)', pgError('57P03'), true],

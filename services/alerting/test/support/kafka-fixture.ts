@@ -6,20 +6,30 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, KafkajsClient, kafkaConfigFrom, type IncomingMessage, type OutgoingMessage, type TopicSpec } from '@tideway/runtime';
+import { createKafkaClient, createLogger, type IncomingMessage, type KafkaClient, type KafkaClientName, type OutgoingMessage, type TopicSpec } from '@tideway/runtime';
 
 export function unique(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-export function kafkaClient(): KafkajsClient {
+/** The client KAFKA_CLIENT chooses, as the service does: a test consumer may join a service's group, which needs the same assignor. */
+export function kafkaClient(): KafkaClient {
   const logger = createLogger('alerting-test', 'silent');
-  return new KafkajsClient(
-    kafkaConfigFrom({ kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), kafkaClientId: 'alerting-test', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10_000 }, logger),
+  return createKafkaClient(
+    {
+      kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+      kafkaClientId: 'alerting-test',
+      kafkaSaslMechanism: 'none',
+      kafkaTls: false,
+      kafkaConnectionTimeoutMs: 10_000,
+      kafkaClient: (process.env.KAFKA_CLIENT as KafkaClientName | undefined) ?? 'kafkajs',
+      kafkaProducerClient: 'kafkajs',
+    },
+    logger,
   );
 }
 
-export async function createTopics(kafka: KafkajsClient, specs: TopicSpec[]): Promise<void> {
+export async function createTopics(kafka: KafkaClient, specs: TopicSpec[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -30,7 +40,7 @@ export async function createTopics(kafka: KafkajsClient, specs: TopicSpec[]): Pr
 }
 
 /** Deletes the topics of a test whose names start with `prefix` (only what the test created). */
-export async function deleteTopicsWithPrefix(kafka: KafkajsClient, prefixes: string[]): Promise<void> {
+export async function deleteTopicsWithPrefix(kafka: KafkaClient, prefixes: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -41,7 +51,7 @@ export async function deleteTopicsWithPrefix(kafka: KafkajsClient, prefixes: str
   }
 }
 
-export async function produce(kafka: KafkajsClient, messages: OutgoingMessage[]): Promise<void> {
+export async function produce(kafka: KafkaClient, messages: OutgoingMessage[]): Promise<void> {
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   try {
@@ -52,7 +62,7 @@ export async function produce(kafka: KafkajsClient, messages: OutgoingMessage[])
 }
 
 /** Reads every committed record of a topic, up to its end offsets at call time. */
-export async function readTopic(kafka: KafkajsClient, topic: string): Promise<IncomingMessage[]> {
+export async function readTopic(kafka: KafkaClient, topic: string): Promise<IncomingMessage[]> {
   const admin = kafka.admin();
   await admin.connect();
   let ends;
@@ -93,7 +103,7 @@ export async function readTopic(kafka: KafkajsClient, topic: string): Promise<In
 }
 
 /** Polls `readTopic` until `done(records)` or the deadline, and returns the last read. */
-export async function readUntil(kafka: KafkajsClient, topic: string, done: (records: IncomingMessage[]) => boolean, timeoutMs = 90_000): Promise<IncomingMessage[]> {
+export async function readUntil(kafka: KafkaClient, topic: string, done: (records: IncomingMessage[]) => boolean, timeoutMs = 90_000): Promise<IncomingMessage[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const records = await readTopic(kafka, topic);
@@ -103,7 +113,7 @@ export async function readUntil(kafka: KafkajsClient, topic: string, done: (reco
 }
 
 /** Waits until `group` has committed every record of `topic` (input topics are not transactional here). */
-export async function waitCaughtUp(kafka: KafkajsClient, group: string, topic: string, timeoutMs = 180_000): Promise<void> {
+export async function waitCaughtUp(kafka: KafkaClient, group: string, topic: string, timeoutMs = 180_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {

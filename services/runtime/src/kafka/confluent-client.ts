@@ -1,0 +1,560 @@
+/**
+ * The Kafka interface over @confluentinc/kafka-javascript (librdkafka, its KafkaJS-compatible API)
+ * for every role: producer, transactions, consumer and admin. This file is the only place that
+ * imports it. Why this library, and what its API asks of us: docs/benchmarks.md, "Kafka client on Node 24".
+ *
+ * librdkafka's own behaviour shapes a few things here:
+ * - offsets sent in a transaction need the consumer of that group (its group metadata), so the
+ *   client keeps the consumers it made per group id;
+ * - pausing a partition while its batch is handled would refetch that batch after resume: a batch
+ *   the handler finished is resolved here whatever pause says (kafkajs's meaning);
+ * - a fetch holding only transaction markers delivers no batch: the consumer position is compared
+ *   with the end of the partition after each batch and on a timer (`onBatchEnd`).
+ */
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { backoffDelayMs, retryWithBackoff, sleep, type BackoffPolicy } from '../backoff';
+import { canRetry, errorMessage, TidewayError } from '../errors';
+import type { Logger } from '../logger';
+import { connectionSecurity, type KafkaConnectionSettings } from './connection';
+import type { KafkaClientHooks } from './kafkajs-client';
+import { topicsWithoutLeaders } from './topic-readiness';
+import type {
+  Admin,
+  Consumer,
+  ConsumerOptions,
+  DeliveryReport,
+  IncomingMessage,
+  KafkaClient,
+  MessageBatch,
+  OutgoingMessage,
+  Producer,
+  ProducerOptions,
+  ProducerTransaction,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicSpec,
+} from './types';
+
+type CkProducer = KafkaJS.Producer;
+type CkConsumer = KafkaJS.Consumer;
+type CkAdmin = KafkaJS.Admin;
+
+const { ErrorCodes } = KafkaJS;
+
+/** The library's logger interface, onto ours (its info is our debug, as for kafkajs). */
+function loggerFor(logger: Logger) {
+  const fields = (extra: unknown) => ({ kafka: 'librdkafka', ...(extra && typeof extra === 'object' ? (extra as object) : {}) });
+  const l = {
+    info: (message: string, extra?: unknown) => logger.debug(fields(extra), message),
+    error: (message: string, extra?: unknown) => logger.error(fields(extra), message),
+    warn: (message: string, extra?: unknown) => logger.warn(fields(extra), message),
+    debug: (message: string, extra?: unknown) => logger.trace(fields(extra), message),
+    namespace: () => l,
+    setLogLevel: () => undefined,
+  };
+  return l;
+}
+
+const partitionKey = (tp: TopicPartition) => `${tp.topic}:${tp.partition}`;
+
+function groupPartitions(tps: TopicPartition[]) {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of tps) {
+    let list = byTopic.get(tp.topic);
+    if (!list) byTopic.set(tp.topic, (list = []));
+    list.push(tp.partition);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+function offsetsByTopic(offsets: TopicPartitionOffset[]) {
+  const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const o of offsets) {
+    let list = byTopic.get(o.topic);
+    if (!list) byTopic.set(o.topic, (list = []));
+    list.push({ partition: o.partition, offset: o.offset });
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+function topicMessages(messages: OutgoingMessage[]) {
+  const byTopic = new Map<string, KafkaJS.Message[]>();
+  for (const m of messages) {
+    let list = byTopic.get(m.topic);
+    if (!list) byTopic.set(m.topic, (list = []));
+    // A string key goes to librdkafka as a C string, cut at the first NUL: bytes keep it whole.
+    const msg: KafkaJS.Message = { key: typeof m.key === 'string' ? Buffer.from(m.key) : m.key, value: m.value };
+    // The library reads an own `partition` property even when undefined.
+    if (m.partition !== undefined) msg.partition = m.partition;
+    if (m.headers) msg.headers = m.headers;
+    if (m.timestamp !== undefined) msg.timestamp = String(m.timestamp);
+    list.push(msg);
+  }
+  return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
+}
+
+function fromHeaders(headers: KafkaJS.IHeaders | undefined): Record<string, Buffer | undefined> {
+  const out: Record<string, Buffer | undefined> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(v) ? v[0] : v;
+    out[k] = first === undefined ? undefined : Buffer.isBuffer(first) ? first : Buffer.from(first);
+  }
+  return out;
+}
+
+/** The node-rdkafka consumer under the KafkaJS one (null before connect). */
+function internalClient(c: CkConsumer): unknown {
+  return (c as unknown as { _getInternalClient(): unknown })._getInternalClient();
+}
+
+/** Consumers by group id, for offsets committed in a transaction. */
+class GroupConsumers {
+  private readonly byGroup = new Map<string, CkConsumer>();
+  set(groupId: string, c: CkConsumer) {
+    this.byGroup.set(groupId, c);
+  }
+  delete(groupId: string, c: CkConsumer) {
+    if (this.byGroup.get(groupId) === c) this.byGroup.delete(groupId);
+  }
+  get(groupId: string): CkConsumer {
+    const c = this.byGroup.get(groupId);
+    if (!c) {
+      throw new TidewayError('DEPENDENCY_MISCONFIGURED', `offsets of group ${groupId} cannot be sent in a transaction: this Kafka client has no connected consumer of that group (librdkafka needs the consumer's group metadata)`);
+    }
+    return c;
+  }
+}
+
+class ConfluentProducer implements Producer {
+  private connected = false;
+  constructor(
+    private readonly p: CkProducer,
+    private readonly transactional: boolean,
+    private readonly groups: GroupConsumers,
+  ) {}
+  async connect() {
+    // A transactional producer initialises its id here, fencing a previous owner.
+    await this.p.connect();
+    this.connected = true;
+  }
+  async disconnect() {
+    this.connected = false;
+    await this.p.disconnect();
+  }
+  isConnected() {
+    return this.connected;
+  }
+  async send(messages: OutgoingMessage[]): Promise<DeliveryReport[]> {
+    if (messages.length === 0) return [];
+    const res = await this.p.sendBatch({ topicMessages: topicMessages(messages) });
+    return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
+  }
+  async transaction(): Promise<ProducerTransaction> {
+    if (!this.transactional) throw new Error('producer was not created with a transactionalId');
+    const t = await this.p.transaction();
+    return {
+      send: async (messages) => {
+        if (messages.length > 0) await t.sendBatch({ topicMessages: topicMessages(messages) });
+      },
+      sendOffsets: async (groupId, offsets) => {
+        if (offsets.length === 0) return;
+        await t.sendOffsets({ consumer: this.groups.get(groupId), topics: offsetsByTopic(offsets) });
+      },
+      commit: () => t.commit(),
+      abort: () => t.abort(),
+    };
+  }
+}
+
+interface InFlight {
+  seeked: boolean;
+  paused: boolean;
+  revoked: boolean;
+}
+
+type BatchEndListener = (p: { topic: string; partition: number; next: string; highWatermark: string }) => void;
+
+/** How often partitions without batches are checked for having reached their end (markers only). */
+const POSITION_CHECK_MS = 1_000;
+const CONSUMER_RETRY: BackoffPolicy = { initialMs: 300, maxMs: 10_000, multiplier: 2 };
+/** Backoff before a batch whose handler failed is fetched again (kafkajs restarts the consumer after backoff). */
+const HANDLER_RETRY: BackoffPolicy = { initialMs: 300, maxMs: 10_000, multiplier: 2 };
+
+class ConfluentConsumer implements Consumer {
+  private c: CkConsumer;
+  private connected = false;
+  private stopped = false;
+  private assignmentListeners: Array<(a: TopicPartition[]) => void> = [];
+  private rebalanceListeners: Array<() => void> = [];
+  private batchEndListeners: BatchEndListener[] = [];
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly paused = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  /** Partitions that delivered a batch since the last position check. */
+  private readonly delivered = new Set<string>();
+  private assigned: TopicPartition[] = [];
+  private positionTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly make: (rebalance: (err: { code: number }, assignment: TopicPartition[]) => void) => CkConsumer,
+    private readonly opts: ConsumerOptions,
+    private readonly hooks: KafkaClientHooks,
+    private readonly groups: GroupConsumers,
+  ) {
+    this.c = make((err, assignment) => this.onRebalance(err, assignment));
+  }
+
+  private onRebalance(err: { code: number }, assignment: TopicPartition[]) {
+    if (err.code === ErrorCodes.ERR__ASSIGN_PARTITIONS) {
+      const list = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+      // After the library has applied the assignment (it does so once this callback returns).
+      setImmediate(() => {
+        if (this.stopped) return;
+        this.assigned = list;
+        for (const l of this.assignmentListeners) l(list);
+      });
+    } else {
+      for (const a of assignment) {
+        const f = this.inFlight.get(partitionKey(a));
+        if (f) f.revoked = true;
+      }
+      this.assigned = [];
+      for (const l of this.rebalanceListeners) l();
+    }
+  }
+
+  async connect() {
+    await this.retry('consumer connect', async () => {
+      try {
+        await this.c.connect();
+      } catch (err) {
+        // A consumer object connects once: the next attempt needs a new one.
+        this.c = this.make((e, a) => this.onRebalance(e, a));
+        throw err;
+      }
+    });
+    this.connected = true;
+    this.groups.set(this.opts.groupId, this.c);
+    // librdkafka recovers from transient errors itself; a fatal one leaves a consumer that consumes nothing.
+    const internal = internalClient(this.c) as { on(event: 'event.error', fn: (err: { isFatal?: boolean }) => void): void } | null;
+    internal?.on('event.error', (err) => {
+      if (err.isFatal && !this.stopped) this.hooks.onFatal?.(err);
+    });
+  }
+
+  async disconnect() {
+    this.stopped = true;
+    clearInterval(this.positionTimer);
+    this.groups.delete(this.opts.groupId, this.c);
+    this.connected = false;
+    await this.c.disconnect();
+  }
+
+  isConnected() {
+    return this.connected;
+  }
+
+  async subscribe(topics: Array<string | RegExp>) {
+    await this.retry('consumer subscribe', () => this.c.subscribe({ topics, replace: true }));
+  }
+
+  private retry(operation: string, fn: () => Promise<void>): Promise<void> {
+    const stop = new AbortController();
+    if (this.stopped) stop.abort();
+    const attempt = async () => {
+      if (this.stopped) stop.abort();
+      await fn();
+    };
+    const health = this.hooks.health;
+    if (health) return health.retry('kafka', operation, attempt, { signal: stop.signal, policy: CONSUMER_RETRY });
+    return retryWithBackoff(attempt, { signal: stop.signal, policy: CONSUMER_RETRY, shouldRetry: (err) => canRetry(err) });
+  }
+
+  async run(eachBatch: (batch: MessageBatch) => Promise<void>) {
+    await this.c.run({
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.handle(payload, eachBatch),
+    });
+    this.positionTimer = setInterval(() => this.checkPositions(), Math.max(POSITION_CHECK_MS, this.opts.maxWaitTimeMs ?? 500));
+    this.positionTimer.unref();
+  }
+
+  private async handle(payload: KafkaJS.EachBatchPayload, eachBatch: (batch: MessageBatch) => Promise<void>) {
+    const { batch } = payload;
+    const key = partitionKey(batch);
+    const state: InFlight = { seeked: false, paused: false, revoked: false };
+    this.inFlight.set(key, state);
+    this.delivered.add(key);
+    const messages: IncomingMessage[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers: fromHeaders(m.headers),
+      timestamp: Number(m.timestamp),
+    }));
+    const last = batch.messages[batch.messages.length - 1].offset;
+    try {
+      await eachBatch({
+        topic: batch.topic,
+        partition: batch.partition,
+        messages,
+        highWatermark: batch.highWatermark,
+        isStale: () => state.seeked || state.revoked,
+        isRunning: () => payload.isRunning() && !this.stopped,
+        heartbeat: async () => undefined,
+        resolveOffset: (offset) => payload.resolveOffset(offset),
+      });
+      this.failures.delete(key);
+    } catch (err) {
+      // The library fetches the batch again at once; kafkajs restarted after a backoff.
+      const n = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, n);
+      if (!this.stopped) await sleep(backoffDelayMs(n, HANDLER_RETRY));
+      throw err;
+    } finally {
+      this.inFlight.delete(key);
+    }
+    // Paused during its own handling: the library would refetch the batch; it was handled.
+    if (state.paused && !state.seeked && !state.revoked) payload.resolveOffset(last);
+    if (!state.seeked && !state.revoked) this.emitBatchEnd(batch.topic, batch.partition, (BigInt(last) + 1n).toString(), batch.highWatermark);
+  }
+
+  private emitBatchEnd(topic: string, partition: number, next: string, highWatermark: string) {
+    if (BigInt(highWatermark) < 0n) return;
+    const position = { topic, partition, next, highWatermark };
+    for (const l of this.batchEndListeners) l(position);
+  }
+
+  /**
+   * Partitions that delivered nothing since the last check: their position against their end.
+   * A fetch of only transaction markers moves the position without delivering a batch.
+   */
+  private checkPositions() {
+    if (this.stopped || this.batchEndListeners.length === 0) return;
+    const internal = internalClient(this.c) as {
+      position(tps: TopicPartition[]): Array<{ topic: string; partition: number; offset?: number }>;
+      getWatermarkOffsets(topic: string, partition: number): { highOffset: number; lowOffset: number };
+    } | null;
+    if (!internal) return;
+    const quiet = this.assigned.filter((tp) => !this.delivered.has(partitionKey(tp)) && !this.inFlight.has(partitionKey(tp)) && !this.paused.has(partitionKey(tp)));
+    this.delivered.clear();
+    if (quiet.length === 0) return;
+    try {
+      for (const p of internal.position(quiet)) {
+        if (p.offset === undefined || p.offset < 0) continue;
+        const { highOffset } = internal.getWatermarkOffsets(p.topic, p.partition);
+        if (!Number.isInteger(highOffset) || highOffset < 0) continue;
+        this.emitBatchEnd(p.topic, p.partition, String(p.offset), String(highOffset));
+      }
+    } catch {
+      // Not assigned any more (a rebalance in between): the next check sees the new assignment.
+    }
+  }
+
+  async commit(offsets: TopicPartitionOffset[]) {
+    if (offsets.length > 0) await this.c.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+  }
+
+  pause(partitions: TopicPartition[]) {
+    if (partitions.length === 0) return;
+    for (const tp of partitions) {
+      this.paused.add(partitionKey(tp));
+      const f = this.inFlight.get(partitionKey(tp));
+      if (f) f.paused = true;
+    }
+    this.c.pause(groupPartitions(partitions));
+  }
+
+  resume(partitions: TopicPartition[]) {
+    if (partitions.length === 0) return;
+    for (const tp of partitions) this.paused.delete(partitionKey(tp));
+    this.c.resume(groupPartitions(partitions));
+  }
+
+  seek(p: TopicPartitionOffset) {
+    const f = this.inFlight.get(partitionKey(p));
+    if (f) f.seeked = true;
+    this.c.seek({ topic: p.topic, partition: p.partition, offset: p.offset });
+  }
+
+  onAssignment(listener: (assigned: TopicPartition[]) => void) {
+    this.assignmentListeners.push(listener);
+  }
+  onRebalancing(listener: () => void) {
+    this.rebalanceListeners.push(listener);
+  }
+  onBatchEnd(listener: BatchEndListener) {
+    this.batchEndListeners.push(listener);
+  }
+}
+
+/** Longest `ensureTopics` waits for created topics to have a leader on every partition. */
+const TOPIC_READY_TIMEOUT_MS = 60_000;
+const TOPIC_READY_POLICY: BackoffPolicy = { initialMs: 100, maxMs: 2_000, multiplier: 2 };
+/** Admin requests' timeout (the library's default is 5 s). */
+const ADMIN_TIMEOUT_MS = 30_000;
+
+class ConfluentAdmin implements Admin {
+  constructor(private readonly a: CkAdmin) {}
+  connect() {
+    return this.a.connect();
+  }
+  disconnect() {
+    return this.a.disconnect();
+  }
+  /**
+   * Creates what is missing (TOPIC_ALREADY_EXISTS — someone else created it at the same moment —
+   * is success), then waits until every partition of every topic has a leader.
+   */
+  async ensureTopics(topics: TopicSpec[]): Promise<string[]> {
+    const existing = new Set(await this.a.listTopics({ timeout: ADMIN_TIMEOUT_MS }));
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    const created: string[] = [];
+    await Promise.all(
+      missing.map(async (t) => {
+        // One request per topic: the library answers `false` (not an error) for an existing one.
+        const made = await this.a.createTopics({
+          timeout: ADMIN_TIMEOUT_MS,
+          topics: [
+            {
+              topic: t.topic,
+              numPartitions: t.partitions ?? 1,
+              replicationFactor: t.replicationFactor ?? -1,
+              configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        });
+        if (made) created.push(t.topic);
+      }),
+    );
+    await this.waitForLeaders(topics.map((t) => t.topic));
+    return missing.map((t) => t.topic).filter((t) => created.includes(t));
+  }
+
+  /** Polls the topics' metadata until every partition has a leader; "unknown topic" means not yet. */
+  private async waitForLeaders(topics: string[]): Promise<void> {
+    if (topics.length === 0) return;
+    const deadline = AbortSignal.timeout(TOPIC_READY_TIMEOUT_MS);
+    let pending: string[] = topics;
+    try {
+      await retryWithBackoff(
+        async () => {
+          const md = await this.a.fetchTopicMetadata({ topics, timeout: ADMIN_TIMEOUT_MS } as never);
+          pending = topicsWithoutLeaders(topics, md as unknown as Array<{ name: string; partitions: Array<{ partitionId: number; leader: number }> }>);
+          if (pending.length > 0) throw new TidewayError('CONNECTION_FAILED', `no leader yet for every partition of ${pending.join(', ')}`);
+        },
+        { signal: deadline, policy: TOPIC_READY_POLICY, shouldRetry: (err) => canRetry(err) },
+      );
+    } catch (err) {
+      if (!canRetry(err)) throw err;
+      throw new TidewayError('CONNECTION_FAILED', `topics ${pending.join(', ')} have no leader on every partition after ${TOPIC_READY_TIMEOUT_MS} ms: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  listTopics() {
+    return this.a.listTopics({ timeout: ADMIN_TIMEOUT_MS });
+  }
+  async deleteTopics(topics: string[]) {
+    if (topics.length > 0) await this.a.deleteTopics({ topics, timeout: ADMIN_TIMEOUT_MS });
+  }
+  async partitionCount(topic: string) {
+    try {
+      const md = await this.a.fetchTopicMetadata({ topics: [topic], timeout: ADMIN_TIMEOUT_MS } as never);
+      return (md as unknown as Array<{ partitions: unknown[] }>)[0]?.partitions.length ?? 0;
+    } catch (err) {
+      // kafkajs's answer for a missing topic: no partitions.
+      if ((err as { code?: unknown }).code === ErrorCodes.ERR_UNKNOWN_TOPIC_OR_PART) return 0;
+      throw err;
+    }
+  }
+  async endOffsets(topic: string) {
+    const offs = await this.a.fetchTopicOffsets(topic, { timeout: ADMIN_TIMEOUT_MS, isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED });
+    return offs.map((o) => ({ topic, partition: o.partition, offset: String(o.high) }));
+  }
+  async startOffsets(topic: string) {
+    const offs = await this.a.fetchTopicOffsets(topic, { timeout: ADMIN_TIMEOUT_MS, isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED });
+    return offs.map((o) => ({ topic, partition: o.partition, offset: String(o.low) }));
+  }
+  async committedOffsets(groupId: string, topic: string) {
+    const res = await this.a.fetchOffsets({ groupId, topics: [topic], timeout: ADMIN_TIMEOUT_MS });
+    return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: String(p.offset) })));
+  }
+}
+
+export class ConfluentClient implements KafkaClient {
+  private readonly kafka: KafkaJS.Kafka;
+  private readonly groups = new GroupConsumers();
+
+  constructor(
+    s: KafkaConnectionSettings,
+    logger: Logger,
+    private readonly hooks: KafkaClientHooks = {},
+  ) {
+    const security = connectionSecurity(s);
+    const kafkaJS: KafkaJS.CommonConstructorConfig['kafkaJS'] = {
+      clientId: s.kafkaClientId,
+      brokers: s.kafkaBrokers,
+      ssl: security.tls,
+      connectionTimeout: s.kafkaConnectionTimeoutMs,
+      logger: loggerFor(logger) as never,
+      logLevel: KafkaJS.logLevel.INFO,
+    };
+    if (security.sasl) kafkaJS.sasl = { mechanism: security.sasl.mechanism, username: security.sasl.username, password: security.sasl.password } as never;
+    this.kafka = new KafkaJS.Kafka({ kafkaJS, ...(security.ca !== undefined ? { 'ssl.ca.pem': security.ca } : {}) });
+  }
+
+  producer(options: ProducerOptions = {}): Producer {
+    const transactional = options.transactionalId !== undefined;
+    const retry = options.retry;
+    const p = this.kafka.producer({
+      kafkaJS: {
+        idempotent: options.idempotent ?? true,
+        acks: -1,
+        maxInFlightRequests: options.maxInFlightRequests ?? 5,
+        ...(transactional ? { transactionalId: options.transactionalId, transactionTimeout: options.transactionTimeoutMs ?? 60_000 } : {}),
+      },
+      // murmur2 on the key bytes, as the Java client and keyPartition(): one key → one partition, whoever produced it.
+      partitioner: 'murmur2_random',
+      // Awaited sends are the rule here: do not hold records back for a fuller batch.
+      'linger.ms': 5,
+      // The broker's and topic's limits decide a record's size, as with the other clients
+      // (librdkafka's own default refuses anything over 1,000,000 bytes before sending).
+      'message.max.bytes': 64 * 1024 * 1024,
+      ...(retry?.initialRetryTimeMs !== undefined ? { 'retry.backoff.ms': retry.initialRetryTimeMs } : {}),
+      ...(retry?.maxRetryTimeMs !== undefined ? { 'retry.backoff.max.ms': retry.maxRetryTimeMs } : {}),
+    });
+    return new ConfluentProducer(p, transactional, this.groups);
+  }
+
+  consumer(options: ConsumerOptions): Consumer {
+    const make = (rebalance: (err: { code: number }, assignment: TopicPartition[]) => void) =>
+      this.kafka.consumer({
+        kafkaJS: {
+          groupId: options.groupId,
+          fromBeginning: options.fromBeginning ?? true,
+          autoCommit: false,
+          readUncommitted: !(options.readCommitted ?? true),
+          sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+          heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+          maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+          allowAutoTopicCreation: false,
+        },
+        // The KafkaJS layer maps maxBytes to fetch.message.max.bytes, which librdkafka reads as the
+        // per-partition bound: both bounds are set here instead.
+        'fetch.message.max.bytes': options.maxBytesPerPartition ?? 1_048_576,
+        'fetch.max.bytes': options.maxBytes ?? 10_485_760,
+        // librdkafka refuses a fetch.max.bytes below message.max.bytes (1,000,000 by default).
+        'message.max.bytes': Math.max(1_000, Math.min(1_000_000, options.maxBytes ?? 10_485_760)),
+        'js.consumer.max.batch.size': 500,
+        rebalance_cb: (err: { code: number }, assignment: TopicPartition[]) => rebalance(err, assignment),
+      } as never);
+    return new ConfluentConsumer(make, options, this.hooks, this.groups);
+  }
+
+  admin(): Admin {
+    return new ConfluentAdmin(this.kafka.admin());
+  }
+}
