@@ -1,10 +1,11 @@
 import { KafkaJSAggregateError, KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
-import { KafkaJS as Ck } from '@confluentinc/kafka-javascript';
 import { canRetry, ConfigError, TidewayError } from '../src/errors';
 
 // kafkajs builds protocol errors from its table of codes; the same table, by code.
 const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode(code: number): KafkaJSProtocolError };
 const protocol = (code: number) => new KafkaJSProtocolError(createErrorFromCode(code));
+// An optional dependency (a native build): loaded, not imported, so type-checking does not need it.
+const Ck = require('@confluentinc/kafka-javascript').KafkaJS as Record<string, unknown>;
 /** kafkajs's typings omit the options argument its constructors take (cause, retry counts). */
 const make = (C: unknown, ...args: unknown[]): Error => new (C as new (...a: unknown[]) => Error)(...args);
 /** @confluentinc/kafka-javascript's errors carry librdkafka's code and flags (its classes take them as properties). */

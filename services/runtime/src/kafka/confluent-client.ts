@@ -11,7 +11,6 @@
  * - a fetch holding only transaction markers delivers no batch: the consumer position is compared
  *   with the end of the partition after each batch and on a timer (`onBatchEnd`).
  */
-import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { backoffDelayMs, retryWithBackoff, sleep, type BackoffPolicy } from '../backoff';
 import { canRetry, errorMessage, TidewayError } from '../errors';
 import type { Logger } from '../logger';
@@ -35,9 +34,26 @@ import type {
   TopicSpec,
 } from './types';
 
-type CkProducer = KafkaJS.Producer;
-type CkConsumer = KafkaJS.Consumer;
-type CkAdmin = KafkaJS.Admin;
+/*
+ * The library is an optional dependency (a native addon, built from source where no prebuilt binary
+ * can be fetched), so building Tideway must not need it: it is loaded here, when KAFKA_CLIENT=confluent
+ * loads this file, and its API is typed loosely by what this file uses.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const { KafkaJS } = require('@confluentinc/kafka-javascript') as { KafkaJS: any };
+type CkProducer = any;
+type CkConsumer = any;
+type CkAdmin = any;
+type CkKafka = any;
+type CkEachBatchPayload = any;
+interface CkMessage {
+  key?: Buffer | null;
+  value: Buffer | string | null;
+  partition?: number;
+  headers?: CkHeaders;
+  timestamp?: string;
+}
+type CkHeaders = Record<string, Buffer | string | Array<Buffer | string> | undefined>;
 
 const { ErrorCodes } = KafkaJS;
 
@@ -78,12 +94,12 @@ function offsetsByTopic(offsets: TopicPartitionOffset[]) {
 }
 
 function topicMessages(messages: OutgoingMessage[]) {
-  const byTopic = new Map<string, KafkaJS.Message[]>();
+  const byTopic = new Map<string, CkMessage[]>();
   for (const m of messages) {
     let list = byTopic.get(m.topic);
     if (!list) byTopic.set(m.topic, (list = []));
     // A string key goes to librdkafka as a C string, cut at the first NUL: bytes keep it whole.
-    const msg: KafkaJS.Message = { key: typeof m.key === 'string' ? Buffer.from(m.key) : m.key, value: m.value };
+    const msg: CkMessage = { key: typeof m.key === 'string' ? Buffer.from(m.key) : m.key, value: m.value };
     // The library reads an own `partition` property even when undefined.
     if (m.partition !== undefined) msg.partition = m.partition;
     if (m.headers) msg.headers = m.headers;
@@ -93,7 +109,7 @@ function topicMessages(messages: OutgoingMessage[]) {
   return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
 }
 
-function fromHeaders(headers: KafkaJS.IHeaders | undefined): Record<string, Buffer | undefined> {
+function fromHeaders(headers: CkHeaders | undefined): Record<string, Buffer | undefined> {
   const out: Record<string, Buffer | undefined> = {};
   for (const [k, v] of Object.entries(headers ?? {})) {
     const first = Array.isArray(v) ? v[0] : v;
@@ -147,7 +163,7 @@ class ConfluentProducer implements Producer {
   async send(messages: OutgoingMessage[]): Promise<DeliveryReport[]> {
     if (messages.length === 0) return [];
     const res = await this.p.sendBatch({ topicMessages: topicMessages(messages) });
-    return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
+    return res.map((r: any) => ({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
   }
   async transaction(): Promise<ProducerTransaction> {
     if (!this.transactional) throw new Error('producer was not created with a transactionalId');
@@ -274,19 +290,19 @@ class ConfluentConsumer implements Consumer {
     await this.c.run({
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
-      eachBatch: (payload) => this.handle(payload, eachBatch),
+      eachBatch: (payload: CkEachBatchPayload) => this.handle(payload, eachBatch),
     });
     this.positionTimer = setInterval(() => this.checkPositions(), Math.max(POSITION_CHECK_MS, this.opts.maxWaitTimeMs ?? 500));
     this.positionTimer.unref();
   }
 
-  private async handle(payload: KafkaJS.EachBatchPayload, eachBatch: (batch: MessageBatch) => Promise<void>) {
+  private async handle(payload: CkEachBatchPayload, eachBatch: (batch: MessageBatch) => Promise<void>) {
     const { batch } = payload;
     const key = partitionKey(batch);
     const state: InFlight = { seeked: false, paused: false, revoked: false };
     this.inFlight.set(key, state);
     this.delivered.add(key);
-    const messages: IncomingMessage[] = batch.messages.map((m) => ({
+    const messages: IncomingMessage[] = batch.messages.map((m: any) => ({
       topic: batch.topic,
       partition: batch.partition,
       offset: m.offset,
@@ -472,20 +488,20 @@ class ConfluentAdmin implements Admin {
   }
   async endOffsets(topic: string) {
     const offs = await this.a.fetchTopicOffsets(topic, { timeout: ADMIN_TIMEOUT_MS, isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED });
-    return offs.map((o) => ({ topic, partition: o.partition, offset: String(o.high) }));
+    return offs.map((o: any) => ({ topic, partition: o.partition, offset: String(o.high) }));
   }
   async startOffsets(topic: string) {
     const offs = await this.a.fetchTopicOffsets(topic, { timeout: ADMIN_TIMEOUT_MS, isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED });
-    return offs.map((o) => ({ topic, partition: o.partition, offset: String(o.low) }));
+    return offs.map((o: any) => ({ topic, partition: o.partition, offset: String(o.low) }));
   }
   async committedOffsets(groupId: string, topic: string) {
     const res = await this.a.fetchOffsets({ groupId, topics: [topic], timeout: ADMIN_TIMEOUT_MS });
-    return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: String(p.offset) })));
+    return res.flatMap((t: any) => t.partitions.map((p: any) => ({ topic: t.topic, partition: p.partition, offset: String(p.offset) })));
   }
 }
 
 export class ConfluentClient implements KafkaClient {
-  private readonly kafka: KafkaJS.Kafka;
+  private readonly kafka: CkKafka;
   private readonly groups = new GroupConsumers();
 
   constructor(
@@ -494,7 +510,7 @@ export class ConfluentClient implements KafkaClient {
     private readonly hooks: KafkaClientHooks = {},
   ) {
     const security = connectionSecurity(s);
-    const kafkaJS: KafkaJS.CommonConstructorConfig['kafkaJS'] = {
+    const kafkaJS: Record<string, unknown> = {
       clientId: s.kafkaClientId,
       brokers: s.kafkaBrokers,
       ssl: security.tls,
