@@ -201,7 +201,14 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     await aborted.send([{ topic, partition: 0, key: 'k', value: 'aborted' }]);
     await aborted.abort();
     await producer.disconnect();
-    const [{ offset: end }] = await admin.endOffsets(topic);
+    // The markers are written by the transaction coordinator after commit()/abort() return: wait for
+    // the partition's end to pass the abort marker before reading.
+    let end = '0';
+    for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      [{ offset: end }] = await admin.endOffsets(topic);
+      if (end === '4') break;
+    }
+    expect(end).toBe('4');
     const consumer = client.consumer({ groupId: `rt-markers-${suffix()}`, maxWaitTimeMs: 100 });
     const positions: string[] = [];
     consumer.onBatchEnd((p) => positions.push(`${p.next}/${p.highWatermark}`));
