@@ -17,6 +17,7 @@ import type { Logger } from '../logger';
 import { connectionSecurity, type KafkaConnectionSettings } from './connection';
 import type { KafkaClientHooks } from './kafkajs-client';
 import { topicsWithoutLeaders } from './topic-readiness';
+import { fromHeaders, groupPartitions, offsetsByTopic, type RecordHeaders } from './topic-grouping';
 import type {
   Admin,
   Consumer,
@@ -53,7 +54,7 @@ interface CkMessage {
   headers?: CkHeaders;
   timestamp?: string;
 }
-type CkHeaders = Record<string, Buffer | string | Array<Buffer | string> | undefined>;
+type CkHeaders = RecordHeaders;
 
 const { ErrorCodes } = KafkaJS;
 
@@ -73,25 +74,7 @@ function loggerFor(logger: Logger) {
 
 const partitionKey = (tp: TopicPartition) => `${tp.topic}:${tp.partition}`;
 
-function groupPartitions(tps: TopicPartition[]) {
-  const byTopic = new Map<string, number[]>();
-  for (const tp of tps) {
-    let list = byTopic.get(tp.topic);
-    if (!list) byTopic.set(tp.topic, (list = []));
-    list.push(tp.partition);
-  }
-  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
-}
 
-function offsetsByTopic(offsets: TopicPartitionOffset[]) {
-  const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-  for (const o of offsets) {
-    let list = byTopic.get(o.topic);
-    if (!list) byTopic.set(o.topic, (list = []));
-    list.push({ partition: o.partition, offset: o.offset });
-  }
-  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
-}
 
 function topicMessages(messages: OutgoingMessage[]) {
   const byTopic = new Map<string, CkMessage[]>();
@@ -109,14 +92,6 @@ function topicMessages(messages: OutgoingMessage[]) {
   return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
 }
 
-function fromHeaders(headers: CkHeaders | undefined): Record<string, Buffer | undefined> {
-  const out: Record<string, Buffer | undefined> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(v) ? v[0] : v;
-    out[k] = first === undefined ? undefined : Buffer.isBuffer(first) ? first : Buffer.from(first);
-  }
-  return out;
-}
 
 /** The node-rdkafka consumer under the KafkaJS one (null before connect). */
 function internalClient(c: CkConsumer): unknown {

@@ -19,6 +19,7 @@ import { canRetry, errorMessage, TidewayError } from '../errors';
 import type { Logger } from '../logger';
 import { connectionSecurity, type KafkaConnectionSettings } from './connection';
 import { alreadyExistingTopics, topicsWithoutLeaders } from './topic-readiness';
+import { fromHeaders, groupPartitions, offsetsByTopic } from './topic-grouping';
 import type {
   Admin,
   Consumer,
@@ -81,14 +82,6 @@ function toHeaders(headers: Record<string, string | Buffer> | undefined): IHeade
   return headers;
 }
 
-function fromHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
-  const out: Record<string, Buffer | undefined> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(v) ? v[0] : v;
-    out[k] = first === undefined ? undefined : Buffer.isBuffer(first) ? first : Buffer.from(first);
-  }
-  return out;
-}
 
 function groupByTopic(messages: OutgoingMessage[]): Array<{ topic: string; messages: Message[] }> {
   const byTopic = new Map<string, Message[]>();
@@ -106,15 +99,6 @@ function groupByTopic(messages: OutgoingMessage[]): Array<{ topic: string; messa
   return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
 }
 
-function offsetsByTopic(offsets: TopicPartitionOffset[]) {
-  const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-  for (const o of offsets) {
-    let list = byTopic.get(o.topic);
-    if (!list) byTopic.set(o.topic, (list = []));
-    list.push({ partition: o.partition, offset: o.offset });
-  }
-  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
-}
 
 class KafkajsProducer implements Producer {
   private connected = false;
@@ -306,15 +290,6 @@ class KafkajsConsumer implements Consumer {
   }
 }
 
-function groupPartitions(tps: TopicPartition[]) {
-  const byTopic = new Map<string, number[]>();
-  for (const tp of tps) {
-    let list = byTopic.get(tp.topic);
-    if (!list) byTopic.set(tp.topic, (list = []));
-    list.push(tp.partition);
-  }
-  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
-}
 
 type AbortedFilter = (input: { messages: unknown[]; abortedTransactions: Array<{ firstOffset: string; producerId: string }> }) => unknown[];
 
