@@ -6,10 +6,7 @@ const common = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
-    // ESM-only packages (the @platformatic/kafka producer): jest's module loader needs CommonJS.
-    '^.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'],
   // Tests import the sources of every package (never a possibly stale dist/).
   moduleNameMapper: {
     '^@tideway/runtime$': '<rootDir>/services/runtime/src/index.ts',

@@ -2,8 +2,8 @@
  * Writes rejected records to their dead-letter topic (with reason and origin headers) and
  * reports each one finished only after Kafka acknowledged it; a failing write is retried with
  * backoff, so a DLQ outage holds the offset back instead of losing the record. The producer
- * connects on the first dead letter: most runs never write one, and a connected producer's
- * client library costs memory (~35 MiB for @platformatic/kafka).
+ * connects on the first dead letter: most runs never write one, and a connected producer
+ * costs memory (its buffers and connections).
  */
 import { backoffDelayMs, DEFAULT_BACKOFF, sleep, toDeadLetter, type Logger, type OutgoingMessage, type Producer } from '@tideway/runtime';
 

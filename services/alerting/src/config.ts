@@ -32,7 +32,7 @@ export const settings = {
   dlqSuffix: setting.string({ env: 'ALERTING_DLQ_SUFFIX', doc: 'Malformed records of topic T go to T + this suffix, with reason and origin headers.', default: '.dlq', pattern: /^[A-Za-z0-9._-]{1,50}$/, patternHint: 'letters, digits, . _ -' }),
   partitionConcurrency: setting.int({
     env: 'ALERTING_PARTITION_CONCURRENCY',
-    doc: 'Partitions whose batches are evaluated and committed at the same time (each has its own transactions). Above 1, kafkajs was seen to stop fetching after a rebalance in our two-instance test: keep 1 when instances join and leave.',
+    doc: 'Partitions whose batches are evaluated and committed at the same time (each has its own transactions).',
     default: 1,
     min: 1,
     max: 64,

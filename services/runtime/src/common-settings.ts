@@ -3,7 +3,7 @@
  * A service's schema spreads `commonSettings('<service>')` and adds its own.
  */
 import { setting, settingProblem } from './config';
-import { KAFKA_CLIENTS, PRODUCER_CLIENTS } from './kafka/client';
+import { KAFKA_CLIENTS } from './kafka/client';
 
 export function commonSettings(service: string) {
   return {
@@ -28,15 +28,9 @@ export function commonSettings(service: string) {
     kafkaTlsCaFile: setting.string({ env: 'KAFKA_TLS_CA_FILE', doc: 'PEM file of CA certificates to trust for Kafka TLS (default: the system store).', optional: true, default: '' }),
     kafkaClient: setting.enum({
       env: 'KAFKA_CLIENT',
-      doc: 'Kafka client library: `kafkajs` (kafkajs consumers and admin, the producer chosen by KAFKA_PRODUCER_CLIENT) or `confluent` (@confluentinc/kafka-javascript, librdkafka, for every role; KAFKA_PRODUCER_CLIENT is then ignored).',
+      doc: 'Kafka client library, for every role: `confluent` (@confluentinc/kafka-javascript on librdkafka) or `kafkajs` (kafkajs 2.2.4, patched). Both partition keys as the Java client does (murmur2). The members of one consumer group must all use the same one (their partition assignors differ).',
       values: KAFKA_CLIENTS,
-      default: 'kafkajs',
-    }),
-    kafkaProducerClient: setting.enum({
-      env: 'KAFKA_PRODUCER_CLIENT',
-      doc: 'Library that produces records: `platformatic` (@platformatic/kafka, about half the CPU per record) or `kafkajs`. With KAFKA_CLIENT=kafkajs only; consumers use kafkajs. Both partition keys identically (murmur2, as the Java client).',
-      values: PRODUCER_CLIENTS,
-      default: 'platformatic',
+      default: 'confluent',
     }),
     kafkaConnectionTimeoutMs: setting.duration({ env: 'KAFKA_CONNECTION_TIMEOUT_MS', doc: 'Timeout for establishing a connection to a broker.', default: 10_000, min: 100 }),
     logLevel: setting.enum({

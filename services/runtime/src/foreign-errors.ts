@@ -1,8 +1,7 @@
 /**
- * Whether an error raised by a client library (kafkajs, @platformatic/kafka,
- * @confluentinc/kafka-javascript, pg, the AWS SDK, Node's sockets) is worth retrying, read from the
- * data the libraries attach: kafkajs's `retriable`, `type` and `name`, @platformatic/kafka's
- * `canRetry` and `apiId`, librdkafka's numeric `code` and `fatal`/`abortable`/`retriable`, PostgreSQL's
+ * Whether an error raised by a client library (@confluentinc/kafka-javascript, kafkajs, pg, the AWS
+ * SDK, Node's sockets) is worth retrying, read from the data the libraries attach: librdkafka's
+ * numeric `code` and `fatal`/`abortable`/`retriable`, kafkajs's `retriable`, `type` and `name`, PostgreSQL's
  * SQLSTATE `code`, the AWS SDK's `$retryable` and HTTP status, Node's `code`. Pure.
  *
  * The lists name what an operator must act on (fencing, authentication, authorization, invalid
@@ -131,9 +130,6 @@ function rdkafkaVerdict(o: Obj): Verdict | undefined {
   return typeof retriable === 'boolean' ? { flag: retriable } : {};
 }
 
-/** @platformatic/kafka: a timeout or a lost connection passes whatever `canRetry` says. */
-const PLATFORMATIC_RETRY_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
-
 /** Node socket and DNS errors (DNS included: in a fresh compose network names appear late). */
 const NODE_RETRY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -182,13 +178,13 @@ function verdictOf(err: unknown): Verdict {
   if (rdkafka) return rdkafka;
   const name = typeof o.name === 'string' ? o.name : '';
   const code = typeof o.code === 'string' ? o.code : undefined;
-  // Kafka protocol errors: kafkajs `type`, @platformatic/kafka `apiId`.
-  const kafkaType = typeof o.type === 'string' ? o.type : typeof o.apiId === 'string' ? o.apiId : undefined;
+  // Kafka protocol errors: kafkajs `type`.
+  const kafkaType = typeof o.type === 'string' ? o.type : undefined;
   if (kafkaType && KAFKA_STOP_TYPES.has(kafkaType)) return { known: false };
   if (kafkaType && KAFKA_RETRY_TYPES.has(kafkaType)) return { known: true };
-  if (KAFKAJS_STOP_NAMES.has(name) || code === 'PLT_KFK_AUTHENTICATION') return { known: false };
+  if (KAFKAJS_STOP_NAMES.has(name)) return { known: false };
   if (KAFKAJS_RETRY_NAMES.has(name)) return { known: true };
-  if (code && (PLATFORMATIC_RETRY_CODES.has(code) || NODE_RETRY_CODES.has(code))) return { known: true };
+  if (code && NODE_RETRY_CODES.has(code)) return { known: true };
   if (code && /^[0-9A-Z]{5}$/.test(code) && 'severity' in o) return { known: PG_RETRY_CODES.has(code) || PG_RETRY_PREFIXES.some((p) => code.startsWith(p)) };
   if (o.$retryable !== undefined || AWS_RETRY_NAMES.has(name)) return { known: true };
   const status = asObj(o.$metadata)?.httpStatusCode;

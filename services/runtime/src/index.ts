@@ -11,6 +11,5 @@ export * from './kafka/dead-letter';
 export { KafkajsClient, kafkaConfigFrom, keyPartition, type KafkaConnectionSettings } from './kafka/kafkajs-client';
 export * from './change-event';
 export * from './json-path';
-export { PlatformaticKafkaProducer } from './kafka/platformatic-producer';
-export { createKafkaClient, KAFKA_CLIENTS, PRODUCER_CLIENTS, type KafkaClientName, type ProducerClientName } from './kafka/client';
+export { createKafkaClient, KAFKA_CLIENTS, type KafkaClientName } from './kafka/client';
 export * from './dependency-health';

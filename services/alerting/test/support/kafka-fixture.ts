@@ -22,8 +22,7 @@ export function kafkaClient(): KafkaClient {
       kafkaSaslMechanism: 'none',
       kafkaTls: false,
       kafkaConnectionTimeoutMs: 10_000,
-      kafkaClient: (process.env.KAFKA_CLIENT as KafkaClientName | undefined) ?? 'kafkajs',
-      kafkaProducerClient: 'kafkajs',
+      kafkaClient: (process.env.KAFKA_CLIENT as KafkaClientName | undefined) ?? 'confluent',
     },
     logger,
   );

@@ -167,6 +167,18 @@ type BatchEndListener = (p: { topic: string; partition: number; next: string; hi
 
 /** How often partitions without batches are checked for having reached their end (markers only). */
 const POSITION_CHECK_MS = 1_000;
+/** How often a consumer's metadata request checks that a broker answers. */
+const BROKER_PROBE_INTERVAL_MS = 3_000;
+const BROKER_PROBE_TIMEOUT_MS = 5_000;
+/** Bound on reading the committed offsets of a new assignment before leaving it to the library. */
+const STARTING_OFFSETS_TIMEOUT_MS = 10_000;
+/** librdkafka's logical offsets: the partition's first and next offset. */
+const OFFSET_BEGINNING = -2;
+const OFFSET_END = -1;
+
+interface StartingOffset extends TopicPartition {
+  offset: number;
+}
 const CONSUMER_RETRY: BackoffPolicy = { initialMs: 300, maxMs: 10_000, multiplier: 2 };
 /** Backoff before a batch whose handler failed is fetched again (kafkajs restarts the consumer after backoff). */
 const HANDLER_RETRY: BackoffPolicy = { initialMs: 300, maxMs: 10_000, multiplier: 2 };
@@ -185,9 +197,12 @@ class ConfluentConsumer implements Consumer {
   private readonly delivered = new Set<string>();
   private assigned: TopicPartition[] = [];
   private positionTimer?: NodeJS.Timeout;
+  private brokerWatch?: NodeJS.Timeout;
+  private probing = false;
+  private brokersUnreachable = false;
 
   constructor(
-    private readonly make: (rebalance: (err: { code: number }, assignment: TopicPartition[]) => void) => CkConsumer,
+    private readonly make: (rebalance: (err: { code: number }, assignment: TopicPartition[]) => Promise<StartingOffset[] | undefined>) => CkConsumer,
     private readonly opts: ConsumerOptions,
     private readonly hooks: KafkaClientHooks,
     private readonly groups: GroupConsumers,
@@ -195,22 +210,47 @@ class ConfluentConsumer implements Consumer {
     this.c = make((err, assignment) => this.onRebalance(err, assignment));
   }
 
-  private onRebalance(err: { code: number }, assignment: TopicPartition[]) {
+  /**
+   * librdkafka starts a partition assigned without an offset only once it has read the committed
+   * offset, and refuses (drops) a seek made before that. So the starting offsets are read here and
+   * the assignment is applied with them: the partition starts fetching at once, and a seek made by
+   * an assignment listener or right after it takes effect.
+   */
+  private async onRebalance(err: { code: number }, assignment: TopicPartition[]): Promise<StartingOffset[] | undefined> {
     if (err.code === ErrorCodes.ERR__ASSIGN_PARTITIONS) {
       const list = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+      const starts = await this.startingOffsets(list);
       // After the library has applied the assignment (it does so once this callback returns).
       setImmediate(() => {
         if (this.stopped) return;
         this.assigned = list;
         for (const l of this.assignmentListeners) l(list);
       });
-    } else {
-      for (const a of assignment) {
-        const f = this.inFlight.get(partitionKey(a));
-        if (f) f.revoked = true;
-      }
-      this.assigned = [];
-      for (const l of this.rebalanceListeners) l();
+      return starts;
+    }
+    for (const a of assignment) {
+      const f = this.inFlight.get(partitionKey(a));
+      if (f) f.revoked = true;
+    }
+    this.assigned = [];
+    for (const l of this.rebalanceListeners) l();
+    return undefined;
+  }
+
+  /** The group's committed offsets, or where a partition without one starts; undefined leaves it to the library. */
+  private async startingOffsets(list: TopicPartition[]): Promise<StartingOffset[] | undefined> {
+    if (list.length === 0) return undefined;
+    try {
+      const committed: Array<{ topic: string; partition: number; offset: string }> = await this.c.committed(list, STARTING_OFFSETS_TIMEOUT_MS);
+      const byKey = new Map(committed.map((c) => [partitionKey(c), Number(c.offset)]));
+      const reset = (this.opts.fromBeginning ?? true) ? OFFSET_BEGINNING : OFFSET_END;
+      return list.map((tp) => {
+        const offset = byKey.get(partitionKey(tp));
+        return { ...tp, offset: offset !== undefined && Number.isSafeInteger(offset) && offset >= 0 ? offset : reset };
+      });
+    } catch {
+      // The library reads them itself; a seek in the next moments may then be dropped, as above.
+      return undefined;
     }
   }
 
@@ -229,13 +269,60 @@ class ConfluentConsumer implements Consumer {
     // librdkafka recovers from transient errors itself; a fatal one leaves a consumer that consumes nothing.
     const internal = internalClient(this.c) as { on(event: 'event.error', fn: (err: { isFatal?: boolean }) => void): void } | null;
     internal?.on('event.error', (err) => {
-      if (err.isFatal && !this.stopped) this.hooks.onFatal?.(err);
+      if (this.stopped) return;
+      if (err.isFatal) this.hooks.onFatal?.(err);
+      else if ((err as { code?: number }).code === ErrorCodes.ERR__ALL_BROKERS_DOWN) this.brokersDown(err);
     });
+    this.watchBrokers();
+  }
+
+  /**
+   * librdkafka reconnects by itself and reports neither a lost broker nor its return to a consumer
+   * reliably, so a metadata request asks a broker every few seconds: Kafka is reported down from
+   * the first that fails until one succeeds.
+   */
+  private watchBrokers() {
+    this.brokerWatch = setInterval(() => {
+      if (this.probing || this.stopped) return;
+      this.probing = true;
+      this.metadata(false, BROKER_PROBE_TIMEOUT_MS)
+        .then(
+          () => {
+            if (this.brokersUnreachable && !this.stopped) this.hooks.health?.ok('kafka', 'consumer connection');
+            this.brokersUnreachable = false;
+          },
+          (err) => this.brokersDown(err),
+        )
+        .finally(() => (this.probing = false));
+    }, BROKER_PROBE_INTERVAL_MS);
+    this.brokerWatch.unref();
+  }
+
+  private brokersDown(err: unknown) {
+    if (this.stopped) return;
+    this.brokersUnreachable = true;
+    this.hooks.health?.down('kafka', 'consumer connection', err);
+  }
+
+  /** Partition counts by topic, from one metadata request to any broker. */
+  private metadata(allTopics: boolean, timeoutMs: number): Promise<Map<string, number>> {
+    const internal = internalClient(this.c) as {
+      getMetadata(o: { allTopics: boolean; timeout: number }, cb: (err: unknown, md?: { topics: Array<{ name: string; partitions: unknown[] }> }) => void): void;
+    } | null;
+    if (!internal) return Promise.reject(new Error('consumer not connected'));
+    return new Promise((resolve, reject) =>
+      internal.getMetadata({ allTopics, timeout: timeoutMs }, (err, md) => {
+        if (err || !md) reject(err ?? new Error('no metadata'));
+        else resolve(new Map(md.topics.map((t) => [t.name, t.partitions.length])));
+      }),
+    );
   }
 
   async disconnect() {
     this.stopped = true;
     clearInterval(this.positionTimer);
+    clearInterval(this.brokerWatch);
+    this.hooks.health?.forget('kafka', 'consumer connection');
     this.groups.delete(this.opts.groupId, this.c);
     this.connected = false;
     await this.c.disconnect();
@@ -245,8 +332,20 @@ class ConfluentConsumer implements Consumer {
     return this.connected;
   }
 
+  /**
+   * Named topics must exist first: librdkafka would wait for its next periodic metadata refresh
+   * (minutes) to notice one created later. Patterns match whatever exists at each refresh.
+   */
   async subscribe(topics: Array<string | RegExp>) {
-    await this.retry('consumer subscribe', () => this.c.subscribe({ topics, replace: true }));
+    const named = topics.filter((t): t is string => typeof t === 'string');
+    await this.retry('consumer subscribe', async () => {
+      if (named.length > 0) {
+        const partitions = await this.metadata(true, ADMIN_TIMEOUT_MS);
+        const missing = named.filter((t) => !(partitions.get(t) ?? 0));
+        if (missing.length > 0) throw new TidewayError('CONNECTION_FAILED', `topic not found yet: ${missing.join(', ')}`);
+      }
+      await this.c.subscribe({ topics, replace: true });
+    });
   }
 
   private retry(operation: string, fn: () => Promise<void>): Promise<void> {
@@ -521,7 +620,7 @@ export class ConfluentClient implements KafkaClient {
   }
 
   consumer(options: ConsumerOptions): Consumer {
-    const make = (rebalance: (err: { code: number }, assignment: TopicPartition[]) => void) =>
+    const make = (rebalance: (err: { code: number }, assignment: TopicPartition[]) => Promise<StartingOffset[] | undefined>) =>
       this.kafka.consumer({
         kafkaJS: {
           groupId: options.groupId,
@@ -540,6 +639,7 @@ export class ConfluentClient implements KafkaClient {
         // librdkafka refuses a fetch.max.bytes below message.max.bytes (1,000,000 by default).
         'message.max.bytes': Math.max(1_000, Math.min(1_000_000, options.maxBytes ?? 10_485_760)),
         'js.consumer.max.batch.size': 500,
+        // The library awaits it and assigns what it returns (starting offsets included).
         rebalance_cb: (err: { code: number }, assignment: TopicPartition[]) => rebalance(err, assignment),
       } as never);
     return new ConfluentConsumer(make, options, this.hooks, this.groups);
