@@ -84,10 +84,10 @@ function measure(pid, { broker = false } = {}) {
     end(records, last = mark()) {
       const seconds = Number(last.at - start.at) / 1e9;
       const cpu = last.cpu - start.cpu;
-      const out = { seconds, rate: records / seconds, cpuSeconds: +cpu.toFixed(3), cpuMicrosPerRecord: (cpu * 1e6) / records };
+      const out = { seconds, rate: records / seconds, cpuSeconds: +cpu.toFixed(3), cpuMicrosPerRecord: +((cpu * 1e6) / records).toFixed(2) };
       if (broker) {
         const b = last.broker - start.broker;
-        Object.assign(out, { brokerCpuSeconds: +b.toFixed(3), brokerCpuMicrosPerRecord: (b * 1e6) / records });
+        Object.assign(out, { brokerCpuSeconds: +b.toFixed(3), brokerCpuMicrosPerRecord: +((b * 1e6) / records).toFixed(2) });
       }
       return out;
     },
