@@ -93,12 +93,18 @@ async function untilStored(db, done, polls = Infinity) {
   }
 }
 
-async function throughput(n, partitions, mode) {
+/** Kafka admin and producer, the warehouse connection, and the topic with `partitions`. */
+async function connect(partitions) {
   const admin = kafka.admin();
   const producer = kafka.producer();
   const db = new Client({ connectionString: WAREHOUSE_URL });
   await Promise.all([admin.connect(), producer.connect(), db.connect()]);
   await admin.ensureTopics([{ topic, partitions }]);
+  return { admin, producer, db };
+}
+
+async function throughput(n, partitions, mode) {
+  const { admin, producer, db } = await connect(partitions);
   for (let sent = 0; sent < n; ) {
     const batch = [];
     for (let i = 0; i < 2000 && sent < n; i++, sent++) batch.push(change(partitions));
@@ -123,11 +129,7 @@ async function throughput(n, partitions, mode) {
 }
 
 async function latency(rate, seconds, partitions) {
-  const admin = kafka.admin();
-  const producer = kafka.producer();
-  const db = new Client({ connectionString: WAREHOUSE_URL });
-  await Promise.all([admin.connect(), producer.connect(), db.connect()]);
-  await admin.ensureTopics([{ topic, partitions }]);
+  const { admin, producer, db } = await connect(partitions);
   const loader = await startLoader();
   await loader.ready();
   // Let the group settle before timing: the first fetch after joining is not steady state.
