@@ -1,39 +1,43 @@
 #!/usr/bin/env node
 /**
- * Benchmark of `tideway alerting` against the local Kafka (npm run stack:up; npm run build).
+ * Benchmark of `tideway alerting` against the local Kafka (`npm run stack:up`). Needs
+ * `npm run build` first: it runs the service from dist/.
  *
- *   node bench/alerting/bench.js throughput [events=200000]
+ *   npm run build && node bench/alerting/bench.js throughput [events=200000]
+ *     e.g. node bench/alerting/bench.js throughput 10000   (a short check)
  *     Pre-loads `events` transactions, starts one instance with bench/alerting/rules.yaml
  *     (10 rules, 3 windowed aggregations) and times it from ready until its group has committed
- *     every input record and every repartitioned record. Reports events/s, Kafka transactions
- *     committed, and peak RSS.
- *   node bench/alerting/bench.js latency [rate=5000] [seconds=30] [warmupSeconds=10]
+ *     every input record and every repartitioned record. Reports events/s, CPU µs per event,
+ *     Kafka transactions committed, and peak RSS.
+ *   npm run build && node bench/alerting/bench.js latency [rate=5000] [seconds=30] [warmupSeconds=10]
+ *     e.g. node bench/alerting/bench.js latency 5000 5 2   (a short check)
  *     Starts one instance, then produces at a fixed rate: `warmupSeconds` not measured (JIT,
  *     first transactions), then `seconds` measured. Every predicate alert carries its event's
  *     send time: reports p50/p99/max from send to the alert being readable with read_committed,
  *     over all predicate alerts (~10 % of events), over `amount-over-threshold` alone (~0.1 %),
  *     and over the warm-up's alerts; split into send → the service producing the alert in its
  *     transaction (`untilSent`, from the alert record's timestamp) and from there to the reader
- *     (`sentToRead`: the commit, the reader's fetch); and peak RSS.
+ *     (`sentToRead`: the commit, the reader's fetch); CPU µs per event at that rate; and peak RSS.
  *
+ * CPU per event (µs CPU/event, cpuMicrosPerRecord): user + system CPU of the `tideway alerting`
+ * process (all its threads) over the timed interval (throughput: ready until the last committed
+ * offset moved; latency: the first measured event until its threshold alerts were read) divided by
+ * the events of that interval. Each run prints its line and `RESULT {json}` (bench/kit.js).
  * ALERTING_* variables in the environment reach the instance (e.g. ALERTING_EVALUATION_THREADS=1).
  * bench/alerting/cpu-split.sh, started beside a run, shows the CPU per thread and the broker's.
  *
  * Everything it creates is named bench-alerting-<random> and deleted at the end.
  */
 'use strict';
-/* global fetch */
 const { randomBytes } = require('node:crypto');
 const { readFileSync, writeFileSync, mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { spawn } = require('node:child_process');
-const { createLogger, KafkajsClient, kafkaConfigFrom } = require('@tideway/runtime');
+const kit = require('../kit');
 
-const ROOT = join(__dirname, '..', '..');
 const prefix = `bench-alerting-${randomBytes(3).toString('hex')}`;
 const topics = { input: `${prefix}.transactions`, sink: `${prefix}.aggregates`, alerts: `${prefix}.alerts` };
-const kafka = new KafkajsClient(kafkaConfigFrom({ kafkaBrokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','), kafkaClientId: 'bench', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10000 }, createLogger('bench', 'silent')));
+const kafka = kit.benchKafka();
 const COUNTRIES = ['FR', 'DE', 'ES', 'IT', 'PT', 'NL', 'BE', 'US', 'GB', 'KP'];
 // Midday on a weekday: night-hours and weekend rules fire on the latency run's real clock only.
 const T0 = Date.parse('2026-11-24T12:00:00Z');
@@ -54,36 +58,11 @@ function txn(i, ts, extra = {}) {
   };
 }
 
-let running;
 function startAlerting(env) {
   const rules = readFileSync(join(__dirname, 'rules.yaml'), 'utf8').replace(/TOPIC/g, topics.input).replace(/SINK/g, topics.sink);
   const file = join(mkdtempSync(join(tmpdir(), 'bench-alerting-')), 'rules.yaml');
   writeFileSync(file, rules);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", goes to the service's node.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'tideway.js'), 'alerting'], {
-    env: { ...process.env, ALERTING_RULES: file, ALERTING_GROUP_ID: prefix, ALERTS_TOPIC: topics.alerts, METRICS_PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  running = child;
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
-async function waitReady(url) {
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function peakRssMiB(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  return kit.startService('alerting', { ALERTING_RULES: file, ALERTING_GROUP_ID: prefix, ALERTS_TOPIC: topics.alerts, ...env });
 }
 
 async function lagged(admin, group, topic) {
@@ -122,45 +101,48 @@ async function throughput(n) {
     messages.push({ topic: topics.input, key: t.account_id, value: JSON.stringify(t) });
   }
   await produceAll(messages);
-  const { child, url } = startAlerting({ ALERTING_INTERNAL_PARTITIONS: '4' });
-  await waitReady(url);
-  const started = Date.now();
+  const alerting = await startAlerting({ ALERTING_INTERNAL_PARTITIONS: '4' });
+  await alerting.ready();
+  const run = kit.measure(alerting.pid);
   // Done when every input record is committed and the repartition partitions' committed offsets
   // have stopped moving: their ends can be a run of transaction markers (one per producer that
-  // wrote there), so "committed == end" does not say it. The time is that of the last move.
-  let lastMove = Date.now();
+  // wrote there), so "committed == end" does not say it. The time (and CPU) is that of the last move.
+  let lastMove = run.mark();
   let lastSum = -1n;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 100));
-    if (child.exitCode !== null) throw new Error(`tideway alerting exited with ${child.exitCode}`);
+    await kit.sleep(100);
+    if (alerting.exited()) throw new Error(`tideway alerting exited with ${alerting.child.exitCode}`);
     const committed = await admin.committedOffsets(prefix, `${prefix}.repartition`).catch(() => []);
     const sum = committed.reduce((acc, o) => acc + BigInt(o.offset), 0n);
     if (sum !== lastSum) {
       lastSum = sum;
-      lastMove = Date.now();
+      lastMove = run.mark();
     }
-    if ((await lagged(admin, prefix, topics.input)) === 0n && committed.length > 0 && Date.now() - lastMove >= 2000) break;
+    if ((await lagged(admin, prefix, topics.input)) === 0n && committed.length > 0 && Number(process.hrtime.bigint() - lastMove.at) / 1e6 >= 2000) break;
   }
-  const finished = lastMove;
-  const seconds = (finished - started) / 1000;
-  const rss = peakRssMiB(child.pid);
-  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const r = run.end(n, lastMove);
+  const rss = kit.peakRssMiB(alerting.pid);
+  const metrics = await alerting.metrics();
   const sum = (re) => [...metrics.matchAll(re)].reduce((s, m) => s + Number(m[1]), 0);
   const alerts = sum(/^tideway_alerting_alerts_total\{[^}]*\} (\d+)/gm);
   const transactions = sum(/^tideway_alerting_transactions_total\{[^}]*\} (\d+)/gm);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await alerting.stop();
   await cleanup(admin);
   await admin.disconnect();
-  console.log(JSON.stringify({ mode: 'throughput', events: n, seconds, eventsPerSecond: Math.round(n / seconds), alerts, transactions, peakRssMiB: Math.round(rss) }));
+  kit.result(
+    'alerting',
+    'throughput',
+    { mode: 'throughput', events: n, seconds: r.seconds, eventsPerSecond: Math.round(r.rate), cpuSeconds: r.cpuSeconds, cpuMicrosPerRecord: r.cpuMicrosPerRecord, alerts, transactions, peakRssMiB: Math.round(rss) },
+    `throughput: ${n} events in ${r.seconds.toFixed(2)} s → ${Math.round(r.rate)} events/s, ${kit.cpuText(r.cpuMicrosPerRecord, 'event')} (${alerts} alerts, ${transactions} transactions), peak RSS ${Math.round(rss)} MiB`,
+  );
 }
 
 async function latency(rate, seconds, warmupSeconds) {
   const admin = kafka.admin();
   await admin.connect();
   await admin.ensureTopics([{ topic: topics.input, partitions: 4 }]);
-  const { child, url } = startAlerting({ ALERTING_INTERNAL_PARTITIONS: '4', ALERTING_FETCH_MAX_WAIT_MS: '20' });
-  await waitReady(url);
+  const alerting = await startAlerting({ ALERTING_INTERNAL_PARTITIONS: '4', ALERTING_FETCH_MAX_WAIT_MS: '20' });
+  await alerting.ready();
   // Every alert of a predicate rule carries the event's fields, so its send time: all of them are
   // measured (~10 % of events), and separately those of `amount-over-threshold` (~0.1 %, the
   // sample earlier runs reported). Events sent during the warm-up are marked and left out.
@@ -184,7 +166,7 @@ async function latency(rate, seconds, warmupSeconds) {
       }
     }
   });
-  await new Promise((r) => setTimeout(r, 3000));
+  await kit.sleep(3000);
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   const tickMs = 20;
@@ -195,10 +177,13 @@ async function latency(rate, seconds, warmupSeconds) {
   let expected = 0;
   let produced = 0;
   let next = Date.now();
+  let run;
   while (Date.now() < end) {
     const batch = [];
     const now = Date.now();
     const warmup = now < warmupEnd;
+    // The service's CPU is measured from the first event after the warm-up.
+    if (!warmup && run === undefined) run = kit.measure(alerting.pid);
     for (let k = 0; k < perTick; k++, i++) {
       const t = txn(i, now, warmup ? { sent_at: now, warmup: true } : { sent_at: now });
       if (!warmup && t.amount > 9990) expected++;
@@ -212,56 +197,52 @@ async function latency(rate, seconds, warmupSeconds) {
         break;
       } catch (err) {
         if (attempt >= 20) throw err;
-        await new Promise((r) => setTimeout(r, 200));
+        await kit.sleep(200);
       }
     }
     next += tickMs;
     const wait = next - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await kit.sleep(wait);
   }
   await producer.disconnect();
   // Every threshold alert is waited for, however far behind the service is (up to two minutes
   // more); then one more second for the other rules' alerts of the last events.
   const waitUntil = Date.now() + 120_000;
-  while (measured.threshold.length < expected && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 250));
-  await new Promise((r) => setTimeout(r, 1000));
-  const rss = peakRssMiB(child.pid);
+  while (measured.threshold.length < expected && Date.now() < waitUntil) await kit.sleep(250);
+  // The service's CPU for the events sent at the fixed rate, until their threshold alerts were read.
+  const cpu = run.end(produced);
+  await kit.sleep(1000);
+  const rss = kit.peakRssMiB(alerting.pid);
   await consumer.disconnect();
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await alerting.stop();
   await cleanup(admin);
   await admin.disconnect();
-  const stats = (xs) => {
-    const v = [...xs].sort((a, b) => a - b);
-    const q = (p) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
-    return { n: v.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: v[v.length - 1] };
-  };
-  console.log(
-    JSON.stringify({
+  const stats = kit.quantiles;
+  const all = stats(measured.all);
+  const achievedRate = Math.round(produced / seconds);
+  kit.result(
+    'alerting',
+    'latency',
+    {
       mode: 'latency',
       targetRate: rate,
-      achievedRate: Math.round(produced / seconds),
+      achievedRate,
       warmupSeconds,
       seconds,
+      cpuSeconds: cpu.cpuSeconds,
+      cpuMicrosPerRecord: cpu.cpuMicrosPerRecord,
       thresholdAlertsExpected: expected,
-      allPredicateAlerts: stats(measured.all),
+      allPredicateAlerts: all,
       // all = untilSent (fetch, evaluation, waiting for the commit) + sentToRead (commit, reader's fetch).
       untilSent: stats(measured.untilSent),
       sentToRead: stats(measured.sentToRead),
       thresholdAlerts: stats(measured.threshold),
       warmupAlerts: stats(measured.warmupAll),
       peakRssMiB: Math.round(rss),
-    }),
+    },
+    `latency: ${achievedRate} events/s for ${seconds} s: all predicate alerts p50 ${all.p50Ms} ms, p99 ${all.p99Ms} ms, max ${all.maxMs} ms (${all.n} alerts), ${kit.cpuText(cpu.cpuMicrosPerRecord, 'event')}, peak RSS ${Math.round(rss)} MiB`,
   );
 }
 
 const [mode = 'throughput', a1, a2] = process.argv.slice(2);
-(mode === 'latency' ? latency(Number(a1 || 5000), Number(a2 || 30), Number(process.argv[5] ?? 10)) : throughput(Number(a1 || 200000))).then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    // Never leave the instance under test running.
-    if (running && running.exitCode === null) running.kill('SIGKILL');
-    process.exit(1);
-  },
-);
+kit.run(() => (mode === 'latency' ? latency(Number(a1 || 5000), Number(a2 || 30), Number(process.argv[5] ?? 10)) : throughput(Number(a1 || 200000))));

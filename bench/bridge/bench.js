@@ -2,9 +2,10 @@
 /**
  * Throughput of `tideway bridge` for 1 KiB records, next to the raw kafkajs consume rate of the
  * same topic in the same run, with the bridge's peak RSS (VmHWM). Needs the local stack
- * (npm run stack:up) and a build (npm run build).
+ * (`npm run stack:up`) and `npm run build` first: it runs the service from dist/.
  *
- *   node bench/bridge/bench.js [records=100000] [destinations=kinesis,firehose,s3]
+ *   npm run build && node bench/bridge/bench.js [records=100000] [destinations=kinesis,firehose,s3]
+ *   e.g. node bench/bridge/bench.js 10000   (a short check)
  *
  * Destinations:
  *   kinesis  → bench/bridge/kinesis-sink-server.js, a local endpoint that accepts every PutRecords
@@ -14,35 +15,37 @@
  *   s3       → moto S3 (GZIP, 8 MiB / 1 s buffers), AWS_ENDPOINT_URL_S3.
  *
  * Each destination gets its own route and consumer group over the same pre-loaded topic; the
- * time is from the bridge being ready until its group committed every record.
+ * time is from the first record delivered until the group committed every record.
+ * CPU per record (µs CPU/record, cpuMicrosPerRecord): user + system CPU over that interval of the
+ * `tideway bridge` process (for the raw consume: of this process, which consumes), divided by the
+ * records; "broker" is the same for the local broker's process (`.stack/run/kafka.pid`, or
+ * BENCH_BROKER_PID when the stack runs from another checkout).
+ * Each run prints its line and `RESULT {json}` (bench/kit.js).
  * Everything it creates is named bench-bridge-<random> and deleted at the end.
  */
-/* global fetch */
 'use strict';
 const { randomBytes } = require('node:crypto');
-const { readFileSync, writeFileSync, mkdtempSync } = require('node:fs');
+const { writeFileSync, mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { spawn } = require('node:child_process');
-const { createLogger, KafkajsClient, kafkaConfigFrom } = require('@tideway/runtime');
 const { S3Client, CreateBucketCommand, ListObjectsV2Command, DeleteObjectsCommand, DeleteBucketCommand } = require('@aws-sdk/client-s3');
 const { FirehoseClient, CreateDeliveryStreamCommand, DeleteDeliveryStreamCommand } = require('@aws-sdk/client-firehose');
 const { NodeHttpHandler } = require('@smithy/node-http-handler');
 const { startKinesisSink } = require('./kinesis-sink-server');
+const kit = require('../kit');
 
-const ROOT = join(__dirname, '..', '..');
-const stackEnv = require(join(ROOT, 'test-support', 'load-stack-env.js')).applyStackEnv();
+require(join(kit.ROOT, 'test-support', 'load-stack-env.js'));
 const COUNT = Number(process.argv[2] || 100_000);
 const DESTINATIONS = (process.argv[3] || 'kinesis,firehose,s3').split(',');
 const PARTITIONS = 4;
 const id = randomBytes(3).toString('hex');
 const prefix = `bench-bridge-${id}`;
 const topic = prefix;
-const kafka = new KafkajsClient(kafkaConfigFrom({ kafkaBrokers: stackEnv.KAFKA_BROKERS.split(','), kafkaClientId: 'bench', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10000 }, createLogger('bench', 'silent')));
+const kafka = kit.benchKafka();
 const s3 = new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle: true });
 const firehose = new FirehoseClient({ requestHandler: new NodeHttpHandler() });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep } = kit;
 
 async function preload() {
   const admin = kafka.admin();
@@ -64,52 +67,28 @@ async function preload() {
   await producer.disconnect();
 }
 
-/** The local broker's pid (npm run stack:up writes it), to report its CPU beside the clients'. */
-function brokerPid() {
-  try {
-    return Number(readFileSync(join(ROOT, '.stack', 'run', 'kafka.pid'), 'utf8').trim()) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-const brokerCpuSeconds = () => {
-  const pid = brokerPid();
-  return pid === undefined ? NaN : cpuSeconds(pid);
-};
-
 /** Raw kafkajs consume rate of the topic: a fresh group, no work per record. */
 async function rawConsumeRate() {
   const consumer = kafka.consumer({ groupId: `${prefix}-raw`, fromBeginning: true, partitionsConsumedConcurrently: PARTITIONS });
   await consumer.connect();
   await consumer.subscribe([topic]);
   let n = 0;
-  let t0 = 0;
-  let t1 = 0;
-  let cpu0;
-  let cpu = 0;
-  let broker0 = 0;
-  let broker = 0;
+  let run;
+  let r;
   await new Promise((resolve) => {
     void consumer.run(async (batch) => {
-      if (t0 === 0) {
-        t0 = Date.now();
-        cpu0 = process.cpuUsage();
-        broker0 = brokerCpuSeconds();
-      }
+      // From the first batch delivered (after the group join): this process's CPU and the broker's.
+      if (run === undefined) run = kit.measure(process.pid, { broker: true });
       n += batch.messages.length;
-      if (n >= COUNT && t1 === 0) {
-        t1 = Date.now();
-        const d = process.cpuUsage(cpu0);
-        cpu = (d.user + d.system) / 1e6;
-        broker = brokerCpuSeconds() - broker0;
+      if (n >= COUNT && r === undefined) {
+        r = run.end(n);
         resolve();
       }
     });
   });
   await consumer.disconnect();
-  const seconds = (t1 - t0) / 1000;
   // Cores busy while reading: the consumer's and the broker's CPU over the interval.
-  return { records: n, seconds, rate: n / seconds, cpuSeconds: cpu, cpuMicrosPerRecord: (cpu * 1e6) / n, brokerCpuSeconds: broker, coresBusy: (cpu + broker) / seconds };
+  return { records: n, seconds: r.seconds, rate: r.rate, cpuSeconds: r.cpuSeconds, cpuMicrosPerRecord: r.cpuMicrosPerRecord, brokerCpuSeconds: r.brokerCpuSeconds, brokerCpuMicrosPerRecord: r.brokerCpuMicrosPerRecord, coresBusy: (r.cpuSeconds + r.brokerCpuSeconds) / r.seconds };
 }
 
 async function committedAll(group) {
@@ -123,60 +102,28 @@ async function committedAll(group) {
   }
 }
 
-/** user + system CPU seconds of a process so far. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-function peakRssBytes(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
-
 async function runBridge(name, destinationYaml, env = {}) {
   const route = `${prefix}-${name}`;
   const file = join(mkdtempSync(join(tmpdir(), 'bench-bridge-')), 'routes.yaml');
   writeFileSync(file, `routes:\n  - name: ${route}\n    topics: [${topic}]\n${destinationYaml}`);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the bridge there.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, join(ROOT, 'bin', 'tideway.js'), 'bridge'], {
-    env: { ...process.env, BRIDGE_ROUTES: file, METRICS_PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break;
-    } catch {
-      // not up yet
-    }
-    if (child.exitCode !== null) throw new Error(`bridge exited ${child.exitCode}`);
-    await sleep(50);
-  }
+  const bridge = await kit.startService('bridge', { BRIDGE_ROUTES: file, ...env });
+  await bridge.ready();
   // Timed like the raw consumer: from the first record delivered (after the group join) to the
   // last offset committed.
-  let t0 = 0;
-  let cpu0 = 0;
-  while (t0 === 0) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    if (/^tideway_bridge_records_delivered_total\{[^}]*\} [1-9]/m.test(text)) {
-      t0 = Date.now();
-      cpu0 = cpuSeconds(child.pid);
-    }
+  let run;
+  while (run === undefined) {
+    if (/^tideway_bridge_records_delivered_total\{[^}]*\} [1-9]/m.test(await bridge.metrics())) run = kit.measure(bridge.pid, { broker: true });
     else await sleep(10);
   }
   while (!(await committedAll(`tideway-bridge-${route}`))) await sleep(100);
-  const seconds = (Date.now() - t0) / 1000;
-  const cpu = cpuSeconds(child.pid) - cpu0;
-  const rss = peakRssBytes(child.pid);
+  const r = run.end(COUNT);
+  const rss = kit.peakRssMiB(bridge.pid);
   if (process.env.BENCH_SHOW_METRICS) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const text = await bridge.metrics();
     console.log(text.split('\n').filter((l) => /^tideway_bridge_(batch_records_(sum|count)|retries|throttles|delivery_latency_seconds_(sum|count))/.test(l)).join('\n'));
   }
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  return { destination: name, seconds, rate: COUNT / seconds, peakRssMiB: rss / 1024 / 1024, cpuSeconds: cpu, cpuMicrosPerRecord: (cpu * 1e6) / COUNT };
+  await bridge.stop();
+  return { destination: name, seconds: r.seconds, rate: r.rate, peakRssMiB: rss, cpuSeconds: r.cpuSeconds, cpuMicrosPerRecord: r.cpuMicrosPerRecord, brokerCpuSeconds: r.brokerCpuSeconds, brokerCpuMicrosPerRecord: r.brokerCpuMicrosPerRecord };
 }
 
 async function emptyBucket(bucket) {
@@ -192,7 +139,13 @@ async function main() {
   console.log(`preloading ${COUNT} records of 1 KiB into ${topic} (${PARTITIONS} partitions)…`);
   await preload();
   const raw = await rawConsumeRate();
-  console.log(`raw kafkajs consume: ${Math.round(raw.rate)} records/s (${raw.seconds.toFixed(1)} s), ${raw.cpuMicrosPerRecord.toFixed(0)} µs CPU/record, consumer + broker ${raw.coresBusy.toFixed(2)} cores busy`);
+  const common = { records: COUNT, recordBytes: 1024, partitions: PARTITIONS };
+  kit.result(
+    'bridge',
+    'raw-consume',
+    { ...common, ...raw },
+    `raw kafkajs consume: ${Math.round(raw.rate)} records/s (${raw.seconds.toFixed(1)} s), ${kit.cpuText(raw.cpuMicrosPerRecord)}, broker ${kit.cpuText(raw.brokerCpuMicrosPerRecord)}, consumer + broker ${raw.coresBusy.toFixed(2)} cores busy`,
+  );
   const results = [];
   const cleanups = [];
   try {
@@ -218,7 +171,12 @@ async function main() {
         results.push(await runBridge('s3', `    s3: { bucket: ${bucket}, prefix: "raw/dt=!{timestamp:yyyy-MM-dd}/", bufferingHints: { sizeInMBs: 8, intervalInSeconds: 1 } }\n`));
       }
       const r = results[results.length - 1];
-      console.log(`bridge → ${r.destination}: ${Math.round(r.rate)} records/s (${r.seconds.toFixed(1)} s), ${Math.round((100 * r.rate) / raw.rate)} % of raw, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.cpuMicrosPerRecord.toFixed(0)} µs CPU/record`);
+      kit.result(
+        'bridge',
+        r.destination,
+        { ...common, ...r },
+        `bridge → ${r.destination}: ${Math.round(r.rate)} records/s (${r.seconds.toFixed(1)} s), ${Math.round((100 * r.rate) / raw.rate)} % of raw, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${kit.cpuText(r.cpuMicrosPerRecord)}, broker ${kit.cpuText(r.brokerCpuMicrosPerRecord)}`,
+      );
     }
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
@@ -227,13 +185,6 @@ async function main() {
     await admin.deleteTopics([topic]).catch(() => undefined);
     await admin.disconnect();
   }
-  console.log(JSON.stringify({ records: COUNT, recordBytes: 1024, partitions: PARTITIONS, raw, results }, null, 2));
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+kit.run(main);

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * tideway cdc benchmark against the local stack (npm run stack:up; npm run build first).
+ * tideway cdc benchmark against the local stack (`npm run stack:up`). Needs `npm run build` first:
+ * it runs the service from dist/.
  *
- *   node bench/cdc/bench.js [throughputChanges=300000] [latencyRate=5000] [latencySeconds=30]
+ *   npm run build && node bench/cdc/bench.js [throughputChanges=300000] [latencyRate=5000] [latencySeconds=30]
+ *   e.g. node bench/cdc/bench.js 20000 5000 5   (a short check)
  *
  * 1. Throughput: a pgbench-style writer (2 connections, transactions of 100 ~200-byte rows:
  *    inserts, then updates of the same rows) runs while `tideway cdc` streams. The clock stops
@@ -12,16 +14,15 @@
  * 2. Latency: the writer paces 10-row transactions to a fixed changes/s; commit→Kafka-ack comes from
  *    the service's tideway_cdc_commit_to_ack_seconds histogram (PostgreSQL commit timestamp to the
  *    acknowledgement of the transaction's last event), p50/p99 interpolated within buckets.
- * Peak RSS is the child's VmHWM from /proc.
+ * CPU per change (µs CPU/change, cpuMicrosPerRecord): user + system CPU of the `tideway cdc` process
+ * over the run's interval (live: the writer's start until the last ack; catch-up: the service's
+ * start until the last ack; latency: the paced writes until the last ack) divided by its changes.
+ * Peak RSS is the child's VmHWM from /proc. Each run prints its line and `RESULT {json}` (bench/kit.js).
  */
-/* global fetch */
 'use strict';
-const { spawn } = require('node:child_process');
-const { readFileSync } = require('node:fs');
-const path = require('node:path');
 const { Client } = require('pg');
+const kit = require('../kit');
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const DB = process.env.CDC_DATABASE_URL || 'postgres://postgres@127.0.0.1:55432/app';
 const TOTAL = Number(process.argv[2] || 300_000);
 const RATE = Number(process.argv[3] || 5_000);
@@ -30,7 +31,7 @@ const id = Math.random().toString(16).slice(2, 10);
 const table = `bench_cdc_${id}`;
 const slot = `bench_cdc_${id}`;
 const publication = `bench_cdc_${id}`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep } = kit;
 
 async function connect() {
   const c = new Client({ connectionString: DB });
@@ -39,34 +40,7 @@ async function connect() {
 }
 
 function startCdc(port) {
-  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", goes to the child's node.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'tideway.js'), 'cdc'], {
-    env: { ...process.env, CDC_DATABASE_URL: DB, CDC_TABLES: `public.${table}`, CDC_SLOT: slot, CDC_PUBLICATION: publication, CDC_SNAPSHOT: 'never', METRICS_PORT: String(port), LOG_LEVEL: 'warn', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return child;
-}
-
-async function waitReady(port) {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(100);
-  }
-  throw new Error('tideway cdc did not become ready');
-}
-
-function peakRssMiB(pid) {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
+  return kit.startService('cdc', { CDC_DATABASE_URL: DB, CDC_TABLES: `public.${table}`, CDC_SLOT: slot, CDC_PUBLICATION: publication, CDC_SNAPSHOT: 'never', METRICS_PORT: String(port), KAFKAJS_NO_PARTITIONER_WARNING: '1' });
 }
 
 async function waitConfirmed(meta, lsn) {
@@ -110,67 +84,52 @@ async function writeVolume(writers, meta, base, total) {
   return (await meta.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
 }
 
-function histogram(text, name) {
-  const buckets = [];
-  const re = new RegExp(`^${name}_bucket\\{le="([^"]+)"[^}]*\\} (\\d+)`, 'gm');
-  let m;
-  while ((m = re.exec(text))) buckets.push({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) });
-  return buckets;
-}
-
-function quantile(before, after, q) {
-  const b = after.map((x, i) => ({ le: x.le, count: x.count - (before[i] ? before[i].count : 0) }));
-  const total = b[b.length - 1].count;
-  const rank = q * total;
-  let prevLe = 0;
-  let prevCount = 0;
-  for (const x of b) {
-    if (x.count >= rank) {
-      if (x.le === Infinity) return prevLe;
-      return prevLe + ((x.le - prevLe) * (rank - prevCount)) / Math.max(1, x.count - prevCount);
-    }
-    prevLe = x.le;
-    prevCount = x.count;
-  }
-  return NaN;
-}
-
 async function main() {
   const meta = await connect();
   const writers = [await connect(), await connect()];
   await meta.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, account int, amount numeric(12,2), status text, note text, updated_at timestamptz)`);
-  const port = 19000 + Math.floor(Math.random() * 1000);
-  let child = startCdc(port);
+  const port = await kit.freePort();
+  let cdc = await startCdc(port);
   try {
-    await waitReady(port);
+    await cdc.ready();
 
     // 1a. Live: writer and service at the same time.
-    let t0 = process.hrtime.bigint();
+    let run = kit.measure(cdc.pid);
     let lsn = await writeVolume(writers, meta, 0, TOTAL);
-    const writeSec = Number(process.hrtime.bigint() - t0) / 1e9;
+    const writeSec = run.end(TOTAL).seconds;
     await waitConfirmed(meta, lsn);
-    const liveSec = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(`live:      ${TOTAL} changes written in ${writeSec.toFixed(2)} s, all acknowledged by Kafka after ${liveSec.toFixed(2)} s → ${Math.round(TOTAL / liveSec)} changes/s`);
+    const live = run.end(TOTAL);
+    const liveRss = kit.peakRssMiB(cdc.pid);
+    kit.result(
+      'cdc',
+      'live',
+      { changes: TOTAL, writeSeconds: writeSec, seconds: live.seconds, changesPerSecond: Math.round(live.rate), cpuSeconds: live.cpuSeconds, cpuMicrosPerRecord: live.cpuMicrosPerRecord, peakRssMiB: Math.round(liveRss) },
+      `live:      ${TOTAL} changes written in ${writeSec.toFixed(2)} s, all acknowledged by Kafka after ${live.seconds.toFixed(2)} s → ${Math.round(live.rate)} changes/s, ${kit.cpuText(live.cpuMicrosPerRecord, 'change')}`,
+    );
 
     // 1b. Catch-up: the same volume written while the service is down, then drained.
-    const liveRss = peakRssMiB(child.pid);
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await cdc.stop();
     lsn = await writeVolume(writers, meta, 10_000_000, TOTAL);
-    child = startCdc(port);
-    t0 = process.hrtime.bigint();
+    cdc = await startCdc(port);
+    run = kit.measure(cdc.pid);
     await waitConfirmed(meta, lsn);
-    const catchSec = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(`catch-up:  ${TOTAL} changes drained in ${catchSec.toFixed(2)} s (including start-up) → ${Math.round(TOTAL / catchSec)} changes/s`);
-    await waitReady(port);
+    const catchUp = run.end(TOTAL);
+    kit.result(
+      'cdc',
+      'catch-up',
+      { changes: TOTAL, seconds: catchUp.seconds, changesPerSecond: Math.round(catchUp.rate), cpuSeconds: catchUp.cpuSeconds, cpuMicrosPerRecord: catchUp.cpuMicrosPerRecord },
+      `catch-up:  ${TOTAL} changes drained in ${catchUp.seconds.toFixed(2)} s (including start-up) → ${Math.round(catchUp.rate)} changes/s, ${kit.cpuText(catchUp.cpuMicrosPerRecord, 'change')}`,
+    );
+    await cdc.ready();
 
     // 2. Latency at a fixed rate: 10-row transactions, paced every 10 ms.
-    const metricsUrl = `http://127.0.0.1:${port}/metrics`;
-    const before = histogram(await (await fetch(metricsUrl)).text(), 'tideway_cdc_commit_to_ack_seconds');
+    const histogram = async () => kit.histogramBuckets(await cdc.metrics(), 'tideway_cdc_commit_to_ack_seconds');
+    const before = await histogram();
     const rowsPerTx = 10;
     const txPerTick = Math.max(1, Math.round(RATE / rowsPerTx / 100));
     let nextId = 20_000_000;
     const start = Date.now();
+    run = kit.measure(cdc.pid);
     let written = 0;
     for (let tick = 0; Date.now() - start < LATENCY_SECONDS * 1000; tick++) {
       const due = start + tick * 10;
@@ -188,17 +147,22 @@ async function main() {
     const achieved = written / ((Date.now() - start) / 1000);
     lsn = (await meta.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
     await waitConfirmed(meta, lsn);
+    // The service's CPU for the changes written at the fixed rate, until the last one is acknowledged.
+    const latencyRun = run.end(written);
     await sleep(300);
-    const after = histogram(await (await fetch(metricsUrl)).text(), 'tideway_cdc_commit_to_ack_seconds');
-    const p50 = quantile(before, after, 0.5) * 1000;
-    const p99 = quantile(before, after, 0.99) * 1000;
-    console.log(`latency:   ${Math.round(achieved)} changes/s for ${LATENCY_SECONDS} s: commit→Kafka-ack p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
-    console.log(`peak RSS:  ${Math.max(liveRss, peakRssMiB(child.pid)).toFixed(0)} MiB (tideway cdc process, VmHWM: live run ${liveRss.toFixed(0)}, catch-up + latency run ${peakRssMiB(child.pid).toFixed(0)})`);
+    const after = await histogram();
+    const p50 = kit.histogramQuantile(before, after, 0.5) * 1000;
+    const p99 = kit.histogramQuantile(before, after, 0.99) * 1000;
+    const rss = kit.peakRssMiB(cdc.pid);
+    kit.result(
+      'cdc',
+      'latency',
+      { targetRate: RATE, achievedRate: Math.round(achieved), seconds: LATENCY_SECONDS, changes: written, p50Ms: p50, p99Ms: p99, cpuSeconds: latencyRun.cpuSeconds, cpuMicrosPerRecord: latencyRun.cpuMicrosPerRecord, peakRssMiB: Math.round(rss) },
+      `latency:   ${Math.round(achieved)} changes/s for ${LATENCY_SECONDS} s: commit→Kafka-ack p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${kit.cpuText(latencyRun.cpuMicrosPerRecord, 'change')}`,
+    );
+    console.log(`peak RSS:  ${Math.max(liveRss, rss).toFixed(0)} MiB (tideway cdc process, VmHWM: live run ${liveRss.toFixed(0)}, catch-up + latency run ${rss.toFixed(0)})`);
   } finally {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await cdc.stop();
     for (let i = 0; i < 50; i++) {
       try {
         await meta.query('SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
@@ -214,7 +178,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+kit.run(main);

@@ -1,35 +1,38 @@
 #!/usr/bin/env node
 /**
- * Benchmark of `tideway dwh-loader` against the local Kafka and PostgreSQL (npm run stack:up;
- * npx tsc -b services/dwh-loader).
+ * Benchmark of `tideway dwh-loader` against the local Kafka and PostgreSQL (`npm run stack:up`).
+ * Needs `npm run build` first: it runs the service from dist/.
  *
- *   node bench/dwh-loader/bench.js throughput [changes=200000] [partitions=3] [mode=upsert]
+ *   npm run build && node bench/dwh-loader/bench.js throughput [changes=200000] [partitions=3] [mode=upsert]
+ *     e.g. node bench/dwh-loader/bench.js throughput 20000 3 upsert   (a short check)
  *     Pre-fills a topic with `changes` change events (a mixed insert/update/delete workload over
  *     50,000 keys, with the tideway.columns header, as `tideway cdc` writes them), starts one
  *     loader and times it from ready until the warehouse-stored offsets cover every record.
- *     Reports changes/s applied and the loader's peak RSS.
- *   node bench/dwh-loader/bench.js latency [rate=5000] [seconds=30] [partitions=3]
+ *     Reports changes/s applied, the loader's CPU µs per change and its peak RSS.
+ *   npm run build && node bench/dwh-loader/bench.js latency [rate=5000] [seconds=30] [partitions=3]
+ *     e.g. node bench/dwh-loader/bench.js latency 5000 5 3   (a short check)
  *     Starts one loader, then produces at a fixed rate; polls the warehouse-stored offsets every
  *     20 ms and reports, per produced batch, the time from its acknowledgement by Kafka until
- *     the warehouse transaction that holds it is visible: p50 / p99 / max, and peak RSS.
+ *     the warehouse transaction that holds it is visible: p50 / p99 / max, the loader's CPU µs per
+ *     change at that rate, and peak RSS.
  *
+ * CPU per change (µs CPU/change, cpuMicrosPerRecord): user + system CPU of the `tideway dwh-loader`
+ * process over the timed interval (throughput: ready until every offset is stored; latency: the first
+ * record produced until the last one is visible) divided by the changes of that interval.
+ * Each run prints its line and `RESULT {json}` (bench/kit.js).
  * Everything it creates is named bench-dwh-<random> / bench_dwh_<random> and removed at the end.
  */
 'use strict';
-/* global fetch */
 const { randomBytes } = require('node:crypto');
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const { spawn } = require('node:child_process');
 const { Client } = require('pg');
-const { createLogger, KafkajsClient, kafkaConfigFrom, COLUMNS_HEADER } = require('@tideway/runtime');
+const { COLUMNS_HEADER } = require('@tideway/runtime');
+const kit = require('../kit');
 
-const ROOT = join(__dirname, '..', '..');
 const id = randomBytes(3).toString('hex');
 const topic = `bench-dwh-${id}.changes`;
 const schema = `bench_dwh_${id}`;
 const WAREHOUSE_URL = process.env.DWH_DATABASE_URL || 'postgres://postgres@127.0.0.1:55432/warehouse';
-const kafka = new KafkajsClient(kafkaConfigFrom({ kafkaBrokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','), kafkaClientId: 'bench', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10000 }, createLogger('bench', 'silent')));
+const kafka = kit.benchKafka();
 
 const COLUMNS = JSON.stringify([
   { name: 'policy_id', type: 'bigint', key: true },
@@ -67,32 +70,7 @@ function change(partitions) {
 }
 
 function startLoader(env = {}) {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the loader there (open it in Chrome DevTools).
-  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, join(ROOT, 'bin', 'tideway.js'), 'dwh-loader'], {
-    env: { ...process.env, DWH_DATABASE_URL: WAREHOUSE_URL, DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_GROUP_ID: `${schema}-group`, METRICS_PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
-async function waitReady(url, child) {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`loader exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('loader not ready');
-}
-
-function peakRssMiB(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  return kit.startService('dwh-loader', { DWH_DATABASE_URL: WAREHOUSE_URL, DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_GROUP_ID: `${schema}-group`, ...env });
 }
 
 async function storedOffsets(db) {
@@ -102,59 +80,61 @@ async function storedOffsets(db) {
   return out;
 }
 
-async function stopLoader(child) {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-}
-
 async function cleanup(admin, db) {
   await admin.deleteTopics([topic, `${topic}.dlq`].filter(() => true)).catch(() => undefined);
   await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
 }
 
-async function throughput(n, partitions, mode) {
+/** Polls the warehouse-stored offsets every 50 ms until `done(stored)`, at most `polls` times. */
+async function untilStored(db, done, polls = Infinity) {
+  for (let i = 0; i < polls; i++) {
+    if (done(await storedOffsets(db))) return;
+    await kit.sleep(50);
+  }
+}
+
+/** Kafka admin and producer, the warehouse connection, and the topic with `partitions`. */
+async function connect(partitions) {
   const admin = kafka.admin();
   const producer = kafka.producer();
   const db = new Client({ connectionString: WAREHOUSE_URL });
   await Promise.all([admin.connect(), producer.connect(), db.connect()]);
   await admin.ensureTopics([{ topic, partitions }]);
+  return { admin, producer, db };
+}
+
+async function throughput(n, partitions, mode) {
+  const { admin, producer, db } = await connect(partitions);
   for (let sent = 0; sent < n; ) {
     const batch = [];
     for (let i = 0; i < 2000 && sent < n; i++, sent++) batch.push(change(partitions));
     await producer.send(batch);
   }
   await producer.disconnect();
-  const { child, url } = startLoader({ DWH_MODE: mode });
-  await waitReady(url, child);
-  const t0 = Date.now();
-  for (;;) {
-    const stored = await storedOffsets(db);
-    const total = [...stored.values()].reduce((a, b) => a + b, 0);
-    if (total >= n) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const seconds = (Date.now() - t0) / 1000;
-  const rss = peakRssMiB(child.pid);
-  await stopLoader(child);
+  const loader = await startLoader({ DWH_MODE: mode });
+  await loader.ready();
+  const run = kit.measure(loader.pid);
+  await untilStored(db, (stored) => [...stored.values()].reduce((a, b) => a + b, 0) >= n);
+  const r = run.end(n);
+  const rss = kit.peakRssMiB(loader.pid);
+  await loader.stop();
   await cleanup(admin, db);
   await Promise.all([admin.disconnect(), db.end()]);
-  console.log(JSON.stringify({ mode: 'throughput', loadMode: mode, changes: n, partitions, seconds, changesPerSecond: Math.round(n / seconds), peakRssMiB: Math.round(rss) }));
+  kit.result(
+    'dwh-loader',
+    'throughput',
+    { mode: 'throughput', loadMode: mode, changes: n, partitions, seconds: r.seconds, changesPerSecond: Math.round(r.rate), cpuSeconds: r.cpuSeconds, cpuMicrosPerRecord: r.cpuMicrosPerRecord, peakRssMiB: Math.round(rss) },
+    `throughput (${mode}): ${n} changes in ${r.seconds.toFixed(2)} s → ${Math.round(r.rate)} changes/s, ${kit.cpuText(r.cpuMicrosPerRecord, 'change')}, peak RSS ${Math.round(rss)} MiB`,
+  );
 }
 
 async function latency(rate, seconds, partitions) {
-  const admin = kafka.admin();
-  const producer = kafka.producer();
-  const db = new Client({ connectionString: WAREHOUSE_URL });
-  await Promise.all([admin.connect(), producer.connect(), db.connect()]);
-  await admin.ensureTopics([{ topic, partitions }]);
-  const { child, url } = startLoader();
-  await waitReady(url, child);
+  const { admin, producer, db } = await connect(partitions);
+  const loader = await startLoader();
+  await loader.ready();
   // Let the group settle before timing: the first fetch after joining is not steady state.
   await producer.send([change(1)]);
-  for (let i = 0; i < 200; i++) {
-    if ((await storedOffsets(db)).get(0) >= 1) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await untilStored(db, (stored) => stored.get(0) >= 1, 200);
 
   const tickMs = 20;
   const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
@@ -173,9 +153,10 @@ async function latency(rate, seconds, partitions) {
           pending.splice(i, 1);
         }
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await kit.sleep(20);
     }
   })();
+  const run = kit.measure(loader.pid);
   const start = Date.now();
   const end = start + seconds * 1000;
   let tick = 0;
@@ -194,28 +175,28 @@ async function latency(rate, seconds, partitions) {
     );
     tick += 1;
     const wait = start + tick * tickMs - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await kit.sleep(wait);
   }
   const elapsed = (Date.now() - start) / 1000;
   await Promise.all(inflight);
   stopPolling = true;
-  await Promise.race([poller, new Promise((r) => setTimeout(r, 60_000))]);
-  const rss = peakRssMiB(child.pid);
-  await stopLoader(child);
+  await Promise.race([poller, kit.sleep(60_000)]);
+  // The loader's CPU for the changes produced at the fixed rate, until the last one is visible.
+  const cpu = run.end(produced);
+  const rss = kit.peakRssMiB(loader.pid);
+  await loader.stop();
   await producer.disconnect();
   await cleanup(admin, db);
   await Promise.all([admin.disconnect(), db.end()]);
-  latencies.sort((a, b) => a - b);
-  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  console.log(JSON.stringify({ mode: 'latency', targetRate: rate, achievedRate: Math.round(produced / elapsed), batchesMeasured: latencies.length, unresolved: pending.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: latencies[latencies.length - 1], peakRssMiB: Math.round(rss) }));
+  const { p50Ms, p99Ms, maxMs } = kit.quantiles(latencies);
+  const achievedRate = Math.round(produced / elapsed);
+  kit.result(
+    'dwh-loader',
+    'latency',
+    { mode: 'latency', targetRate: rate, achievedRate, batchesMeasured: latencies.length, unresolved: pending.length, p50Ms, p99Ms, maxMs, cpuSeconds: cpu.cpuSeconds, cpuMicrosPerRecord: cpu.cpuMicrosPerRecord, peakRssMiB: Math.round(rss) },
+    `latency: ${achievedRate} changes/s for ${seconds} s: ack→visible p50 ${p50Ms} ms, p99 ${p99Ms} ms, max ${maxMs} ms (${latencies.length} batches, ${pending.length} unresolved), ${kit.cpuText(cpu.cpuMicrosPerRecord, 'change')}, peak RSS ${Math.round(rss)} MiB`,
+  );
 }
 
 const [cmd = 'throughput', a, b, c] = process.argv.slice(2);
-const run = cmd === 'latency' ? latency(Number(a || 5000), Number(b || 30), Number(c || 3)) : throughput(Number(a || 200000), Number(b || 3), c || 'upsert');
-run.then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+kit.run(() => (cmd === 'latency' ? latency(Number(a || 5000), Number(b || 30), Number(c || 3)) : throughput(Number(a || 200000), Number(b || 3), c || 'upsert')));

@@ -9,27 +9,61 @@
  * Each (run, client) is a child process of its own, clients alternating within a run, so CPU is that
  * client's alone: user+system of the process over the phase (process.cpuUsage includes librdkafka's threads).
  *
- *   cd bench/kafka-client && npm ci   (see docs/benchmarks.md for the native build of the confluent client)
+ *   (cd bench/kafka-client && CKJS_LINKING=dynamic npm ci)   (see docs/benchmarks.md for the native build of the confluent client)
  *   node bench/kafka-client/compare.js [records=50000] [size=1024] [runs=2] [clients=kafkajs,platformatic,confluent]
- * Needs the local stack (`npm run stack:up`). Evidence for choosing the client behind the runtime's
- * KafkaClient interface; not a test.
+ *   e.g. node bench/kafka-client/compare.js 10000 1024 1   (a short check)
+ * Needs the local stack (`npm run stack:up`) and its own `npm ci` above; it runs no Tideway service, so
+ * no `npm run build` (bench/kafka-client/correctness/ needs one: it loads services/runtime/dist/).
+ * CPU per record (cpuUsPerRecord, µs CPU/record): user + system CPU of the client's process over the
+ * phase (produce: the first send until the last batch acknowledged; consume: the run's start until
+ * the n-th record) divided by the records. Each (run, client) prints its line and `RESULT {json}`
+ * (bench/kit.js). Evidence for choosing the client behind the runtime's KafkaClient interface; not a test.
  */
 'use strict';
 const { randomUUID } = require('node:crypto');
 const { execFileSync } = require('node:child_process');
+const kit = require('../kit');
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const BATCH = 500;
 const PARTITIONS = 4;
 
+/** Wall time and this process's CPU (process.cpuUsage, which includes librdkafka's threads) from now. */
 function measure(n) {
-  const t0 = process.hrtime.bigint();
-  const c0 = process.cpuUsage();
+  const run = kit.measure(process.pid);
   return () => {
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const cpu = process.cpuUsage(c0);
-    return { seconds: +seconds.toFixed(2), rate: Math.round(n / seconds), cpuUsPerRecord: +((cpu.user + cpu.system) / n).toFixed(2) };
+    const r = run.end(n);
+    return { seconds: +r.seconds.toFixed(2), rate: Math.round(r.rate), cpuUsPerRecord: r.cpuMicrosPerRecord };
   };
+}
+
+/** Produces n records in batches of BATCH, each batch awaited: `message(i)` builds one, `send(batch)` sends it. */
+async function produceAll(n, message, send) {
+  const done = measure(n);
+  for (let i = 0; i < n; i += BATCH) {
+    const messages = [];
+    for (let j = i; j < Math.min(n, i + BATCH); j++) messages.push(message(j));
+    await send(messages);
+  }
+  return done();
+}
+
+/** Runs a KafkaJS-API consumer (kafkajs, confluent's KafkaJS) with eachBatch until it has seen n records. */
+async function consumeAll(consumer, n, runOptions = {}) {
+  let seen = 0;
+  const done = measure(n);
+  await new Promise((resolve) => {
+    void consumer.run({
+      ...runOptions,
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= n) resolve();
+      },
+    });
+  });
+  const consume = done();
+  await consumer.disconnect();
+  return consume;
 }
 
 function records(n, size) {
@@ -47,31 +81,13 @@ const runners = {
     const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: BROKERS, logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    let done = measure(n);
-    for (let i = 0; i < n; i += BATCH) {
-      const messages = [];
-      for (let j = i; j < Math.min(n, i + BATCH); j++) messages.push({ key: key(j), value: value(j) });
-      await producer.send({ topic, acks: -1, messages });
-    }
-    const produce = done();
+    const produce = await produceAll(n, (j) => ({ key: key(j), value: value(j) }), (messages) => producer.send({ topic, acks: -1, messages }));
     await producer.disconnect();
 
     const consumer = kafka.consumer({ groupId: `bench-kafkajs-${randomUUID()}`, maxBytesPerPartition: 2 * 1048576 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    let seen = 0;
-    done = measure(n);
-    await new Promise((resolve) => {
-      void consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          seen += batch.messages.length;
-          if (seen >= n) resolve();
-        },
-      });
-    });
-    const consume = done();
-    await consumer.disconnect();
+    const consume = await consumeAll(consumer, n, { autoCommit: false });
     return { produce, consume };
   },
 
@@ -79,18 +95,12 @@ const runners = {
     const { Producer, Consumer, ProduceAcks, compatibilityPartitioner } = await import('@platformatic/kafka');
     const { key, value } = records(n, size);
     const producer = new Producer({ clientId: 'bench-platformatic', bootstrapBrokers: BROKERS, idempotent: true, partitioner: compatibilityPartitioner });
-    let done = measure(n);
-    for (let i = 0; i < n; i += BATCH) {
-      const messages = [];
-      for (let j = i; j < Math.min(n, i + BATCH); j++) messages.push({ topic, key: key(j), value: value(j) });
-      await producer.send({ messages, acks: ProduceAcks.ALL });
-    }
-    const produce = done();
+    const produce = await produceAll(n, (j) => ({ topic, key: key(j), value: value(j) }), (messages) => producer.send({ messages, acks: ProduceAcks.ALL }));
     await producer.close();
 
     const consumer = new Consumer({ clientId: 'bench-platformatic', groupId: `bench-platformatic-${randomUUID()}`, bootstrapBrokers: BROKERS, maxBytesPerPartition: 2 * 1048576 });
     let seen = 0;
-    done = measure(n);
+    const done = measure(n);
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
     await new Promise((resolve, reject) => {
       stream.on('error', reject);
@@ -112,13 +122,7 @@ const runners = {
     const extra = (name) => JSON.parse(process.env[name] ?? '{}');
     const producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 }, partitioner: 'murmur2_random', ...extra('BENCH_CONFLUENT_PRODUCER') });
     await producer.connect();
-    let done = measure(n);
-    for (let i = 0; i < n; i += BATCH) {
-      const messages = [];
-      for (let j = i; j < Math.min(n, i + BATCH); j++) messages.push({ key: key(j), value: value(j) });
-      await producer.send({ topic, messages });
-    }
-    const produce = done();
+    const produce = await produceAll(n, (j) => ({ key: key(j), value: value(j) }), (messages) => producer.send({ topic, messages }));
     await producer.disconnect();
 
     const consumer = kafka.consumer({
@@ -128,18 +132,7 @@ const runners = {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic] });
-    let seen = 0;
-    done = measure(n);
-    await new Promise((resolve) => {
-      void consumer.run({
-        eachBatch: async ({ batch }) => {
-          seen += batch.messages.length;
-          if (seen >= n) resolve();
-        },
-      });
-    });
-    const consume = done();
-    await consumer.disconnect();
+    const consume = await consumeAll(consumer, n);
     return { produce, consume };
   },
 };
@@ -171,7 +164,6 @@ async function main() {
   }
   const [n = '50000', size = '1024', runs = '2', clients = 'kafkajs,platformatic,confluent'] = process.argv.slice(2);
   console.log(`${n} records of ${size} B, ${PARTITIONS} partitions, Node ${process.version}, ${new Date().toISOString()}`);
-  const rows = [];
   for (let run = 1; run <= Number(runs); run++) {
     // Alternate the order between runs so no client always runs first (or last) on the shared broker.
     const order = clients.split(',');
@@ -179,8 +171,8 @@ async function main() {
     for (const client of order) {
       const out = JSON.parse(execFileSync(process.execPath, [process.argv[1], '--one', client, n, size], { encoding: 'utf8', maxBuffer: 1 << 20 }));
       const row = { run, client: version(client), ...out };
-      rows.push(row);
-      console.log(JSON.stringify(row));
+      const figures = (phase) => `${phase} ${out[phase].rate} records/s, ${kit.cpuText(out[phase].cpuUsPerRecord)}`;
+      kit.result('kafka-client', run, row, `${row.client} (run ${run}): ${figures('produce')}; ${figures('consume')}`);
     }
   }
 }

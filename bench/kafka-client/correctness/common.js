@@ -46,8 +46,40 @@ async function runCases(library, cases) {
   return results;
 }
 
+/**
+ * Case a for a KafkaJS-API client: two transactional producers interleave on partition 0 and both
+ * abort, then a plain producer writes 'committed'. `send` is merged into each send (e.g. acks).
+ */
+async function writeNestedAborts(producer, topic, send) {
+  const a = producer({ transactionalId: `${topic}-a` });
+  const b = producer({ transactionalId: `${topic}-b` });
+  const plain = producer();
+  for (const p of [a, b, plain]) await p.connect();
+  const rec = (value) => ({ topic, ...send, messages: [{ partition: 0, value }] });
+  const ta = await a.transaction();
+  const tb = await b.transaction();
+  await ta.send(rec('a1'));
+  await tb.send(rec('b1'));
+  await tb.send(rec('b2'));
+  await ta.send(rec('a2'));
+  await ta.abort();
+  await tb.abort();
+  await plain.send(rec('committed'));
+  for (const p of [a, b, plain]) await p.disconnect();
+}
+
+/** Case a's check: read_committed from offset 0 and from 2 (inside the aborted runs) sees 'committed' alone. */
+async function onlyCommittedVisible(read, topic) {
+  const hasCommitted = (s) => s.some((m) => m.value === 'committed');
+  const from0 = await read(topic, { done: hasCommitted });
+  const from2 = await read(topic, { startAt: 2, done: hasCommitted });
+  const values = (s) => s.map((m) => `${m.value}@${m.offset}`).join(',');
+  assert(from0.length === 1 && from2.length === 1, `from 0: ${values(from0)}; from 2: ${values(from2)}`);
+  return `from 0: ${values(from0)}; from 2: ${values(from2)}`;
+}
+
 function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-module.exports = { BROKERS, unique, sleep, waitFor, keyPartition, runCases, assert };
+module.exports = { BROKERS, unique, sleep, waitFor, keyPartition, runCases, writeNestedAborts, onlyCommittedVisible, assert };

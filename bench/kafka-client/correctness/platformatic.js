@@ -7,7 +7,7 @@
  */
 'use strict';
 const path = require('node:path');
-const { BROKERS, unique, sleep, waitFor, keyPartition, runCases, assert } = require('./common');
+const { BROKERS, unique, sleep, waitFor, keyPartition, runCases, onlyCommittedVisible, assert } = require('./common');
 
 let lib;
 const base = { clientId: 'kc-platformatic', bootstrapBrokers: BROKERS };
@@ -68,12 +68,7 @@ const cases = {
     await tb.abort();
     await plain.send({ messages: [rec(topic, 'committed')] });
     for (const p of [a, b, plain]) await p.close();
-    const hasCommitted = (s) => s.some((m) => m.value === 'committed');
-    const from0 = await read(topic, { done: hasCommitted });
-    const from2 = await read(topic, { startAt: 2, done: hasCommitted });
-    const values = (s) => s.map((m) => `${m.value}@${m.offset}`).join(',');
-    assert(from0.length === 1 && from2.length === 1, `from 0: ${values(from0)}; from 2: ${values(from2)}`);
-    return `from 0: ${values(from0)}; from 2: ${values(from2)}`;
+    return onlyCommittedVisible(read, topic);
   },
 
   async 'b zombie transactional producer fenced'() {
