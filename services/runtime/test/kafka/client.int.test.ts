@@ -185,6 +185,46 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     expect(offsets).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
   }, 60_000);
 
+  it('starts where a seek made on assignment points, not at the committed offset', async () => {
+    const topic = `rt-seek-${suffix()}`;
+    const groupId = `rt-seek-${suffix()}`;
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic, partition: 0, key: 'k', value: `v${i}` })));
+    await producer.disconnect();
+    // The group has committed 8: reading would start there without the seek.
+    const first = client.consumer({ groupId, maxWaitTimeMs: 100 });
+    await first.connect();
+    await first.subscribe([topic]);
+    let committed = false;
+    await first.run(async (batch) => {
+      if (batch.messages.some((m) => m.offset === '9')) {
+        await first.commit([{ topic, partition: 0, offset: '8' }]);
+        committed = true;
+      }
+    });
+    const committedBy = Date.now() + 30_000;
+    while (!committed && Date.now() < committedBy) await new Promise((r) => setTimeout(r, 100));
+    await first.disconnect();
+    expect(committed).toBe(true);
+    for (let round = 0; round < 3; round++) {
+      const consumer = client.consumer({ groupId, maxWaitTimeMs: 100 });
+      await consumer.connect();
+      await consumer.subscribe([topic]);
+      consumer.onAssignment(() => consumer.seek({ topic, partition: 0, offset: '3' }));
+      const offsets: string[] = [];
+      await consumer.run(async (batch) => {
+        if (!batch.isStale()) offsets.push(...batch.messages.map((m) => m.offset));
+      });
+      const deadline = Date.now() + 30_000;
+      while (!offsets.includes('9') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await consumer.disconnect();
+      expect({ round, first: offsets[0] }).toEqual({ round, first: '3' });
+    }
+  }, 120_000);
+
   it('reports the end of a partition whose last records are transaction markers (onBatchEnd)', async () => {
     const topic = `rt-markers-${suffix()}`;
     created.push(topic);
