@@ -10,7 +10,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LOGS="$REPO_ROOT/.stack/containers"
 STATE="$LOGS/compose-project"
 mkdir -p "$LOGS"
-compose() { docker-compose -p "$PROJECT" -f "$REPO_ROOT/docker-compose.yml" "$@"; }
+# Debian's docker-compose 1.29 predates the top-level `name:` (the project name is given with -p):
+# it runs a copy of docker-compose.yml without that one line, from the repository's directory.
+COMPOSE_FILE_RUN="$LOGS/docker-compose.run.yml"
+grep -v '^name:' "$REPO_ROOT/docker-compose.yml" >"$COMPOSE_FILE_RUN"
+compose() { docker-compose -p "$PROJECT" --project-directory "$REPO_ROOT" -f "$COMPOSE_FILE_RUN" "$@"; }
 
 if [[ ${1:-} == --down ]]; then
   [[ -s $STATE ]] || exit 0
