@@ -11,6 +11,12 @@ ARG NODE_VERSION=24
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+# @confluentinc/kafka-javascript (the Kafka client's native addon) is built from source, linking
+# Debian's SASL, zstd, lz4, curl and OpenSSL; node-gyp takes the headers of this image's Node.
+RUN apt-get update -q \
+ && apt-get install -y -q --no-install-recommends python3 make g++ libsasl2-dev libzstd-dev liblz4-dev libcurl4-openssl-dev libssl-dev \
+ && rm -rf /var/lib/apt/lists/*
+ENV CKJS_LINKING=dynamic npm_config_nodedir=/usr/local
 # Manifests first so the dependency layer is cached until a package.json or the lockfile changes.
 COPY package.json package-lock.json tsconfig.base.json tsconfig.build.json ./
 COPY services/runtime/package.json services/runtime/
@@ -20,8 +26,11 @@ COPY services/alerting/package.json services/alerting/
 COPY services/demo/package.json services/demo/
 COPY bridge/package.json bridge/
 # patches/: fixes to dependencies (patch-package), applied here since --ignore-scripts skips postinstall.
+# Of the install scripts only the Kafka addon's build is needed; it is run explicitly.
 COPY patches patches
-RUN npm ci --ignore-scripts && npx patch-package --error-on-fail
+RUN npm ci --ignore-scripts && npx patch-package --error-on-fail \
+ && npm rebuild @confluentinc/kafka-javascript \
+ && rm -rf node_modules/@confluentinc/kafka-javascript/build/Release/obj.target node_modules/@confluentinc/kafka-javascript/deps/librdkafka
 COPY bin bin
 COPY services services
 COPY bridge bridge
@@ -43,6 +52,10 @@ ENV NODE_ENV=production \
     # cdc's peak RSS at ~255 MiB instead of 350-400 at the same throughput (docs/benchmarks.md).
     NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
+# The shared libraries the Kafka addon links (the build stage's -dev packages, runtime halves).
+RUN apt-get update -q \
+ && apt-get install -y -q --no-install-recommends libsasl2-2 libzstd1 liblz4-1 libcurl4 libssl3 \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build --chown=root:root /app /app
 # A numeric non-root user, so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
 USER 10001:10001

@@ -1,6 +1,6 @@
 /**
- * docker-compose.yml and the Dockerfile, checked without Docker (none on the CI machines):
- * the compose file is loaded by compose-go, the Compose specification's reference loader
+ * docker-compose.yml and the Dockerfile, checked statically (`npm run test:containers` builds the
+ * image and runs the compose file for real, on its own Docker engine): the compose file is loaded by compose-go, the Compose specification's reference loader
  * (schema validation plus reference checks, as `docker compose config` does), and its
  * promises are checked on the normalised model; the Dockerfile is checked statically.
  */
@@ -99,7 +99,7 @@ describe('docker-compose.yml', () => {
   });
 });
 
-describe('Dockerfile (static checks; Docker is not available to build it here)', () => {
+describe('Dockerfile (static checks; npm run test:containers builds and runs it)', () => {
   const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 
   test('parses with BuildKit’s Dockerfile parser, no lint finding, two stages, each instruction where expected', () => {
