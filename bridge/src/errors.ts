@@ -16,7 +16,7 @@ export type DlqReason = (typeof DLQ_REASONS)[keyof typeof DLQ_REASONS];
 /** The destination (stream, delivery stream, bucket) does not exist and was not to be created. */
 export class DestinationMissingError extends TidewayError {
   constructor(route: string, what: string) {
-    super('DEPENDENCY_MISCONFIGURED', `route "${route}": ${what} does not exist (create it, or ask the route to create it)`, { canRetry: true });
+    super('RESOURCE_MISSING', `route "${route}": ${what} does not exist (create it, or ask the route to create it)`);
     this.name = 'DestinationMissingError';
   }
 }

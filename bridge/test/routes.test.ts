@@ -17,7 +17,7 @@ function problem(yaml: string): string {
 }
 
 describe('routes file', () => {
-  it('accepts the format of the issue (examples/routes.yaml)', () => {
+  it('accepts the documented route format (examples/routes.yaml)', () => {
     const routes = parseRoutesText(readFileSync(join(__dirname, '..', '..', 'examples', 'routes.yaml'), 'utf8'), 'examples/routes.yaml', opts);
     const byName = new Map<string, Route>(routes.map((r) => [r.name, r]));
     expect(byName.get('transactions-to-kinesis')!.destination).toMatchObject({ type: 'kinesis', stream: 'transactions-realtime', create: { shards: 4 }, partitionKey: { kind: 'key' } });

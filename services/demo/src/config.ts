@@ -4,6 +4,9 @@
  */
 import { commonSettings, setting, settingProblem, type SettingsOf } from '@tideway/runtime';
 
+/** One DEMO_RATE for `tideway demo` and `npm run demo`. */
+export const demoRate = setting.number({ env: 'DEMO_RATE', doc: 'Changes written per second (inserts and updates over the three tables).', default: 20, min: 0.1, max: 10_000, unit: 'changes/s' });
+
 export const settings = {
   ...commonSettings('demo'),
   databaseUrl: setting.url({
@@ -19,7 +22,7 @@ export const settings = {
     pattern: /^[a-z_][a-z0-9_]{0,62}$/,
     patternHint: 'a lower-case SQL identifier (a-z, 0-9, _; at most 63)',
   }),
-  rate: setting.number({ env: 'DEMO_RATE', doc: 'Changes written per second (inserts and updates over the three tables).', default: 10, min: 0.1, max: 10_000, unit: 'changes/s' }),
+  rate: demoRate,
   maxChanges: setting.int({ env: 'DEMO_MAX_CHANGES', doc: 'Stop after this many changes (0 = no limit).', default: 0, min: 0 }),
   durationMs: setting.duration({ env: 'DEMO_DURATION', doc: 'Stop after this long (0 = no limit).', default: 0, min: 0 }),
   fraudRatio: setting.number({ env: 'DEMO_FRAUD_RATIO', doc: 'Share of transactions that trip one of the fraud rules (amount over 50000, country mismatch, night hours).', default: 0.05, min: 0, max: 1 }),

@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { canRetry: false, exitCode: 2 },
   /** A dependency (Kafka, PostgreSQL, an AWS endpoint) cannot be reached right now. */
   CONNECTION_FAILED: { canRetry: true, exitCode: 1 },
+  /** Something the service needs does not exist yet (a topic, a stream, a bucket): waited for, retried. */
+  RESOURCE_MISSING: { canRetry: true, exitCode: 1 },
   /** A dependency exists but is set up so that the service cannot work (e.g. wal_level). */
   DEPENDENCY_MISCONFIGURED: { canRetry: false, exitCode: 2 },
   /** A record cannot be processed; it belongs in a dead-letter topic, the stream goes on. */

@@ -53,7 +53,7 @@ notifiers:
 `;
 
 describe('parseRuleFile', () => {
-  it("accepts the issue's example as it is", () => {
+  it('accepts the documented example as it is', () => {
     const rs = ok(ISSUE_EXAMPLE);
     expect(rs.rules.map((r) => `${r.id}:${r.kind}`)).toEqual(['amount-over-threshold:predicate', 'country-mismatch:predicate', 'night-hours:predicate', 'claim-burst:windowed', 'claims-5min:aggregation']);
     const burst = rs.rules[3];

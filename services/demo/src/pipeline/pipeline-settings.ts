@@ -1,8 +1,9 @@
 /** Settings of `npm run demo` (environment variables; `npm run demo -- --help` lists them). */
 import { setting } from '@tideway/runtime';
+import { demoRate } from '../config';
 
 export const pipelineSettings = {
-  rate: setting.number({ env: 'DEMO_RATE', doc: 'Changes the generator writes per second.', default: 20, min: 0.1, max: 2000, unit: 'changes/s' }),
+  rate: demoRate,
   durationMs: setting.duration({ env: 'DEMO_DURATION', doc: 'How long the generator runs.', default: 60_000, min: 1000 }),
   fraudRatio: setting.number({ env: 'DEMO_FRAUD_RATIO', doc: 'Share of transactions that trip a fraud rule.', default: 0.05, min: 0, max: 1 }),
   seed: setting.int({ env: 'DEMO_SEED', doc: 'Seed of the generator (0 = random).', default: 0, min: 0, max: 2 ** 31 - 1 }),

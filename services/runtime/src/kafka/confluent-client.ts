@@ -342,7 +342,7 @@ class ConfluentConsumer implements Consumer {
       if (named.length > 0) {
         const partitions = await this.metadata(true, ADMIN_TIMEOUT_MS);
         const missing = named.filter((t) => !(partitions.get(t) ?? 0));
-        if (missing.length > 0) throw new TidewayError('CONNECTION_FAILED', `topic not found yet: ${missing.join(', ')}`);
+        if (missing.length > 0) throw new TidewayError('RESOURCE_MISSING', `topic not found yet: ${missing.join(', ')}`);
       }
       await this.c.subscribe({ topics, replace: true });
     });
@@ -638,7 +638,13 @@ export class ConfluentClient implements KafkaClient {
         'fetch.max.bytes': options.maxBytes ?? 10_485_760,
         // librdkafka refuses a fetch.max.bytes below message.max.bytes (1,000,000 by default).
         'message.max.bytes': Math.max(1_000, Math.min(1_000_000, options.maxBytes ?? 10_485_760)),
-        'js.consumer.max.batch.size': 500,
+        // Batches as large as a warehouse transaction or a Kafka transaction wants them (kafkajs hands
+        // over a whole fetch); at 500, dwh-loader ran ~30 % slower at ~50 % more CPU per record.
+        'js.consumer.max.batch.size': 4096,
+        // librdkafka prefetches up to 100,000 records per partition and 64 MiB by default: bound the
+        // prefetch by the consumer's fetch size instead, so memory follows the service's setting.
+        'queued.max.messages.kbytes': Math.max(1_024, Math.ceil((options.maxBytes ?? 10_485_760) / 1_024)),
+        'queued.min.messages': 10_000,
         // The library awaits it and assigns what it returns (starting offsets included).
         rebalance_cb: (err: { code: number }, assignment: TopicPartition[]) => rebalance(err, assignment),
       } as never);
