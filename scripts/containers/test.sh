@@ -74,7 +74,7 @@ cleanup() {
   exit 0
 }
 trap cleanup EXIT
-trap 'say "interrupted: stopping"; stop_job; exit 130' INT TERM
+trap 'trap "" INT TERM; say "interrupted: stopping"; stop_job; exit 130' INT TERM
 
 ensure_container_tools
 dockerd_running || started_dockerd=true
