@@ -80,6 +80,8 @@ dockerd_stop() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$DOCKERD_RUN"/dockerd*.pid
+  # dockerd leaves its default network namespace mounted.
+  if mountpoint -q "$DOCKERD_RUN/exec/netns/default" 2>/dev/null; then umount "$DOCKERD_RUN/exec/netns/default" || true; fi
 }
 
 # image_has_label IMAGE KEY VALUE : the image exists and carries label KEY=VALUE.
