@@ -34,7 +34,7 @@ export class BridgeMetrics {
     this.deliveryLatency = new Histogram({ name: 'tideway_bridge_delivery_latency_seconds', help: 'From reading a record from Kafka to the destination accepting it.', labelNames: ['route'], buckets: LATENCY_BUCKETS_SECONDS.concat([60, 120, 300, 900]), registers });
     this.recordsDropped = new Counter({ name: 'tideway_bridge_records_dropped_total', help: 'Records intentionally not delivered: tombstones, or Dropped by the transform.', labelNames: ['route', 'reason'], registers });
     this.bufferedBytes = new Gauge({ name: 'tideway_bridge_buffered_bytes', help: 'Bytes read from Kafka and not yet accepted by the destination.', labelNames: ['route'], registers });
-    this.paused = new Gauge({ name: 'tideway_bridge_fetch_paused', help: '1 while the route paused fetching because its buffer is full.', labelNames: ['route'], registers });
+    this.paused = new Gauge({ name: 'tideway_bridge_fetch_paused', help: '1 while the route holds fetching because its buffer is full.', labelNames: ['route'], registers });
     this.s3Objects = new Counter({ name: 'tideway_bridge_s3_objects_written_total', help: 'Objects written by s3 routes (kind=data|error).', labelNames: ['route', 'kind'], registers });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * One route, end to end: its own consumer group → (transform) → its sink, with its own
- * backpressure (pause fetching above the sink's buffer bound, resume at half) and its own
+ * backpressure (above the sink's buffer bound the batch handler waits until it is down to half,
+ * which holds fetching) and its own
  * offset commits (only up to the lowest record the destination has not accepted yet).
  * A route whose destination is missing or failing is not ready, and never stalls another route.
  */
@@ -22,6 +23,9 @@ import { OffsetTracker } from './offset-tracker';
 import type { Route } from './routes';
 import type { BridgeRecord, RecordOutcomes, Sink } from './sink';
 import type { FirehoseTransform } from './transform';
+
+/** How often a handler held by backpressure checks the sink's buffer. */
+const BACKPRESSURE_CHECK_MS = 20;
 
 export interface RoutePipelineOptions {
   route: Route;
@@ -45,9 +49,7 @@ export class RoutePipeline implements RecordOutcomes {
   private readonly tracker = new OffsetTracker();
   private consumer?: Consumer;
   private assigned: TopicPartition[] = [];
-  private paused = false;
   private commitTimer?: NodeJS.Timeout;
-  private resumeTimer?: NodeJS.Timeout;
   private healthy = false;
   private running = false;
   /** The consumer's connection to Kafka, sampled at each commit tick. */
@@ -153,7 +155,6 @@ export class RoutePipeline implements RecordOutcomes {
     consumer.onAssignment((assigned) => {
       this.assigned = assigned;
       this.tracker.retain(assigned);
-      if (this.paused) consumer.pause(assigned);
     });
     await consumer.connect();
     await consumer.subscribe('names' in route.topics ? route.topics.names : [route.topics.regex]);
@@ -204,7 +205,7 @@ export class RoutePipeline implements RecordOutcomes {
     if (this.o.transform) await this.transformAndSubmit(records);
     else this.o.sink.submit(records);
     this.updatePending();
-    this.applyBackpressure();
+    await this.waitForRoom(batch);
   }
 
   private async transformAndSubmit(records: BridgeRecord[]): Promise<void> {
@@ -226,25 +227,27 @@ export class RoutePipeline implements RecordOutcomes {
     }
   }
 
-  private applyBackpressure(): void {
-    const buffered = this.o.sink.bufferedBytes();
+  /**
+   * Backpressure: while the sink holds more than its bound, the handler does not return until it is
+   * down to half, so no further batch is fetched. Partitions are not paused for it: a client may
+   * drop what it prefetched for a paused partition and fetch it again.
+   */
+  private async waitForRoom(batch: MessageBatch): Promise<void> {
+    let buffered = this.o.sink.bufferedBytes();
     this.o.metrics.bufferedBytes.set({ route: this.name }, buffered);
-    if (!this.paused && buffered >= this.o.sink.maxBufferedBytes) {
-      this.paused = true;
-      this.o.metrics.paused.set({ route: this.name }, 1);
-      this.consumer?.pause(this.assigned);
-      this.o.logger.debug({ route: this.name, buffered }, 'buffer full; pausing fetch');
-      this.resumeTimer = setInterval(() => {
-        const now = this.o.sink.bufferedBytes();
-        this.o.metrics.bufferedBytes.set({ route: this.name }, now);
-        if (now <= this.o.sink.maxBufferedBytes / 2) {
-          clearInterval(this.resumeTimer);
-          this.resumeTimer = undefined;
-          this.paused = false;
-          this.o.metrics.paused.set({ route: this.name }, 0);
-          if (!this.o.signal.aborted) this.consumer?.resume(this.assigned);
-        }
-      }, 20);
+    if (buffered < this.o.sink.maxBufferedBytes) return;
+    this.o.metrics.paused.set({ route: this.name }, 1);
+    this.o.logger.debug({ route: this.name, buffered }, 'buffer full; holding fetch');
+    try {
+      while (buffered > this.o.sink.maxBufferedBytes / 2 && this.running && !this.o.signal.aborted && batch.isRunning() && !batch.isStale()) {
+        await sleep(BACKPRESSURE_CHECK_MS);
+        // Keeps the group membership of clients that heartbeat from the handler's thread.
+        await batch.heartbeat().catch(() => undefined);
+        buffered = this.o.sink.bufferedBytes();
+        this.o.metrics.bufferedBytes.set({ route: this.name }, buffered);
+      }
+    } finally {
+      this.o.metrics.paused.set({ route: this.name }, 0);
     }
   }
 
@@ -274,7 +277,6 @@ export class RoutePipeline implements RecordOutcomes {
     this.running = false;
     this.o.setReady(false);
     if (this.consumer && this.assigned.length > 0) this.consumer.pause(this.assigned);
-    if (this.resumeTimer) clearInterval(this.resumeTimer);
     await this.o.sink.drain(deadline);
     await this.o.deadLetters.idle();
     if (this.commitTimer) clearInterval(this.commitTimer);

@@ -58,6 +58,18 @@ type CkHeaders = RecordHeaders;
 
 const { ErrorCodes } = KafkaJS;
 
+/**
+ * Connecting a client waits for a metadata response on a native worker thread, 30 s by default, and
+ * Node's exit waits for that thread: a service stopped while no broker answers would take that long
+ * to exit. Connects that pass no options get a shorter bound; a failed connect is retried anyway.
+ */
+const CONNECT_METADATA_TIMEOUT_MS = 5_000;
+const RdKafkaClient = require('@confluentinc/kafka-javascript/lib/client') as { prototype: { connect(o: unknown, cb: unknown): unknown } };
+const librdkafkaConnect = RdKafkaClient.prototype.connect;
+RdKafkaClient.prototype.connect = function connect(options: unknown, cb: unknown) {
+  return librdkafkaConnect.call(this, options ?? { timeout: CONNECT_METADATA_TIMEOUT_MS }, cb);
+};
+
 /** The library's logger interface, onto ours (its info is our debug, as for kafkajs). */
 function loggerFor(logger: Logger) {
   const fields = (extra: unknown) => ({ kafka: 'librdkafka', ...(extra && typeof extra === 'object' ? (extra as object) : {}) });
@@ -340,7 +352,7 @@ class ConfluentConsumer implements Consumer {
     const named = topics.filter((t): t is string => typeof t === 'string');
     await this.retry('consumer subscribe', async () => {
       if (named.length > 0) {
-        const partitions = await this.metadata(true, ADMIN_TIMEOUT_MS);
+        const partitions = await this.metadata(true, CONNECT_METADATA_TIMEOUT_MS);
         const missing = named.filter((t) => !(partitions.get(t) ?? 0));
         if (missing.length > 0) throw new TidewayError('RESOURCE_MISSING', `topic not found yet: ${missing.join(', ')}`);
       }
@@ -484,8 +496,12 @@ class ConfluentConsumer implements Consumer {
 /** Longest `ensureTopics` waits for created topics to have a leader on every partition. */
 const TOPIC_READY_TIMEOUT_MS = 60_000;
 const TOPIC_READY_POLICY: BackoffPolicy = { initialMs: 100, maxMs: 2_000, multiplier: 2 };
-/** Admin requests' timeout (the library's default is 5 s). */
-const ADMIN_TIMEOUT_MS = 30_000;
+/**
+ * Admin requests' timeout (the library's default is 5 s). A request runs on a native worker thread
+ * that Node's exit waits for, so this also bounds how long a stop takes while no broker answers;
+ * callers retry a request that timed out.
+ */
+const ADMIN_TIMEOUT_MS = 10_000;
 
 class ConfluentAdmin implements Admin {
   constructor(private readonly a: CkAdmin) {}
