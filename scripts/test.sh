@@ -10,6 +10,8 @@
 # Environment:
 #   TEST_INT_WORKERS   jest workers for the integration run (default 2; 1 = --runInBand)
 #   TEST_SKIP_STATIC=1 skip lint/typecheck/build (quick re-runs while developing)
+#   TEST_CONTAINERS=1  also `npm run test:containers` (the image and docker-compose.yml, run for real;
+#                      needs root for Debian's docker.io; .ci/run sets it); its checks join the totals
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -56,6 +58,11 @@ if step stack:up npm run -s stack:up; then
     --json --outputFile="$RESULTS/integration.json"
 else
   echo "==== integration tests not run: the stack did not come up"
+fi
+
+if [[ ${TEST_CONTAINERS:-0} == 1 ]]; then
+  rm -f "$RESULTS/containers.log"
+  step containers bash -c 'bash scripts/containers/test.sh 2>&1 | tee "$1"; exit "${PIPESTATUS[0]}"' _ "$RESULTS/containers.log"
 fi
 
 # Totals from jest's own JSON results.
@@ -105,6 +112,19 @@ fi
 if ((passed + failed == 0)); then
   echo "FAILED: no test ran"
   rc=1
+fi
+if [[ ${TEST_CONTAINERS:-0} == 1 ]]; then
+  # The container checks' own last line: `N passed, N failed`.
+  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$RESULTS/containers.log" 2>/dev/null | tail -n 1)
+  if [[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+  else
+    echo "FAILED: the container checks reported no totals"
+    failed=$((failed + 1))
+    rc=1
+  fi
+  ((failed > 0)) && rc=1
 fi
 line="$passed passed, $failed failed"
 ((skipped > 0)) && line+=", $skipped skipped"
