@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/node-env.sh
+# The default Kafka client is a native addon that a plain `npm ci` may have skipped.
+scripts/ensure-kafka-client.sh
 npm run -s build
 exec node services/demo/dist/pipeline/run-pipeline.js "$@"
