@@ -1,18 +1,9 @@
 /**
- * The Kafka interface implemented with kafkajs. This file is the only place kafkajs is used.
+ * The Kafka interface implemented with kafkajs (KAFKA_CLIENT=kafkajs). This file is the only place
+ * kafkajs is used, and it loads the library only when a client is built, so the default client
+ * never loads it.
  */
-import {
-  Kafka,
-  logLevel as KafkaLogLevel,
-  Partitioners,
-  type Consumer as KjsConsumer,
-  type KafkaConfig,
-  type LogEntry,
-  type Producer as KjsProducer,
-  type SASLOptions,
-  type IHeaders,
-  type Message,
-} from 'kafkajs';
+import type { Consumer as KjsConsumer, Kafka, KafkaConfig, LogEntry, Producer as KjsProducer, SASLOptions, IHeaders, Message } from 'kafkajs';
 import { retryWithBackoff, sleep, type BackoffPolicy } from '../backoff';
 import type { DependencyHealth } from '../dependency-health';
 import { canRetry, errorMessage, TidewayError } from '../errors';
@@ -37,6 +28,13 @@ import type {
 } from './types';
 
 export type { KafkaConnectionSettings } from './connection';
+
+function kafkajs(): typeof import('kafkajs') {
+  return require('kafkajs') as typeof import('kafkajs');
+}
+
+/** kafkajs's log levels (its `logLevel` enum). */
+const KafkaLogLevel = { ERROR: 1, WARN: 2, INFO: 4 } as const;
 
 function toKafkaLog(logger: Logger) {
   return () =>
@@ -67,16 +65,6 @@ export function kafkaConfigFrom(s: KafkaConnectionSettings, logger: Logger): Kaf
   };
 }
 
-const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: string | Buffer) => number;
-
-/**
- * The partition a key's records go to: murmur2 of the key bytes, as the Java client, kafkajs's
- * DefaultPartitioner and the runtime's producers compute it. For services that address a
- * partition explicitly but must agree with keyed sends.
- */
-export function keyPartition(key: string | Buffer, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
-}
 
 function toHeaders(headers: Record<string, string | Buffer> | undefined): IHeaders | undefined {
   return headers;
@@ -332,7 +320,7 @@ export class KafkajsClient implements KafkaClient {
     config: KafkaConfig,
     private readonly hooks: KafkaClientHooks = {},
   ) {
-    this.kafka = new Kafka(config);
+    this.kafka = new (kafkajs().Kafka)(config);
   }
 
   producer(options: ProducerOptions = {}): Producer {
@@ -347,7 +335,7 @@ export class KafkajsClient implements KafkaClient {
         : undefined,
       allowAutoTopicCreation: true,
       // murmur2 on the key bytes, as the Java client: one key → one partition, whoever produced it.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
     });
     return new KafkajsProducer(p, transactional);
   }

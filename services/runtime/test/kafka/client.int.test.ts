@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { canRetry } from '../../src/errors';
 import { createKafkaClient, type KafkaClientChoice } from '../../src/kafka/client';
-import { keyPartition } from '../../src/kafka/kafkajs-client';
+import { keyPartition } from '../../src/kafka/key-partition';
 import type { Consumer, IncomingMessage, KafkaClient } from '../../src/kafka/types';
 
 const logger = pino({ level: 'silent' });
