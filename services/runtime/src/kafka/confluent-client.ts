@@ -179,6 +179,9 @@ type BatchEndListener = (p: { topic: string; partition: number; next: string; hi
 
 /** How often partitions without batches are checked for having reached their end (markers only). */
 const POSITION_CHECK_MS = 1_000;
+/** How long a commit may take to show at the group coordinator before it counts as refused, and the wait between reads. */
+const COMMIT_CONFIRM_TIMEOUT_MS = 10_000;
+const COMMIT_CONFIRM_WAIT_MS = 100;
 /** How often a consumer's metadata request checks that a broker answers. */
 const BROKER_PROBE_INTERVAL_MS = 3_000;
 const BROKER_PROBE_TIMEOUT_MS = 5_000;
@@ -187,6 +190,12 @@ const STARTING_OFFSETS_TIMEOUT_MS = 10_000;
 /** librdkafka's logical offsets: the partition's first and next offset. */
 const OFFSET_BEGINNING = -2;
 const OFFSET_END = -1;
+
+/** A committed offset as the library's `committed()` reports it: none is "-1001", and 0 is null. */
+interface CommittedOffset extends TopicPartition {
+  offset: string | null;
+}
+const committedOffset = (c: CommittedOffset): string => c.offset ?? '0';
 
 interface StartingOffset extends TopicPartition {
   offset: number;
@@ -253,8 +262,8 @@ class ConfluentConsumer implements Consumer {
   private async startingOffsets(list: TopicPartition[]): Promise<StartingOffset[] | undefined> {
     if (list.length === 0) return undefined;
     try {
-      const committed: Array<{ topic: string; partition: number; offset: string }> = await this.c.committed(list, STARTING_OFFSETS_TIMEOUT_MS);
-      const byKey = new Map(committed.map((c) => [partitionKey(c), Number(c.offset)]));
+      const committed: CommittedOffset[] = await this.c.committed(list, STARTING_OFFSETS_TIMEOUT_MS);
+      const byKey = new Map(committed.map((c) => [partitionKey(c), Number(committedOffset(c))]));
       const reset = (this.opts.fromBeginning ?? true) ? OFFSET_BEGINNING : OFFSET_END;
       return list.map((tp) => {
         const offset = byKey.get(partitionKey(tp));
@@ -456,8 +465,33 @@ class ConfluentConsumer implements Consumer {
     }
   }
 
+  /**
+   * Resolves once the group coordinator has the offsets. The library only queues a commit
+   * (librdkafka's commitAsync), so they are read back from the coordinator — which answers one
+   * connection's requests in order — until they show; a commit the group refused (a rebalance in
+   * between) never shows and fails here, to be retried by the caller.
+   */
   async commit(offsets: TopicPartitionOffset[]) {
-    if (offsets.length > 0) await this.c.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+    if (offsets.length === 0) return;
+    const wanted = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
+    await this.c.commitOffsets(wanted);
+    const partitions = wanted.map(({ topic, partition }) => ({ topic, partition }));
+    const deadline = Date.now() + COMMIT_CONFIRM_TIMEOUT_MS;
+    for (;;) {
+      const stored: CommittedOffset[] = await this.c.committed(partitions, ADMIN_TIMEOUT_MS);
+      const at = new Map(stored.map((c) => [partitionKey(c), committedOffset(c)]));
+      const missing = wanted.filter((w) => {
+        const offset = at.get(partitionKey(w));
+        return offset === undefined || !/^\d+$/.test(offset) || BigInt(offset) < BigInt(w.offset);
+      });
+      if (missing.length === 0) {
+        return;
+      }
+      if (Date.now() >= deadline) {
+        throw new TidewayError('DELIVERY_FAILED', `offset commit not confirmed by the group coordinator: ${missing.map((m) => `${partitionKey(m)}@${m.offset}`).join(', ')}`);
+      }
+      await sleep(COMMIT_CONFIRM_WAIT_MS);
+    }
   }
 
   pause(partitions: TopicPartition[]) {

@@ -185,6 +185,30 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     expect(offsets).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
   }, 60_000);
 
+  it('has the offsets at the group coordinator once commit() resolves', async () => {
+    const topic = `rt-commit-${suffix()}`;
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 2 }]);
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send(Array.from({ length: 40 }, (_, i) => ({ topic, partition: i % 2, key: 'k', value: `v${i}` })));
+    await producer.disconnect();
+    const groupId = `rt-commit-${suffix()}`;
+    const { consumer } = await consumeAll(groupId, topic, 40);
+    // Read back at once, by another client: every round sees what it committed.
+    const seen: string[] = [];
+    for (let round = 0; round <= 20; round++) {
+      await consumer.commit([
+        { topic, partition: 0, offset: String(round) },
+        { topic, partition: 1, offset: String(20 - round) },
+      ]);
+      const committed = await admin.committedOffsets(groupId, topic);
+      seen.push(committed.sort((a, b) => a.partition - b.partition).map((c) => c.offset).join('/'));
+    }
+    await consumer.disconnect();
+    expect(seen).toEqual(Array.from({ length: 21 }, (_, r) => `${r}/${20 - r}`));
+  }, 120_000);
+
   it('starts where a seek made on assignment points, not at the committed offset', async () => {
     const topic = `rt-seek-${suffix()}`;
     const groupId = `rt-seek-${suffix()}`;
