@@ -10,9 +10,8 @@ const { S3Client } = require('@aws-sdk/client-s3');
 const { NodeHttpHandler } = require('@smithy/node-http-handler');
 const { Pool } = require('pg');
 const rt = require('../../services/runtime/dist/index.js');
-const { LandingCounter } = require('../../services/demo/dist/pipeline/landing-counts.js');
-const { accountRecords, compareRows } = require('../../services/demo/dist/pipeline/summary.js');
-const { quoteIdent } = require('../../services/demo/dist/postgres-writer.js');
+const { BucketReader, LandingCounter } = require('../../services/demo/dist/pipeline/landing-counts.js');
+const { accountRecords } = require('../../services/demo/dist/pipeline/summary.js');
 
 const TABLES = ['policies', 'claims', 'transactions'];
 // docker-compose.yml's names: cdc's default topic template, deploy/compose/tideway/*.yaml, aws-setup.sh.
@@ -31,27 +30,6 @@ const plan = {
 };
 const WAREHOUSE_SCHEMA = 'dwh'; // dwh-loader's default DWH_SCHEMA
 
-async function warehouseComparison(oltp, warehouse) {
-  const source = new Map();
-  const copy = new Map();
-  for (const table of TABLES) {
-    const columns = await oltp.query(
-      `SELECT a.attname AS column_name, coalesce(a.attnum = ANY(i.indkey), false) AS key FROM pg_attribute a
-         LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
-        WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-      [`public.${quoteIdent(table)}`],
-    );
-    const all = columns.rows.map((c) => quoteIdent(c.column_name)).join(', ');
-    const keys = columns.rows.filter((c) => c.key).map((c) => quoteIdent(c.column_name)).join(', ');
-    const sql = (schema) => `SELECT $1 || ROW(${keys})::text AS k, ROW(${all})::text AS v FROM ${quoteIdent(schema)}.${quoteIdent(table)}`;
-    for (const r of (await oltp.query(sql('public'), [table])).rows) source.set(r.k, r.v);
-    const present = await warehouse.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [WAREHOUSE_SCHEMA, table]);
-    if (present.rowCount === 0) continue;
-    for (const r of (await warehouse.query(sql(WAREHOUSE_SCHEMA), [table])).rows) copy.set(r.k, r.v);
-  }
-  return compareRows(source, copy);
-}
-
 async function main() {
   const [mode, expectedArg] = process.argv.slice(2);
   const deadline = Date.now() + Number(process.env.CHECK_DEADLINE_S ?? 300) * 1000;
@@ -64,15 +42,15 @@ async function main() {
   const counter = new LandingCounter(plan, oltp, warehouse, kafka, admin);
   // Firehose delivers into moto's S3, the S3 route writes to the S3 store: one reader each.
   const s3 = (endpoint) => new S3Client({ endpoint, forcePathStyle: true, requestHandler: new NodeHttpHandler() });
-  const firehoseBucket = new counter.firehoseBucket.constructor(s3(process.env.FIREHOSE_S3_ENDPOINT), plan.firehoseBucket);
-  const lakeBucket = new counter.lakeBucket.constructor(s3(process.env.LAKE_S3_ENDPOINT), plan.lakeBucket);
+  const firehoseBucket = new BucketReader(s3(process.env.FIREHOSE_S3_ENDPOINT), plan.firehoseBucket);
+  const lakeBucket = new BucketReader(s3(process.env.LAKE_S3_ENDPOINT), plan.lakeBucket);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let checks;
   try {
     if (mode === 'settle') {
       let w;
       while (Date.now() < deadline) {
-        w = await warehouseComparison(oltp, warehouse);
+        w = await counter.warehouseComparison(WAREHOUSE_SCHEMA);
         if (w.sourceRows > 0 && !w.missing && !w.different && !w.extra) break;
         await sleep(2000);
       }
@@ -84,7 +62,7 @@ async function main() {
     for (;;) {
       await Promise.all([firehoseBucket.refresh().catch(() => undefined), lakeBucket.refresh().catch(() => undefined)]);
       const events = await counter.eventsCaptured();
-      const w = await warehouseComparison(oltp, warehouse);
+      const w = await counter.warehouseComparison(WAREHOUSE_SCHEMA);
       const topic = (t) => counter.changeEvents(t);
       const landed = {
         kinesis: accountRecords(topic('transactions'), await counter.kinesisRecords().catch(() => new Map())),

@@ -30,7 +30,7 @@ export function objectRecords(key: string, body: Buffer): string[] {
   return text.split('\n').filter((line) => line.length > 0);
 }
 
-class BucketReader {
+export class BucketReader {
   readonly values = new Values();
   private readonly seen = new Set<string>();
 
@@ -123,8 +123,11 @@ export class LandingCounter {
     this.s3.destroy();
   }
 
-  /** The OLTP tables against the warehouse tables: the source's columns, row by row, by primary key. */
-  async warehouseComparison(): Promise<RowComparison> {
+  /**
+   * The OLTP tables against the warehouse tables: the source's columns, row by row, by primary key.
+   * The warehouse's tables are in `warehouseSchema` (the run's own schema, as `npm run demo` loads them).
+   */
+  async warehouseComparison(warehouseSchema = this.plan.schema): Promise<RowComparison> {
     const source = new Map<string, string>();
     const warehouse = new Map<string, string>();
     for (const table of DEMO_TABLES) {
@@ -139,11 +142,11 @@ export class LandingCounter {
       const all = columns.rows.map((c) => quoteIdent(c.column_name)).join(', ');
       const keys = columns.rows.filter((c) => c.key).map((c) => quoteIdent(c.column_name)).join(', ');
       // The table name keeps keys of different tables apart; ROW(...)::text renders every type the same way on both sides.
-      const sql = `SELECT $1 || ROW(${keys})::text AS k, ROW(${all})::text AS v FROM ${quoteIdent(this.plan.schema)}.${quoteIdent(table)}`;
-      for (const r of (await this.oltp.query<{ k: string; v: string }>(sql, [table])).rows) source.set(r.k, r.v);
-      const present = await this.warehouse.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [this.plan.schema, table]);
+      const sql = (schema: string) => `SELECT $1 || ROW(${keys})::text AS k, ROW(${all})::text AS v FROM ${quoteIdent(schema)}.${quoteIdent(table)}`;
+      for (const r of (await this.oltp.query<{ k: string; v: string }>(sql(this.plan.schema), [table])).rows) source.set(r.k, r.v);
+      const present = await this.warehouse.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [warehouseSchema, table]);
       if (present.rowCount === 0) continue; // dwh-loader has not created it yet
-      for (const r of (await this.warehouse.query<{ k: string; v: string }>(sql, [table])).rows) warehouse.set(r.k, r.v);
+      for (const r of (await this.warehouse.query<{ k: string; v: string }>(sql(warehouseSchema), [table])).rows) warehouse.set(r.k, r.v);
     }
     return compareRows(source, warehouse);
   }
