@@ -10,7 +10,7 @@ import pino from 'pino';
 import { canRetry } from '../../src/errors';
 import { createKafkaClient, type KafkaClientChoice } from '../../src/kafka/client';
 import { keyPartition } from '../../src/kafka/key-partition';
-import type { Consumer, IncomingMessage, KafkaClient } from '../../src/kafka/types';
+import type { Consumer, IncomingMessage, KafkaClient, OutgoingMessage } from '../../src/kafka/types';
 
 const logger = pino({ level: 'silent' });
 const clientWith = (choice: KafkaClientChoice): KafkaClient =>
@@ -64,6 +64,18 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     await admin.deleteTopics(created).catch(() => undefined);
     await admin.disconnect();
   });
+
+  /** A topic of its own (deleted after the file) holding `records`, written by a producer of its own. */
+  async function topicWith(prefix: string, partitions: number, records: (topic: string) => OutgoingMessage[]): Promise<string> {
+    const topic = `${prefix}-${suffix()}`;
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions }]);
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send(records(topic));
+    await producer.disconnect();
+    return topic;
+  }
 
   it('creates missing topics only once', async () => {
     const topic = `rt-topics-${suffix()}`;
@@ -157,13 +169,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
   });
 
   it('does not deliver a batch again when its own partition was paused while it was handled', async () => {
-    const topic = `rt-pause-${suffix()}`;
-    created.push(topic);
-    await admin.ensureTopics([{ topic, partitions: 1 }]);
-    const producer = client.producer();
-    await producer.connect();
-    await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic, partition: 0, key: 'k', value: `v${i}` })));
-    await producer.disconnect();
+    const topic = await topicWith('rt-pause', 1, (t) => Array.from({ length: 10 }, (_, i) => ({ topic: t, partition: 0, key: 'k', value: `v${i}` })));
     const consumer = client.consumer({ groupId: `rt-pause-${suffix()}`, maxWaitTimeMs: 100 });
     await consumer.connect();
     await consumer.subscribe([topic]);
@@ -186,13 +192,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
   }, 60_000);
 
   it('has the offsets at the group coordinator once commit() resolves', async () => {
-    const topic = `rt-commit-${suffix()}`;
-    created.push(topic);
-    await admin.ensureTopics([{ topic, partitions: 2 }]);
-    const producer = client.producer();
-    await producer.connect();
-    await producer.send(Array.from({ length: 40 }, (_, i) => ({ topic, partition: i % 2, key: 'k', value: `v${i}` })));
-    await producer.disconnect();
+    const topic = await topicWith('rt-commit', 2, (t) => Array.from({ length: 40 }, (_, i) => ({ topic: t, partition: i % 2, key: 'k', value: `v${i}` })));
     const groupId = `rt-commit-${suffix()}`;
     const { consumer } = await consumeAll(groupId, topic, 40);
     // Read back at once, by another client: every round sees what it committed.
@@ -210,14 +210,8 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
   }, 120_000);
 
   it('starts where a seek made on assignment points, not at the committed offset', async () => {
-    const topic = `rt-seek-${suffix()}`;
+    const topic = await topicWith('rt-seek', 1, (t) => Array.from({ length: 10 }, (_, i) => ({ topic: t, partition: 0, key: 'k', value: `v${i}` })));
     const groupId = `rt-seek-${suffix()}`;
-    created.push(topic);
-    await admin.ensureTopics([{ topic, partitions: 1 }]);
-    const producer = client.producer();
-    await producer.connect();
-    await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic, partition: 0, key: 'k', value: `v${i}` })));
-    await producer.disconnect();
     // The group has committed 8: reading would start there without the seek.
     const first = client.consumer({ groupId, maxWaitTimeMs: 100 });
     await first.connect();
