@@ -39,7 +39,7 @@ export const settings = {
   }),
   evaluationThreads: setting.int({
     env: 'ALERTING_EVALUATION_THREADS', importance: 'tuning',
-    doc: 'Worker threads that decode input events and evaluate rules on them, beside the main thread that fetches, keeps windows and commits; each holds its own compiled rules and copy of the lookup tables (~45–65 MiB more RSS per thread, measured). Worth it where a spare core exists: the main thread\'s CPU per event fell by ~45 %. 0 evaluates on the main thread.',
+    doc: 'Worker threads that decode input events and evaluate rules on them, beside the main thread that fetches, keeps windows and commits; each holds its own compiled rules and copy of the lookup tables (about 45–65 MiB more RSS per thread). Worth it where a spare core exists: it takes about 45 % of the CPU per event off the main thread. 0 evaluates on the main thread.',
     default: 0,
     min: 0,
     max: 32,
