@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Renders the README's settings tables from the services' own schemas (built dist/), so the docs
-// cannot drift from the code. `--check` exits 1 when README.md is out of date.
+// cannot drift from the code. Each service's settings are grouped by importance (required, common,
+// tuning) as `--help` groups them. `--check` exits 1 when README.md is out of date.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { commonSettings, renderSettingsTable } = require('@tideway/runtime');
+const { commonSettings, renderSettingsSections } = require('@tideway/runtime');
 
-const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge'];
+const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge', 'demo'];
 const README = join(__dirname, '..', 'README.md');
 const BEGIN = '<!-- settings:begin -->';
 const END = '<!-- settings:end -->';
@@ -14,11 +15,11 @@ const END = '<!-- settings:end -->';
 function render() {
   const common = commonSettings('<service>');
   const commonEnv = new Set(Object.values(common).map((s) => s.env));
-  const parts = ['### Every service', '', renderSettingsTable(common), ''];
+  const parts = ['### Every service', '', renderSettingsSections(common, '####'), ''];
   for (const name of SERVICES) {
     const { definition } = require(`@tideway/${name}`);
     const own = Object.fromEntries(Object.entries(definition.settings).filter(([, s]) => !commonEnv.has(s.env)));
-    parts.push(`### \`tideway ${name}\``, '', renderSettingsTable(own), '');
+    parts.push(`### \`tideway ${name}\``, '', renderSettingsSections(own, '####'), '');
   }
   return parts.join('\n');
 }

@@ -41,6 +41,16 @@ describe.each(SERVICES)('tideway %s', (service) => {
     for (const env of ['KAFKA_BROKERS', 'LOG_LEVEL', 'METRICS_PORT', 'SHUTDOWN_TIMEOUT_MS']) expect(r.stdout).toContain(env);
   });
 
+  it('--help groups its settings: required, then common, then tuning', () => {
+    const out = runTidewaySync([service, '--help']).stdout;
+    const headings = [/^Required \(/m, /^Common \(/m, /^Tuning \(/m].map((h) => out.search(h));
+    expect(headings.every((i) => i > 0)).toBe(true);
+    expect([...headings].sort((a, b) => a - b)).toEqual(headings);
+    // A shared setting lands in its group, not in a block of its own.
+    expect(out.indexOf('  KAFKA_BROKERS\n')).toBeGreaterThan(headings[1]);
+    expect(out.indexOf('  SHUTDOWN_TIMEOUT_MS\n')).toBeGreaterThan(headings[2]);
+  });
+
   it('exits 2 naming a malformed setting', () => {
     expectOneLineExit2(runTidewaySync([service], { KAFKA_BROKERS: 'not a broker', METRICS_PORT: '0' }), /KAFKA_BROKERS/);
     expectOneLineExit2(runTidewaySync([service], { METRICS_PORT: 'eighty' }), /METRICS_PORT.*integer/);

@@ -2,7 +2,7 @@
  * A Kinesis endpoint that keeps up: speaks just enough of the Kinesis JSON API
  * (DescribeStreamSummary, ListShards, PutRecords) to accept every record, and counts them.
  * For throughput benchmarks only — kinesis-mock slows to ~10 ms per record as a stream fills
- * (see /work/shared/STACK-NOTES.md), so it cannot show whether the bridge is the bottleneck.
+ * (docs/stack.md), so it cannot show whether the bridge is the bottleneck.
  * Correctness against kinesis-mock is proven by bridge/test/kinesis.int.test.ts.
  */
 'use strict';

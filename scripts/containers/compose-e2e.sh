@@ -27,7 +27,7 @@ fi
 
 PROJECT="tideway-ct-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 echo "$PROJECT" >"$STATE"
-# Free host ports (the native stack and others hold the defaults on this machine).
+# Free host ports (the native stack may hold the defaults).
 read -r -a ports < <(python3 -c 'import socket
 ss = [socket.socket() for _ in range(13)]
 for s in ss: s.bind(("127.0.0.1", 0))

@@ -25,10 +25,10 @@ export class RuleFileError extends ConfigError {
   }
 }
 
-/** A webhook answered with an error or did not answer in time. */
+/** A webhook answered with an error: one that may pass (5xx, 429, ...) or a refusal for good (other 4xx). */
 export class NotifierError extends TidewayError {
-  constructor(message: string, canRetry: boolean) {
-    super('DELIVERY_FAILED', message, { canRetry });
+  constructor(message: string, retriable: boolean) {
+    super(retriable ? 'DELIVERY_FAILED' : 'DELIVERY_REJECTED', message);
     this.name = 'NotifierError';
   }
 }

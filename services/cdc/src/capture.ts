@@ -107,7 +107,7 @@ export class CdcCapture {
   private async ensureTopic(topic: string): Promise<void> {
     if (this.knownTopics.has(topic)) return;
     await this.admin.ensureTopics([{ topic, partitions: this.settings.topicPartitions, replicationFactor: this.settings.topicReplicationFactor }]).catch(async (err) => {
-      // Another instance or test may have created it in between.
+      // Another instance may have created it in between.
       if (!(await this.admin.listTopics()).includes(topic)) throw err;
     });
     this.knownTopics.add(topic);

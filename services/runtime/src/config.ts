@@ -12,9 +12,25 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors';
 
+/**
+ * How much a reader needs a setting, as Debezium groups connector properties:
+ * `required` — the service does nothing useful until it is set (a database URL, the topics, a rules file);
+ * `common` — usually looked at (brokers, group ids, ports, log level, modes, batch sizes);
+ * `tuning` — rarely changed (timeouts, buffers, concurrency, backoff).
+ */
+export type Importance = 'required' | 'common' | 'tuning';
+
+/** The groups in the order `--help` and the README show them, with their headings. */
+export const IMPORTANCE_GROUPS: readonly { readonly importance: Importance; readonly title: string; readonly blurb: string }[] = [
+  { importance: 'required', title: 'Required', blurb: 'the service does nothing useful until these are set' },
+  { importance: 'common', title: 'Common', blurb: 'usually looked at' },
+  { importance: 'tuning', title: 'Tuning', blurb: 'rarely changed: timeouts, buffers, concurrency, backoff' },
+];
+
 export interface Setting<T> {
   readonly env: string;
   readonly doc: string;
+  readonly importance: Importance;
   /** `undefined` means the setting is required. */
   readonly default: T | undefined;
   /** An empty value is accepted (strings). */
@@ -34,6 +50,7 @@ export type SettingsOf<S extends SettingsSchema> = { readonly [K in keyof S]: Va
 interface Common<T> {
   env: string;
   doc: string;
+  importance: Importance;
   default?: T;
   unit?: string;
 }
@@ -45,6 +62,7 @@ function make<T>(c: Common<T> & { optional?: boolean; secret?: boolean }, kind: 
   return {
     env: c.env,
     doc: c.doc,
+    importance: c.importance,
     default: c.default,
     optional: c.optional ?? false,
     unit: c.unit,
@@ -234,22 +252,38 @@ function describeDefault(s: Setting<unknown>): string {
   return String(s.default);
 }
 
-/** Plain-text settings list for `--help`. */
-export function renderSettingsHelp(schema: SettingsSchema): string {
-  const rows = Object.values(schema).map((s) => {
-    const unit = s.unit ? ` ${s.unit}` : '';
-    return `  ${s.env}\n      ${s.doc}\n      ${s.kind}; default: ${describeDefault(s)}${unit}${s.secret ? '; secret: environment only' : ''}`;
-  });
-  return rows.join('\n');
+/** A schema's settings split by importance, in `IMPORTANCE_GROUPS` order; empty groups are left out. Pure. */
+export function groupSettings(schema: SettingsSchema): { importance: Importance; title: string; blurb: string; settings: Setting<unknown>[] }[] {
+  return IMPORTANCE_GROUPS.map((g) => ({ ...g, settings: Object.values(schema).filter((s) => s.importance === g.importance) })).filter((g) => g.settings.length > 0);
 }
 
-/** Markdown table of settings for the README and docs. */
-export function renderSettingsTable(schema: SettingsSchema): string {
+/** Plain-text settings list for `--help`, grouped by importance, the required ones first. */
+export function renderSettingsHelp(schema: SettingsSchema): string {
+  return groupSettings(schema)
+    .map((g) => {
+      const rows = g.settings.map((s) => {
+        const unit = s.unit ? ` ${s.unit}` : '';
+        return `  ${s.env}\n      ${s.doc}\n      ${s.kind}; default: ${describeDefault(s)}${unit}${s.secret ? '; secret: environment only' : ''}`;
+      });
+      return [`${g.title} (${g.blurb}):`, ...rows].join('\n');
+    })
+    .join('\n\n');
+}
+
+/** Markdown table of settings. */
+export function renderSettingsTable(settings: readonly Setting<unknown>[]): string {
   const lines = ['| Setting | Type | Default | Description |', '| --- | --- | --- | --- |'];
-  for (const s of Object.values(schema)) {
+  for (const s of settings) {
     const def = describeDefault(s);
     const unit = s.unit && s.default !== undefined ? ` ${s.unit}` : '';
     lines.push(`| \`${s.env}\` | ${s.kind.replace(/\|/g, '\\|')} | \`${def}\`${unit} | ${s.doc.replace(/\|/g, '\\|')} |`);
   }
   return lines.join('\n');
+}
+
+/** Markdown for the README and docs: one table per importance group under `heading` (e.g. `####`), the required ones first. */
+export function renderSettingsSections(schema: SettingsSchema, heading: string): string {
+  return groupSettings(schema)
+    .map((g) => `${heading} ${g.title} — ${g.blurb}\n\n${renderSettingsTable(g.settings)}`)
+    .join('\n\n');
 }

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   RECORD_INVALID: { canRetry: false, exitCode: 1 },
   /** A destination refused or throttled a write that may succeed later. */
   DELIVERY_FAILED: { canRetry: true, exitCode: 1 },
+  /** A destination refused a write for good (e.g. an HTTP 4xx): sending it again cannot help. */
+  DELIVERY_REJECTED: { canRetry: false, exitCode: 1 },
   /** State the service relies on is gone or unusable (e.g. an invalidated replication slot). */
   STATE_LOST: { canRetry: false, exitCode: 1 },
   /** Shutdown did not finish within its bound. */
@@ -32,8 +34,6 @@ export interface TidewayErrorOptions {
   topic?: string;
   partition?: number;
   offset?: string;
-  /** Overrides the code's default retriability (e.g. a 4xx vs a 5xx from one endpoint). */
-  canRetry?: boolean;
 }
 
 export class TidewayError extends Error {
@@ -47,7 +47,8 @@ export class TidewayError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TidewayError';
     this.code = code;
-    this.canRetry = options.canRetry ?? ERROR_CODES[code].canRetry;
+    // The table is the only source: a different retriability is a different code.
+    this.canRetry = ERROR_CODES[code].canRetry;
     this.topic = options.topic;
     this.partition = options.partition;
     this.offset = options.offset;

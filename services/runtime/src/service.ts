@@ -78,7 +78,8 @@ export function serviceHelp<S extends ServiceSettingsSchema>(def: ServiceDefinit
     'Settings come from environment variables, or from a YAML file given with --config',
     '(keys are the variable names below); the environment wins over the file.',
     '',
-    'Settings:',
+    'Settings, the required ones first:',
+    '',
     renderSettingsHelp(def.settings),
     '',
   ].join('\n');

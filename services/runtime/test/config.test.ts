@@ -1,14 +1,14 @@
-import { loadSettings, parseDurationMs, parseYamlObject, renderSettingsTable, setting } from '../src/config';
+import { groupSettings, loadSettings, parseDurationMs, parseYamlObject, renderSettingsHelp, renderSettingsSections, renderSettingsTable, setting } from '../src/config';
 import { ConfigError } from '../src/errors';
 
 const schema = {
-  slot: setting.string({ env: 'T_SLOT', doc: 'Slot name.', default: 'tideway', pattern: /^[a-z0-9_]+$/, patternHint: 'lower-case letters, digits and _' }),
-  partitions: setting.int({ env: 'T_PARTITIONS', doc: 'Partitions.', default: 3, min: 1, max: 1000 }),
-  mode: setting.enum({ env: 'T_MODE', doc: 'Mode.', values: ['upsert', 'history'] as const, default: 'upsert' }),
-  tables: setting.list({ env: 'T_TABLES', doc: 'Tables.', default: [] }),
-  heartbeat: setting.duration({ env: 'T_HEARTBEAT', doc: 'Heartbeat.', default: 10_000 }),
-  url: setting.url({ env: 'T_URL', doc: 'DB.', protocols: ['postgres', 'postgresql'] }),
-  password: setting.string({ env: 'T_PASSWORD', doc: 'Secret.', secret: true, optional: true, default: '' }),
+  slot: setting.string({ env: 'T_SLOT', importance: 'common', doc: 'Slot name.', default: 'tideway', pattern: /^[a-z0-9_]+$/, patternHint: 'lower-case letters, digits and _' }),
+  partitions: setting.int({ env: 'T_PARTITIONS', importance: 'tuning', doc: 'Partitions.', default: 3, min: 1, max: 1000 }),
+  mode: setting.enum({ env: 'T_MODE', importance: 'common', doc: 'Mode.', values: ['upsert', 'history'] as const, default: 'upsert' }),
+  tables: setting.list({ env: 'T_TABLES', importance: 'required', doc: 'Tables.', default: [] }),
+  heartbeat: setting.duration({ env: 'T_HEARTBEAT', importance: 'tuning', doc: 'Heartbeat.', default: 10_000 }),
+  url: setting.url({ env: 'T_URL', importance: 'required', doc: 'DB.', protocols: ['postgres', 'postgresql'] }),
+  password: setting.string({ env: 'T_PASSWORD', importance: 'common', doc: 'Secret.', secret: true, optional: true, default: '' }),
 };
 
 function expectConfigError(fn: () => unknown, setting: string, pattern: RegExp) {
@@ -83,8 +83,46 @@ describe('parseDurationMs', () => {
 
 describe('renderSettingsTable', () => {
   it('never shows a secret default', () => {
-    const table = renderSettingsTable(schema);
+    const table = renderSettingsTable(Object.values(schema));
     expect(table).toContain('`T_PASSWORD`');
     expect(table).toContain('| `T_SLOT` | string | `tideway` |');
+  });
+});
+
+describe('settings grouped by importance', () => {
+  it('groups required, then common, then tuning, keeping the schema order within a group', () => {
+    expect(groupSettings(schema).map((g) => [g.importance, g.settings.map((s) => s.env)])).toEqual([
+      ['required', ['T_TABLES', 'T_URL']],
+      ['common', ['T_SLOT', 'T_MODE', 'T_PASSWORD']],
+      ['tuning', ['T_PARTITIONS', 'T_HEARTBEAT']],
+    ]);
+  });
+
+  it('leaves out a group without settings', () => {
+    expect(groupSettings({ slot: schema.slot, heartbeat: schema.heartbeat }).map((g) => g.importance)).toEqual(['common', 'tuning']);
+  });
+
+  it('--help prints each setting once, under its heading, the required ones first', () => {
+    const help = renderSettingsHelp(schema);
+    const at = (text: string) => help.indexOf(text);
+    const headings = ['Required (', 'Common (', 'Tuning ('].map(at);
+    expect(headings.every((i) => i >= 0)).toBe(true);
+    expect([...headings].sort((a, b) => a - b)).toEqual(headings);
+    for (const s of Object.values(schema)) expect(help.split(`  ${s.env}\n`)).toHaveLength(2);
+    expect(at('T_URL')).toBeLessThan(headings[1]);
+    expect(at('T_SLOT')).toBeGreaterThan(headings[1]);
+    expect(at('T_SLOT')).toBeLessThan(headings[2]);
+    expect(at('T_HEARTBEAT')).toBeGreaterThan(headings[2]);
+  });
+
+  it('renders one markdown table per group under the given heading', () => {
+    const md = renderSettingsSections(schema, '####');
+    expect(md.match(/^#### .*$/gm)).toEqual([
+      '#### Required — the service does nothing useful until these are set',
+      '#### Common — usually looked at',
+      '#### Tuning — rarely changed: timeouts, buffers, concurrency, backoff',
+    ]);
+    expect(md.indexOf('`T_URL`')).toBeLessThan(md.indexOf('#### Common'));
+    expect(md.indexOf('`T_HEARTBEAT`')).toBeGreaterThan(md.indexOf('#### Tuning'));
   });
 });

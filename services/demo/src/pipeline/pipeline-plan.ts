@@ -1,7 +1,6 @@
 /**
- * Everything `npm run demo` creates for one run, named with the run id so that runs (and
- * integration tests sharing the same stack) never share a topic, slot, schema, stream or
- * bucket. Pure: names, environments and the rules/routes documents.
+ * Everything `npm run demo` creates for one run, named with the run id so that runs sharing
+ * one stack never share a topic, slot, schema, stream or bucket. Pure: names, environments and the rules/routes documents.
  */
 
 export const DEMO_TABLES = ['policies', 'claims', 'transactions'] as const;
