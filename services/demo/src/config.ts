@@ -6,6 +6,9 @@ import { commonSettings, setting, settingProblem, type SettingsOf } from '@tidew
 
 /** One DEMO_RATE for `tideway demo` and `npm run demo`. */
 export const demoRate = setting.number({ env: 'DEMO_RATE', importance: 'common', doc: 'Changes written per second (inserts and updates over the three tables).', default: 20, min: 0.1, max: 10_000, unit: 'changes/s' });
+/** The generator's fraud share and seed, the same for `tideway demo` and `npm run demo`. */
+export const demoFraudRatio = setting.number({ env: 'DEMO_FRAUD_RATIO', importance: 'common', doc: 'Share of transactions that trip one of the fraud rules (amount over 50000, country mismatch, night hours).', default: 0.05, min: 0, max: 1 });
+export const demoSeed = setting.int({ env: 'DEMO_SEED', importance: 'common', doc: 'Seed of the pseudo-random generator (0 = a random seed); the same seed gives the same changes.', default: 0, min: 0, max: 2 ** 31 - 1 });
 
 export const settings = {
   ...commonSettings('demo'),
@@ -25,8 +28,8 @@ export const settings = {
   rate: demoRate,
   maxChanges: setting.int({ env: 'DEMO_MAX_CHANGES', importance: 'common', doc: 'Stop after this many changes (0 = no limit).', default: 0, min: 0 }),
   durationMs: setting.duration({ env: 'DEMO_DURATION', importance: 'common', doc: 'Stop after this long (0 = no limit).', default: 0, min: 0 }),
-  fraudRatio: setting.number({ env: 'DEMO_FRAUD_RATIO', importance: 'common', doc: 'Share of transactions that trip one of the fraud rules (amount over 50000, country mismatch, night hours).', default: 0.05, min: 0, max: 1 }),
-  seed: setting.int({ env: 'DEMO_SEED', importance: 'common', doc: 'Seed of the pseudo-random generator (0 = a random seed); the same seed gives the same changes.', default: 0, min: 0, max: 2 ** 31 - 1 }),
+  fraudRatio: demoFraudRatio,
+  seed: demoSeed,
   idPrefix: setting.string({
     env: 'DEMO_ID_PREFIX', importance: 'tuning',
     doc: 'Prefix of the generated ids (policy, claim, transaction, account), so that several runs can share tables (default: the seed in base 36).',
