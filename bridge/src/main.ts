@@ -1,7 +1,7 @@
 /** `tideway bridge`: Kafka topics → Kinesis Data Streams, Firehose and S3, per the routes file. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, runService, type ServiceDefinition } from '@tideway/runtime';
+import { ConfigError, ignoreFailure, runService, type ServiceDefinition } from '@tideway/runtime';
 import { firehoseClient, hasCustomS3Endpoint, kinesisClient, s3Client } from './aws-clients';
 import { settings, type BridgeSettingsSchema } from './config';
 import { DeadLetterWriter } from './dead-letter-writer';
@@ -82,7 +82,7 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
         // Leave a few seconds of the shutdown budget for commits and disconnects.
         const deadline = AbortSignal.timeout(Math.max(500, s.shutdownTimeoutMs - 5000));
         await Promise.all(pipelines.map((p) => p.stop(deadline)));
-        await producer.disconnect().catch(() => undefined);
+        await producer.disconnect().catch(ignoreFailure(ctx.logger, 'producer disconnect'));
       },
     };
   },

@@ -5,7 +5,7 @@
  * clear error.
  */
 import type { Client } from 'pg';
-import { backoffDelayMs, canRetry, errorMessage, sleep, type Admin, type Logger, type Producer, type ServiceContext } from '@tideway/runtime';
+import { backoffDelayMs, canRetry, errorMessage, ignoreFailure, sleep, type Admin, type Logger, type Producer, type ServiceContext } from '@tideway/runtime';
 import { topicFor, type CapturedTable } from './change-events';
 import { ChangeStreamSession } from './change-stream';
 import { splitTableName, type cdcSettings, type CdcSettings } from './config';
@@ -191,6 +191,7 @@ export class CdcCapture {
       if (plan.snapshot && created.snapshotName) {
         const tables = this.tables.length > 0 ? this.tables : (await publicationTables(meta, s.publication)).filter((t) => this.isCaptured(t.schema, t.table));
         const snapClient = openClient(s.databaseUrl, false);
+        // Errors surface through the query in flight; never crash the process.
         snapClient.on('error', () => undefined);
         await snapClient.connect();
         try {
@@ -214,7 +215,7 @@ export class CdcCapture {
           if (this.stopAbort.signal.aborted) throw new Error('stopped during the snapshot');
           this.logger.info({ rows }, 'snapshot done; every row is acknowledged by Kafka');
         } finally {
-          await snapClient.end().catch(() => undefined);
+          await snapClient.end().catch(ignoreFailure(this.logger, 'closing the snapshot connection'));
         }
       }
       await this.state.write(meta, s.slot, plan.snapshot ? 'done' : 'skipped', formatLsn(created.consistentPoint));
@@ -276,12 +277,12 @@ export class CdcCapture {
     this.repl = undefined;
     this.meta = undefined;
     // Whatever was read stays queued in the writer and still reaches Kafka; only then is it confirmed.
-    await this.writer.drain().catch(() => undefined);
+    await this.writer.drain().catch(ignoreFailure(this.logger, 'delivering what was read before the stop', {}, 'warn'));
     if (repl) {
       repl.sendStatus(this.confirmed, false);
-      await repl.close().catch(() => undefined);
+      await repl.close().catch(ignoreFailure(this.logger, 'closing the replication connection'));
     }
-    await meta?.end().catch(() => undefined);
+    await meta?.end().catch(ignoreFailure(this.logger, 'closing the metadata connection'));
   }
 
   /** Graceful stop: stop reading, let Kafka acknowledge what was read, confirm it, disconnect. */
@@ -292,8 +293,8 @@ export class CdcCapture {
     await this.loop;
     if (this.statusTimer) clearTimeout(this.statusTimer);
     this.writerAbort.abort();
-    await this.producer.disconnect().catch(() => undefined);
-    await this.admin.disconnect().catch(() => undefined);
+    await this.producer.disconnect().catch(ignoreFailure(this.logger, 'producer disconnect'));
+    await this.admin.disconnect().catch(ignoreFailure(this.logger, 'admin disconnect'));
     this.logger.info({ confirmedLsn: formatLsn(this.confirmed) }, 'capture stopped');
   }
 }

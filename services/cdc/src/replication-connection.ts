@@ -106,6 +106,7 @@ export class ReplicationConnection {
     this.ended = true;
     const c = this.client;
     // end() waits for the server; during CopyBoth it may not answer, so destroy the socket too.
+    // The socket is destroyed below whatever end() says: its failure changes nothing.
     const done = c.end().catch(() => undefined);
     setTimeout(() => this.wire.stream.destroy(), 1_000).unref();
     await done;

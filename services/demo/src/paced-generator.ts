@@ -45,6 +45,7 @@ export async function runPacedGenerator(
     if (opts.durationMs > 0 && elapsed >= opts.durationMs) break;
     const due = changesDue(elapsed, opts.rate, written, opts.maxChanges, opts.batchMaxChanges);
     if (due === 0) {
+      // Rejects only on abort, which ends the loop.
       await sleep(tickMs, opts.signal).catch(() => undefined);
       continue;
     }

@@ -69,6 +69,7 @@ export class PostgresChangeWriter {
       }
       await client.query('COMMIT');
     } catch (err) {
+      // The write's own failure is reported; a ROLLBACK on a failed connection ends the transaction anyway.
       await client.query('ROLLBACK').catch(() => undefined);
       throw new DatabaseUnavailable(`writing ${changes.length} changes failed: ${errorMessage(err)}`, err);
     } finally {

@@ -4,7 +4,7 @@
  * batch-loader.ts (per batch), warehouse.ts (SQL I/O), apply-plan.ts and decode.ts (pure).
  */
 import { Pool } from 'pg';
-import { ConfigError, TidewayError, errorMessage, retryWithBackoff, runService, type ServiceDefinition } from '@tideway/runtime';
+import { ConfigError, TidewayError, errorMessage, ignoreFailure, retryWithBackoff, runService, type ServiceDefinition } from '@tideway/runtime';
 import { BatchLoader } from './batch-loader';
 import { settings, type DwhSettingsSchema } from './config';
 import { DwhLoaderMetrics } from './metrics';
@@ -95,10 +95,10 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
       await ctx.health.retry('kafka', 'subscribe', () => subscription.start(), { signal: ctx.signal });
     } catch (err) {
       // A failed start is retried from scratch by the runtime: leave nothing connected behind.
-      await subscription.stop().catch(() => undefined);
-      await dlqProducer.disconnect().catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
-      await pool.end().catch(() => undefined);
+      await subscription.stop().catch(ignoreFailure(ctx.logger, 'stopping the subscription after a failed start'));
+      await dlqProducer.disconnect().catch(ignoreFailure(ctx.logger, 'dead-letter producer disconnect'));
+      await admin.disconnect().catch(ignoreFailure(ctx.logger, 'admin disconnect'));
+      await pool.end().catch(ignoreFailure(ctx.logger, 'closing the warehouse pool'));
       throw err;
     }
     ctx.logger.info({ groupId: s.groupId, schema: s.schema, mode: s.mode, deleteMode: s.deleteMode }, 'dwh-loader running');
@@ -106,9 +106,9 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
     return {
       async stop() {
         await subscription.stop().catch((err) => ctx.logger.warn({ err: errorMessage(err) }, 'consumer disconnect failed'));
-        await dlqProducer.disconnect().catch(() => undefined);
-        await admin.disconnect().catch(() => undefined);
-        await pool.end().catch(() => undefined);
+        await dlqProducer.disconnect().catch(ignoreFailure(ctx.logger, 'dead-letter producer disconnect'));
+        await admin.disconnect().catch(ignoreFailure(ctx.logger, 'admin disconnect'));
+        await pool.end().catch(ignoreFailure(ctx.logger, 'closing the warehouse pool'));
       },
     };
   },

@@ -233,6 +233,7 @@ export class Warehouse {
       await client.query('COMMIT');
       return { kind: 'committed', rejected };
     } catch (err) {
+      // The load's own failure is rethrown; a ROLLBACK on a failed connection ends the transaction anyway.
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }

@@ -12,6 +12,7 @@ import { canRetry, ConfigError, errorMessage, isTidewayError, TidewayError } fro
 import { Readiness, ServiceHttpServer } from './http-server';
 import { createKafkaClient } from './kafka/client';
 import type { KafkaClient } from './kafka/types';
+import { ignoreFailure } from './ignore-failure';
 import { createLogger, type Logger } from './logger';
 import { Counter, createRegistry } from './metrics';
 
@@ -137,7 +138,7 @@ export async function runService<S extends ServiceSettingsSchema>(def: ServiceDe
         logger.error({ err }, 'error during shutdown');
         exitCode = exitCode || 1;
       }
-      await http.close().catch(() => undefined);
+      await http.close().catch(ignoreFailure(logger, 'closing the HTTP server'));
       logger.info({ exitCode }, 'stopped');
       logger.flush();
       process.exit(exitCode);

@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Pool } from 'pg';
 import { stringify } from 'yaml';
-import { KafkajsClient, commonSettings, createLogger, kafkaConfigFrom, errorMessage, isTidewayError, loadSettings, renderSettingsHelp, sleep } from '@tideway/runtime';
+import { KafkajsClient, commonSettings, createLogger, kafkaConfigFrom, errorMessage, ignoreFailure, isTidewayError, loadSettings, renderSettingsHelp, sleep } from '@tideway/runtime';
 import { ChangeGenerator, type Change } from '../generator';
 import { runPacedGenerator } from '../paced-generator';
 import { PostgresChangeWriter, quoteIdent } from '../postgres-writer';
@@ -168,8 +168,8 @@ async function main(): Promise<number> {
       .query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [plan.slot])
       .then(() => oltp.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(plan.slot)}`))
       .catch((err) => say(`could not drop replication slot ${plan.slot}: ${errorMessage(err)} (drop it with pg_drop_replication_slot)`));
-    await counter.stop().catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
+    await counter.stop().catch(ignoreFailure(logger, 'stopping the landing counter'));
+    await admin.disconnect().catch(ignoreFailure(logger, 'admin disconnect'));
     await oltp.end();
     await warehouse.end();
   }
