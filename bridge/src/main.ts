@@ -50,10 +50,20 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
         deadLetter: (r, reason, error) => pipeline.deadLetter(r, reason, error),
         destinationHealthy: (h, p) => pipeline.destinationHealthy(h, p),
       };
-      const common = { route: route.name, logger: ctx.logger, metrics, outcomes, backoff, maxInFlight: s.maxInFlightRequests, maxBufferedBytes: s.maxBufferedBytes };
+      const common = {
+        route: route.name,
+        logger: ctx.logger,
+        metrics,
+        outcomes,
+        backoff,
+        maxInFlight: s.maxInFlightRequests,
+        maxBufferedBytes: s.maxBufferedBytes,
+      };
       const d = route.destination;
       let sink: Sink;
-      if (d.type === 'kinesis') sink = new KinesisSink({ ...common, destination: d, client: kinesisClient(clientOptions), shardMapRefreshMs: s.shardMapRefreshMs });
+      if (d.type === 'kinesis') {
+        sink = new KinesisSink({ ...common, destination: d, client: kinesisClient(clientOptions), shardMapRefreshMs: s.shardMapRefreshMs });
+      }
       else if (d.type === 'firehose') sink = new FirehoseSink({ ...common, destination: d, client: firehoseClient(clientOptions) });
       else sink = new S3Sink({ ...common, destination: d, client: s3Client({ ...clientOptions, forcePathStyle: d.forcePathStyle }) });
       const pipeline: RoutePipeline = new RoutePipeline({

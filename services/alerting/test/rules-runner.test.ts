@@ -14,7 +14,8 @@ ${extra}
 
 describe('reloadPlan', () => {
   it('swaps rules in place when the input and table topics stay', () => {
-    expect(reloadPlan(rules(), rules('  - { id: cold, topic: c, severity: low, when: "v < 1" }'))).toEqual({ inPlace: true, ensureTopics: false, newTables: false });
+    const next = rules('  - { id: cold, topic: c, severity: low, when: "v < 1" }');
+    expect(reloadPlan(rules(), next)).toEqual({ inPlace: true, ensureTopics: false, newTables: false });
   });
 
   it('ensures the topics first when a sink topic is new', () => {
@@ -24,7 +25,8 @@ describe('reloadPlan', () => {
   });
 
   it('restarts the pipeline on a new input topic', () => {
-    expect(reloadPlan(rules(), rules('  - { id: other, topic: d, severity: low, when: "v > 1" }'))).toEqual({ inPlace: false, ensureTopics: true, newTables: false });
+    const next = rules('  - { id: other, topic: d, severity: low, when: "v > 1" }');
+    expect(reloadPlan(rules(), next)).toEqual({ inPlace: false, ensureTopics: true, newTables: false });
   });
 });
 

@@ -15,7 +15,16 @@ import { OrderedKafkaWriter } from './ordered-writer';
 import { PgCatalog } from './pg-catalog';
 import { openClient, ReplicationConnection } from './replication-connection';
 import { planSlot } from './slot-plan';
-import { checkTables, checkWalLevel, currentDatabase, ensurePublication, publicationTables, readSlot, SnapshotStateStore, type TableName } from './source-setup';
+import {
+  checkTables,
+  checkWalLevel,
+  currentDatabase,
+  ensurePublication,
+  publicationTables,
+  readSlot,
+  SnapshotStateStore,
+  type TableName,
+} from './source-setup';
 import { runSnapshot } from './snapshot';
 
 const RECONNECT_POLICY = { initialMs: 500, maxMs: 30_000, multiplier: 2 };
@@ -106,7 +115,8 @@ export class CdcCapture {
 
   private async ensureTopic(topic: string): Promise<void> {
     if (this.knownTopics.has(topic)) return;
-    await this.admin.ensureTopics([{ topic, partitions: this.settings.topicPartitions, replicationFactor: this.settings.topicReplicationFactor }]).catch(async (err) => {
+    const spec = { topic, partitions: this.settings.topicPartitions, replicationFactor: this.settings.topicReplicationFactor };
+    await this.admin.ensureTopics([spec]).catch(async (err) => {
       // Another instance or test may have created it in between.
       if (!(await this.admin.listTopics()).includes(topic)) throw err;
     });
@@ -137,7 +147,8 @@ export class CdcCapture {
 
   private async run(): Promise<void> {
     // Transient failures are retried (logged once per state change); bad credentials stop the service.
-    const retryConnect = (what: string, fn: () => Promise<void>) => this.ctx.health.retry('kafka', `${what} connect`, fn, { signal: this.stopAbort.signal, policy: RECONNECT_POLICY });
+    const retryConnect = (what: string, fn: () => Promise<void>) =>
+      this.ctx.health.retry('kafka', `${what} connect`, fn, { signal: this.stopAbort.signal, policy: RECONNECT_POLICY });
     await retryConnect('producer', () => this.producer.connect());
     await retryConnect('admin', () => this.admin.connect());
     if (this.stopAbort.signal.aborted) return;
@@ -173,7 +184,9 @@ export class CdcCapture {
     const db = await currentDatabase(meta);
     await this.state.ensure(meta);
     await ensurePublication(meta, s.publication, this.tables, this.logger);
-    const plan = planSlot({ slot: s.slot, database: db, stateTable: s.stateTable, snapshotMode: s.snapshot, slotRow: await readSlot(meta, s.slot), record: await this.state.read(meta, s.slot) });
+    const slotRow = await readSlot(meta, s.slot);
+    const record = await this.state.read(meta, s.slot);
+    const plan = planSlot({ slot: s.slot, database: db, stateTable: s.stateTable, snapshotMode: s.snapshot, slotRow, record });
 
     // Topics of the configured tables exist before the first change, so consumers can subscribe early.
     for (const t of this.tables) await this.ensureTopic(topicFor(s.topicTemplate, t.schema, t.table));

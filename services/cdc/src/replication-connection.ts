@@ -80,8 +80,9 @@ export class ReplicationConnection {
     this.wire.on('copyData', (msg) => handlers.onData(Buffer.from(msg.chunk)));
     this.client.on('end', () => finish(new Error('replication connection closed')));
     this.client.on('error', (err) => finish(err));
+    const options = `proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))}`;
     this.client
-      .query(`START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(startLsn)} (proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))})`)
+      .query(`START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(startLsn)} (${options})`)
       .then(
         () => finish(new Error('replication stream ended by the server')),
         (err: Error) => finish(err),

@@ -51,7 +51,8 @@ export async function runPacedGenerator(
     }
     const batch = generator.take(due, new Date(now()));
     // A batch is retried until it commits (inserts are idempotent): nothing generated is skipped.
-    await retryWithBackoff(() => sink.write(batch), { policy: { ...DEFAULT_BACKOFF, maxMs: 10_000 }, signal: opts.signal, onRetry: (err, attempt) => onRetry(err, attempt) });
+    const policy = { ...DEFAULT_BACKOFF, maxMs: 10_000 };
+    await retryWithBackoff(() => sink.write(batch), { policy, signal: opts.signal, onRetry: (err, attempt) => onRetry(err, attempt) });
     written += batch.length;
     onWritten(batch);
   }

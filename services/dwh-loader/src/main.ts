@@ -31,7 +31,12 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
     if (s.mode === 'history' && s.deleteMode === 'soft') ctx.logger.info('DWH_DELETE_MODE has no effect in history mode');
 
     const metrics = new DwhLoaderMetrics(ctx.registry);
-    const pool = new Pool({ connectionString: s.databaseUrl, max: s.concurrency + 1, connectionTimeoutMillis: 10_000, application_name: `tideway-dwh-loader:${s.groupId}` });
+    const pool = new Pool({
+      connectionString: s.databaseUrl,
+      max: s.concurrency + 1,
+      connectionTimeoutMillis: 10_000,
+      application_name: `tideway-dwh-loader:${s.groupId}`,
+    });
     // A connection cut (failover, restart, idle timeout) must not crash the process: the failing
     // query reports it to the batch, which retries on a new connection.
     const onConnectionError = (err: Error) => ctx.logger.warn({ err: errorMessage(err) }, 'warehouse connection lost');
@@ -47,7 +52,10 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
       onRetry: (err) => ctx.health.down('postgres', 'warehouse init', err),
     }).catch((err: unknown) => {
       ctx.health.forget('postgres', 'warehouse init');
-      if (isMisconfiguration(err)) throw new TidewayError('DEPENDENCY_MISCONFIGURED', `DWH_DATABASE_URL: ${errorMessage(err)} (fix the URL, credentials or database, then restart)`, { cause: err });
+      if (isMisconfiguration(err)) {
+        const message = `DWH_DATABASE_URL: ${errorMessage(err)} (fix the URL, credentials or database, then restart)`;
+        throw new TidewayError('DEPENDENCY_MISCONFIGURED', message, { cause: err });
+      }
       throw err;
     });
     ctx.health.ok('postgres', 'warehouse init');
@@ -66,7 +74,16 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
     await ctx.health.retry('kafka', 'producer connect', () => dlqProducer.connect(), { signal: ctx.signal });
 
     const loader = new BatchLoader(
-      { groupId: s.groupId, batchMaxRows: s.batchMaxRows, dlqSuffix: s.dlqSuffix, retryMaxMs: s.retryMaxMs, service: 'dwh-loader', mode: s.mode, tableNaming: s.tableNaming, softDelete: s.deleteMode === 'soft' },
+      {
+        groupId: s.groupId,
+        batchMaxRows: s.batchMaxRows,
+        dlqSuffix: s.dlqSuffix,
+        retryMaxMs: s.retryMaxMs,
+        service: 'dwh-loader',
+        mode: s.mode,
+        tableNaming: s.tableNaming,
+        softDelete: s.deleteMode === 'soft',
+      },
       { warehouse, dlqProducer, ensureDlqTopic, metrics, logger: ctx.logger, signal: ctx.signal, setWarehouseReady },
     );
     const subscription = new ChangeTopicSubscription(

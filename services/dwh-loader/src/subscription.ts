@@ -47,7 +47,9 @@ export class ChangeTopicSubscription {
     this.started = true;
     if (this.opts.selector.kind === 'regex') {
       this.timer = setInterval(() => {
-        this.restarting = this.restarting.then(() => this.refresh()).catch((err) => this.logger.warn({ err: errorMessage(err) }, 'topic refresh failed; will retry'));
+        this.restarting = this.restarting
+          .then(() => this.refresh())
+          .catch((err) => this.logger.warn({ err: errorMessage(err) }, 'topic refresh failed; will retry'));
       }, this.opts.refreshMs);
       this.timer.unref();
     }

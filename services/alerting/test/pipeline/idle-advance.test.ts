@@ -29,7 +29,7 @@ describe('worthCommitting', () => {
   it('is false for a watermark move alone', () => {
     expect(worthCommitting(emptyOutput(), 0)).toBe(false);
     expect(worthCommitting(emptyOutput(), 1)).toBe(true);
-    expect(worthCommitting({ ...emptyOutput(), records: [{ topic: 't', value: 'v' }] }, 0)).toBe(true);
+    expect(worthCommitting({ ...emptyOutput(), records: [{ topic: 't', key: null, value: 'v' }] }, 0)).toBe(true);
   });
 });
 

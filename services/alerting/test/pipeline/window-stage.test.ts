@@ -15,7 +15,13 @@ rules:
       'r.yaml',
     ),
   );
-const ev = (k: string, minutes: number, offset: number): ForwardedEvent => ({ r: 'burst', k, t: minutes * M, s: { topic: 'c', partition: 0, offset: String(offset) }, v: [null] });
+const ev = (k: string, minutes: number, offset: number): ForwardedEvent => ({
+  r: 'burst',
+  k,
+  t: minutes * M,
+  s: { topic: 'c', partition: 0, offset: String(offset) },
+  v: [null],
+});
 const bundle = (partition: number, offset: number, events: ForwardedEvent[]) => message('g.repartition', partition, offset, JSON.stringify(events));
 
 describe('applyRepartitionRecords', () => {
