@@ -1,7 +1,7 @@
 /** `tideway bridge`: Kafka topics → Kinesis Data Streams, Firehose and S3, per the routes file. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, runService, type ServiceDefinition } from '@tideway/runtime';
+import { ConfigError, ignoreFailure, runService, type ServiceDefinition } from '@tideway/runtime';
 import { firehoseClient, hasCustomS3Endpoint, kinesisClient, s3Client } from './aws-clients';
 import { settings, type BridgeSettingsSchema } from './config';
 import { DeadLetterWriter } from './dead-letter-writer';
@@ -50,10 +50,20 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
         deadLetter: (r, reason, error) => pipeline.deadLetter(r, reason, error),
         destinationHealthy: (h, p) => pipeline.destinationHealthy(h, p),
       };
-      const common = { route: route.name, logger: ctx.logger, metrics, outcomes, backoff, maxInFlight: s.maxInFlightRequests, maxBufferedBytes: s.maxBufferedBytes };
+      const common = {
+        route: route.name,
+        logger: ctx.logger,
+        metrics,
+        outcomes,
+        backoff,
+        maxInFlight: s.maxInFlightRequests,
+        maxBufferedBytes: s.maxBufferedBytes,
+      };
       const d = route.destination;
       let sink: Sink;
-      if (d.type === 'kinesis') sink = new KinesisSink({ ...common, destination: d, client: kinesisClient(clientOptions), shardMapRefreshMs: s.shardMapRefreshMs });
+      if (d.type === 'kinesis') {
+        sink = new KinesisSink({ ...common, destination: d, client: kinesisClient(clientOptions), shardMapRefreshMs: s.shardMapRefreshMs });
+      }
       else if (d.type === 'firehose') sink = new FirehoseSink({ ...common, destination: d, client: firehoseClient(clientOptions) });
       else sink = new S3Sink({ ...common, destination: d, client: s3Client({ ...clientOptions, forcePathStyle: d.forcePathStyle }) });
       const pipeline: RoutePipeline = new RoutePipeline({
@@ -82,7 +92,7 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
         // Leave a few seconds of the shutdown budget for commits and disconnects.
         const deadline = AbortSignal.timeout(Math.max(500, s.shutdownTimeoutMs - 5000));
         await Promise.all(pipelines.map((p) => p.stop(deadline)));
-        await producer.disconnect().catch(() => undefined);
+        await producer.disconnect().catch(ignoreFailure(ctx.logger, 'producer disconnect'));
       },
     };
   },

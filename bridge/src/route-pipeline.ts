@@ -9,6 +9,7 @@ import {
   backoffDelayMs,
   DEFAULT_BACKOFF,
   errorMessage,
+  ignoreFailure,
   sleep,
   type Consumer,
   type KafkaClient,
@@ -242,7 +243,7 @@ export class RoutePipeline implements RecordOutcomes {
       while (buffered > this.o.sink.maxBufferedBytes / 2 && this.running && !this.o.signal.aborted && batch.isRunning() && !batch.isStale()) {
         await sleep(BACKPRESSURE_CHECK_MS);
         // Keeps the group membership of clients that heartbeat from the handler's thread.
-        await batch.heartbeat().catch(() => undefined);
+        await batch.heartbeat().catch(ignoreFailure(this.o.logger, 'heartbeat while holding the fetch', { route: this.name }));
         buffered = this.o.sink.bufferedBytes();
         this.o.metrics.bufferedBytes.set({ route: this.name }, buffered);
       }

@@ -5,7 +5,7 @@
  * clear error.
  */
 import type { Client } from 'pg';
-import { backoffDelayMs, canRetry, errorMessage, sleep, type Admin, type Logger, type Producer, type ServiceContext } from '@tideway/runtime';
+import { backoffDelayMs, canRetry, errorMessage, ignoreFailure, sleep, type Admin, type Logger, type Producer, type ServiceContext } from '@tideway/runtime';
 import { topicFor, type CapturedTable } from './change-events';
 import { ChangeStreamSession } from './change-stream';
 import { splitTableName, type cdcSettings, type CdcSettings } from './config';
@@ -15,7 +15,16 @@ import { OrderedKafkaWriter } from './ordered-writer';
 import { PgCatalog } from './pg-catalog';
 import { openClient, ReplicationConnection } from './replication-connection';
 import { planSlot } from './slot-plan';
-import { checkTables, checkWalLevel, currentDatabase, ensurePublication, publicationTables, readSlot, SnapshotStateStore, type TableName } from './source-setup';
+import {
+  checkTables,
+  checkWalLevel,
+  currentDatabase,
+  ensurePublication,
+  publicationTables,
+  readSlot,
+  SnapshotStateStore,
+  type TableName,
+} from './source-setup';
 import { runSnapshot } from './snapshot';
 
 const RECONNECT_POLICY = { initialMs: 500, maxMs: 30_000, multiplier: 2 };
@@ -106,7 +115,8 @@ export class CdcCapture {
 
   private async ensureTopic(topic: string): Promise<void> {
     if (this.knownTopics.has(topic)) return;
-    await this.admin.ensureTopics([{ topic, partitions: this.settings.topicPartitions, replicationFactor: this.settings.topicReplicationFactor }]).catch(async (err) => {
+    const spec = { topic, partitions: this.settings.topicPartitions, replicationFactor: this.settings.topicReplicationFactor };
+    await this.admin.ensureTopics([spec]).catch(async (err) => {
       // Another instance may have created it in between.
       if (!(await this.admin.listTopics()).includes(topic)) throw err;
     });
@@ -137,7 +147,8 @@ export class CdcCapture {
 
   private async run(): Promise<void> {
     // Transient failures are retried (logged once per state change); bad credentials stop the service.
-    const retryConnect = (what: string, fn: () => Promise<void>) => this.ctx.health.retry('kafka', `${what} connect`, fn, { signal: this.stopAbort.signal, policy: RECONNECT_POLICY });
+    const retryConnect = (what: string, fn: () => Promise<void>) =>
+      this.ctx.health.retry('kafka', `${what} connect`, fn, { signal: this.stopAbort.signal, policy: RECONNECT_POLICY });
     await retryConnect('producer', () => this.producer.connect());
     await retryConnect('admin', () => this.admin.connect());
     if (this.stopAbort.signal.aborted) return;
@@ -173,7 +184,9 @@ export class CdcCapture {
     const db = await currentDatabase(meta);
     await this.state.ensure(meta);
     await ensurePublication(meta, s.publication, this.tables, this.logger);
-    const plan = planSlot({ slot: s.slot, database: db, stateTable: s.stateTable, snapshotMode: s.snapshot, slotRow: await readSlot(meta, s.slot), record: await this.state.read(meta, s.slot) });
+    const slotRow = await readSlot(meta, s.slot);
+    const record = await this.state.read(meta, s.slot);
+    const plan = planSlot({ slot: s.slot, database: db, stateTable: s.stateTable, snapshotMode: s.snapshot, slotRow, record });
 
     // Topics of the configured tables exist before the first change, so consumers can subscribe early.
     for (const t of this.tables) await this.ensureTopic(topicFor(s.topicTemplate, t.schema, t.table));
@@ -191,6 +204,7 @@ export class CdcCapture {
       if (plan.snapshot && created.snapshotName) {
         const tables = this.tables.length > 0 ? this.tables : (await publicationTables(meta, s.publication)).filter((t) => this.isCaptured(t.schema, t.table));
         const snapClient = openClient(s.databaseUrl, false);
+        // Errors surface through the query in flight; never crash the process.
         snapClient.on('error', () => undefined);
         await snapClient.connect();
         try {
@@ -214,7 +228,7 @@ export class CdcCapture {
           if (this.stopAbort.signal.aborted) throw new Error('stopped during the snapshot');
           this.logger.info({ rows }, 'snapshot done; every row is acknowledged by Kafka');
         } finally {
-          await snapClient.end().catch(() => undefined);
+          await snapClient.end().catch(ignoreFailure(this.logger, 'closing the snapshot connection'));
         }
       }
       await this.state.write(meta, s.slot, plan.snapshot ? 'done' : 'skipped', formatLsn(created.consistentPoint));
@@ -276,12 +290,12 @@ export class CdcCapture {
     this.repl = undefined;
     this.meta = undefined;
     // Whatever was read stays queued in the writer and still reaches Kafka; only then is it confirmed.
-    await this.writer.drain().catch(() => undefined);
+    await this.writer.drain().catch(ignoreFailure(this.logger, 'delivering what was read before the stop', {}, 'warn'));
     if (repl) {
       repl.sendStatus(this.confirmed, false);
-      await repl.close().catch(() => undefined);
+      await repl.close().catch(ignoreFailure(this.logger, 'closing the replication connection'));
     }
-    await meta?.end().catch(() => undefined);
+    await meta?.end().catch(ignoreFailure(this.logger, 'closing the metadata connection'));
   }
 
   /** Graceful stop: stop reading, let Kafka acknowledge what was read, confirm it, disconnect. */
@@ -292,8 +306,8 @@ export class CdcCapture {
     await this.loop;
     if (this.statusTimer) clearTimeout(this.statusTimer);
     this.writerAbort.abort();
-    await this.producer.disconnect().catch(() => undefined);
-    await this.admin.disconnect().catch(() => undefined);
+    await this.producer.disconnect().catch(ignoreFailure(this.logger, 'producer disconnect'));
+    await this.admin.disconnect().catch(ignoreFailure(this.logger, 'admin disconnect'));
     this.logger.info({ confirmedLsn: formatLsn(this.confirmed) }, 'capture stopped');
   }
 }

@@ -80,8 +80,9 @@ export class ReplicationConnection {
     this.wire.on('copyData', (msg) => handlers.onData(Buffer.from(msg.chunk)));
     this.client.on('end', () => finish(new Error('replication connection closed')));
     this.client.on('error', (err) => finish(err));
+    const options = `proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))}`;
     this.client
-      .query(`START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(startLsn)} (proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))})`)
+      .query(`START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(startLsn)} (${options})`)
       .then(
         () => finish(new Error('replication stream ended by the server')),
         (err: Error) => finish(err),
@@ -106,6 +107,7 @@ export class ReplicationConnection {
     this.ended = true;
     const c = this.client;
     // end() waits for the server; during CopyBoth it may not answer, so destroy the socket too.
+    // The socket is destroyed below whatever end() says: its failure changes nothing.
     const done = c.end().catch(() => undefined);
     setTimeout(() => this.wire.stream.destroy(), 1_000).unref();
     await done;

@@ -80,6 +80,7 @@ export async function runSnapshot(input: SnapshotInput): Promise<number> {
     if (held) writer.push([held.last()]);
     await client.query('COMMIT');
   } catch (err) {
+    // The snapshot's own failure is rethrown; a ROLLBACK on a failed connection ends the transaction anyway.
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {

@@ -45,12 +45,14 @@ export async function runPacedGenerator(
     if (opts.durationMs > 0 && elapsed >= opts.durationMs) break;
     const due = changesDue(elapsed, opts.rate, written, opts.maxChanges, opts.batchMaxChanges);
     if (due === 0) {
+      // Rejects only on abort, which ends the loop.
       await sleep(tickMs, opts.signal).catch(() => undefined);
       continue;
     }
     const batch = generator.take(due, new Date(now()));
     // A batch is retried until it commits (inserts are idempotent): nothing generated is skipped.
-    await retryWithBackoff(() => sink.write(batch), { policy: { ...DEFAULT_BACKOFF, maxMs: 10_000 }, signal: opts.signal, onRetry: (err, attempt) => onRetry(err, attempt) });
+    const policy = { ...DEFAULT_BACKOFF, maxMs: 10_000 };
+    await retryWithBackoff(() => sink.write(batch), { policy, signal: opts.signal, onRetry: (err, attempt) => onRetry(err, attempt) });
     written += batch.length;
     onWritten(batch);
   }

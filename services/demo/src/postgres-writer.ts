@@ -30,7 +30,8 @@ export function changeStatement(schema: string, c: Change): { text: string; valu
     };
   }
   if (c.table === 'policies') {
-    return { text: `UPDATE ${s}.policies SET status = $1, premium = $2, updated_at = now() WHERE policy_id = $3`, values: [c.set.status, c.set.premium, c.key] };
+    const text = `UPDATE ${s}.policies SET status = $1, premium = $2, updated_at = now() WHERE policy_id = $3`;
+    return { text, values: [c.set.status, c.set.premium, c.key] };
   }
   return { text: `UPDATE ${s}.claims SET status = $1, amount = $2, updated_at = now() WHERE claim_id = $3`, values: [c.set.status, c.set.amount, c.key] };
 }
@@ -69,6 +70,7 @@ export class PostgresChangeWriter {
       }
       await client.query('COMMIT');
     } catch (err) {
+      // The write's own failure is reported; a ROLLBACK on a failed connection ends the transaction anyway.
       await client.query('ROLLBACK').catch(() => undefined);
       throw new DatabaseUnavailable(`writing ${changes.length} changes failed: ${errorMessage(err)}`, err);
     } finally {

@@ -4,7 +4,7 @@
  * batch-loader.ts (per batch), warehouse.ts (SQL I/O), apply-plan.ts and decode.ts (pure).
  */
 import { Pool } from 'pg';
-import { ConfigError, TidewayError, errorMessage, retryWithBackoff, runService, type ServiceDefinition } from '@tideway/runtime';
+import { ConfigError, TidewayError, errorMessage, ignoreFailure, retryWithBackoff, runService, type ServiceDefinition } from '@tideway/runtime';
 import { BatchLoader } from './batch-loader';
 import { settings, type DwhSettingsSchema } from './config';
 import { DwhLoaderMetrics } from './metrics';
@@ -31,7 +31,12 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
     if (s.mode === 'history' && s.deleteMode === 'soft') ctx.logger.info('DWH_DELETE_MODE has no effect in history mode');
 
     const metrics = new DwhLoaderMetrics(ctx.registry);
-    const pool = new Pool({ connectionString: s.databaseUrl, max: s.concurrency + 1, connectionTimeoutMillis: 10_000, application_name: `tideway-dwh-loader:${s.groupId}` });
+    const pool = new Pool({
+      connectionString: s.databaseUrl,
+      max: s.concurrency + 1,
+      connectionTimeoutMillis: 10_000,
+      application_name: `tideway-dwh-loader:${s.groupId}`,
+    });
     // A connection cut (failover, restart, idle timeout) must not crash the process: the failing
     // query reports it to the batch, which retries on a new connection.
     const onConnectionError = (err: Error) => ctx.logger.warn({ err: errorMessage(err) }, 'warehouse connection lost');
@@ -47,7 +52,10 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
       onRetry: (err) => ctx.health.down('postgres', 'warehouse init', err),
     }).catch((err: unknown) => {
       ctx.health.forget('postgres', 'warehouse init');
-      if (isMisconfiguration(err)) throw new TidewayError('DEPENDENCY_MISCONFIGURED', `DWH_DATABASE_URL: ${errorMessage(err)} (fix the URL, credentials or database, then restart)`, { cause: err });
+      if (isMisconfiguration(err)) {
+        const message = `DWH_DATABASE_URL: ${errorMessage(err)} (fix the URL, credentials or database, then restart)`;
+        throw new TidewayError('DEPENDENCY_MISCONFIGURED', message, { cause: err });
+      }
       throw err;
     });
     ctx.health.ok('postgres', 'warehouse init');
@@ -66,7 +74,16 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
     await ctx.health.retry('kafka', 'producer connect', () => dlqProducer.connect(), { signal: ctx.signal });
 
     const loader = new BatchLoader(
-      { groupId: s.groupId, batchMaxRows: s.batchMaxRows, dlqSuffix: s.dlqSuffix, retryMaxMs: s.retryMaxMs, service: 'dwh-loader', mode: s.mode, tableNaming: s.tableNaming, softDelete: s.deleteMode === 'soft' },
+      {
+        groupId: s.groupId,
+        batchMaxRows: s.batchMaxRows,
+        dlqSuffix: s.dlqSuffix,
+        retryMaxMs: s.retryMaxMs,
+        service: 'dwh-loader',
+        mode: s.mode,
+        tableNaming: s.tableNaming,
+        softDelete: s.deleteMode === 'soft',
+      },
       { warehouse, dlqProducer, ensureDlqTopic, metrics, logger: ctx.logger, signal: ctx.signal, setWarehouseReady },
     );
     const subscription = new ChangeTopicSubscription(
@@ -95,10 +112,10 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
       await ctx.health.retry('kafka', 'subscribe', () => subscription.start(), { signal: ctx.signal });
     } catch (err) {
       // A failed start is retried from scratch by the runtime: leave nothing connected behind.
-      await subscription.stop().catch(() => undefined);
-      await dlqProducer.disconnect().catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
-      await pool.end().catch(() => undefined);
+      await subscription.stop().catch(ignoreFailure(ctx.logger, 'stopping the subscription after a failed start'));
+      await dlqProducer.disconnect().catch(ignoreFailure(ctx.logger, 'dead-letter producer disconnect'));
+      await admin.disconnect().catch(ignoreFailure(ctx.logger, 'admin disconnect'));
+      await pool.end().catch(ignoreFailure(ctx.logger, 'closing the warehouse pool'));
       throw err;
     }
     ctx.logger.info({ groupId: s.groupId, schema: s.schema, mode: s.mode, deleteMode: s.deleteMode }, 'dwh-loader running');
@@ -106,9 +123,9 @@ export const definition: ServiceDefinition<DwhSettingsSchema> = {
     return {
       async stop() {
         await subscription.stop().catch((err) => ctx.logger.warn({ err: errorMessage(err) }, 'consumer disconnect failed'));
-        await dlqProducer.disconnect().catch(() => undefined);
-        await admin.disconnect().catch(() => undefined);
-        await pool.end().catch(() => undefined);
+        await dlqProducer.disconnect().catch(ignoreFailure(ctx.logger, 'dead-letter producer disconnect'));
+        await admin.disconnect().catch(ignoreFailure(ctx.logger, 'admin disconnect'));
+        await pool.end().catch(ignoreFailure(ctx.logger, 'closing the warehouse pool'));
       },
     };
   },

@@ -4,7 +4,7 @@
  * (the Kafka client resolves a regex only when subscribing). A re-subscription is a clean leave
  * and re-join of the group; positions come from the warehouse, so nothing is lost or doubled.
  */
-import { errorMessage, type Admin, type Consumer, type ConsumerOptions, type KafkaClient, type Logger } from '@tideway/runtime';
+import { errorMessage, ignoreFailure, type Admin, type Consumer, type ConsumerOptions, type KafkaClient, type Logger } from '@tideway/runtime';
 import type { BatchLoader } from './batch-loader';
 import { selectTopics, type TopicSelector } from './topics';
 
@@ -47,7 +47,9 @@ export class ChangeTopicSubscription {
     this.started = true;
     if (this.opts.selector.kind === 'regex') {
       this.timer = setInterval(() => {
-        this.restarting = this.restarting.then(() => this.refresh()).catch((err) => this.logger.warn({ err: errorMessage(err) }, 'topic refresh failed; will retry'));
+        this.restarting = this.restarting
+          .then(() => this.refresh())
+          .catch((err) => this.logger.warn({ err: errorMessage(err) }, 'topic refresh failed; will retry'));
       }, this.opts.refreshMs);
       this.timer.unref();
     }
@@ -75,7 +77,7 @@ export class ChangeTopicSubscription {
       await consumer.run((batch) => this.loader.handle(batch, consumer));
     } catch (err) {
       // Tried again later with a new consumer: leave no member of the group behind.
-      await consumer.disconnect().catch(() => undefined);
+      await consumer.disconnect().catch(ignoreFailure(this.logger, 'disconnecting a consumer that failed to start'));
       throw err;
     }
     this.consumer = consumer;
@@ -85,6 +87,7 @@ export class ChangeTopicSubscription {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    // Refresh failures are logged where they happen (refresh loop above).
     await this.restarting.catch(() => undefined);
     // Disconnecting waits for the batch in flight; its transaction either commits or not.
     await this.consumer?.disconnect();

@@ -95,7 +95,8 @@ export class Warehouse {
 
   /** The offset of the next record to apply for a partition; 0 when the warehouse has none yet. */
   async storedOffset(topic: string, partition: number): Promise<bigint> {
-    const r = await this.pool.query<{ next_offset: string }>(`SELECT next_offset FROM ${this.offsetsTable} WHERE group_id=$1 AND topic=$2 AND partition=$3`, [this.opts.groupId, topic, partition]);
+    const sql = `SELECT next_offset FROM ${this.offsetsTable} WHERE group_id=$1 AND topic=$2 AND partition=$3`;
+    const r = await this.pool.query<{ next_offset: string }>(sql, [this.opts.groupId, topic, partition]);
     return r.rows.length ? BigInt(r.rows[0].next_offset) : 0n;
   }
 
@@ -206,7 +207,8 @@ export class Warehouse {
           for (const st of this.statements(req.changes)) await client.query(st.text, st.values);
         } catch (err) {
           if (!isRecordError(err)) throw err;
-          this.logger.warn({ topic: req.topic, partition: req.partition, code: (err as DatabaseError).code, err: (err as Error).message }, 'a record was refused; applying the batch change by change');
+          const refused = { topic: req.topic, partition: req.partition, code: (err as DatabaseError).code, err: (err as Error).message };
+          this.logger.warn(refused, 'a record was refused; applying the batch change by change');
           await client.query('ROLLBACK');
           return 'record_error';
         }
@@ -219,7 +221,8 @@ export class Warehouse {
           } catch (err) {
             if (!isRecordError(err)) throw err;
             await client.query('ROLLBACK TO SAVEPOINT one_change');
-            rejected.push({ change, error: new RejectedRecord('value_rejected', `warehouse refused the change (SQLSTATE ${(err as DatabaseError).code}): ${(err as Error).message}`) });
+            const message = `warehouse refused the change (SQLSTATE ${(err as DatabaseError).code}): ${(err as Error).message}`;
+            rejected.push({ change, error: new RejectedRecord('value_rejected', message) });
           }
         }
       }
@@ -233,6 +236,7 @@ export class Warehouse {
       await client.query('COMMIT');
       return { kind: 'committed', rejected };
     } catch (err) {
+      // The load's own failure is rethrown; a ROLLBACK on a failed connection ends the transaction anyway.
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }

@@ -4,6 +4,7 @@ export * from './common-settings';
 export * from './logger';
 export * from './metrics';
 export * from './backoff';
+export * from './ignore-failure';
 export * from './http-server';
 export * from './service';
 export * from './kafka/types';

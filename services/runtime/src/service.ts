@@ -12,6 +12,7 @@ import { canRetry, ConfigError, errorMessage, isTidewayError, TidewayError } fro
 import { Readiness, ServiceHttpServer } from './http-server';
 import { createKafkaClient } from './kafka/client';
 import type { KafkaClient } from './kafka/types';
+import { ignoreFailure } from './ignore-failure';
 import { createLogger, type Logger } from './logger';
 import { Counter, createRegistry } from './metrics';
 
@@ -86,7 +87,11 @@ export function serviceHelp<S extends ServiceSettingsSchema>(def: ServiceDefinit
 }
 
 /** Resolves settings from argv + env; throws ConfigError. Exported for tests and `--help`. */
-export function resolveSettings<S extends ServiceSettingsSchema>(def: ServiceDefinition<S>, argv: string[], env: NodeJS.ProcessEnv): { args: ParsedArgs; settings?: SettingsOf<S> } {
+export function resolveSettings<S extends ServiceSettingsSchema>(
+  def: ServiceDefinition<S>,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { args: ParsedArgs; settings?: SettingsOf<S> } {
   const args = parseServiceArgs(argv);
   if (args.help) return { args };
   const file = args.configFile ? readConfigFile(args.configFile) : undefined;
@@ -138,7 +143,7 @@ export async function runService<S extends ServiceSettingsSchema>(def: ServiceDe
         logger.error({ err }, 'error during shutdown');
         exitCode = exitCode || 1;
       }
-      await http.close().catch(() => undefined);
+      await http.close().catch(ignoreFailure(logger, 'closing the HTTP server'));
       logger.info({ exitCode }, 'stopped');
       logger.flush();
       process.exit(exitCode);
@@ -158,7 +163,12 @@ export async function runService<S extends ServiceSettingsSchema>(def: ServiceDe
   };
 
   const health = new DependencyHealth(registry, readiness, logger);
-  const restarts = new Counter({ name: 'tideway_service_restarts_total', help: 'In-process restarts of the service after a transient failure, by phase (start, running).', labelNames: ['phase'], registers: [registry] });
+  const restarts = new Counter({
+    name: 'tideway_service_restarts_total',
+    help: 'In-process restarts of the service after a transient failure, by phase (start, running).',
+    labelNames: ['phase'],
+    registers: [registry],
+  });
   // Not ready until start() has returned, whatever checks the service registers (or forgets to).
   const setStarted = readiness.flag('started');
   let attempt: AbortController | undefined;
@@ -182,7 +192,8 @@ export async function runService<S extends ServiceSettingsSchema>(def: ServiceDe
       // A failure reported by an abandoned attempt is not this attempt's.
       const attemptFail = (err: unknown) => (attempt === current ? fail(err) : undefined);
       try {
-        running = await def.start({ name: def.name, settings, logger, registry, readiness, kafka, health, signal: AbortSignal.any([abort.signal, current.signal]), fail: attemptFail });
+        const signal = AbortSignal.any([abort.signal, current.signal]);
+        running = await def.start({ name: def.name, settings, logger, registry, readiness, kafka, health, signal, fail: attemptFail });
         setStarted(true);
         readiness.problem('service', undefined);
         if (lastFailure !== undefined) logger.info('recovered');

@@ -7,7 +7,7 @@
  * own sentinel: everything committed before the fence is then in memory, nothing after it can be.
  */
 import { randomUUID } from 'node:crypto';
-import type { KafkaClient, Logger } from '@tideway/runtime';
+import { ignoreFailure, type KafkaClient, type Logger } from '@tideway/runtime';
 
 export const SENTINEL_KEY = '\u0000restore';
 
@@ -17,7 +17,14 @@ export interface RestoreTarget {
   apply(key: string, value: string | null): void;
 }
 
-export async function restoreChangelog(kafka: KafkaClient, logger: Logger, groupId: string, topic: string, targets: RestoreTarget[], signal: AbortSignal): Promise<void> {
+export async function restoreChangelog(
+  kafka: KafkaClient,
+  logger: Logger,
+  groupId: string,
+  topic: string,
+  targets: RestoreTarget[],
+  signal: AbortSignal,
+): Promise<void> {
   if (targets.length === 0) return;
   const started = Date.now();
   const byPartition = new Map(targets.map((t) => [t.partition, t]));
@@ -54,7 +61,7 @@ export async function restoreChangelog(kafka: KafkaClient, logger: Logger, group
     await finished;
   } finally {
     signal.removeEventListener('abort', onAbort);
-    await consumer.disconnect().catch(() => undefined);
+    await consumer.disconnect().catch(ignoreFailure(logger, 'restore consumer disconnect', { topic }));
   }
   logger.info({ topic, partitions: targets.map((t) => t.partition), records, ms: Date.now() - started }, 'window state restored from changelog');
 }

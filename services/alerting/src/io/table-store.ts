@@ -5,7 +5,7 @@
  * beginning. A lookup sees the newest row this instance has read when it evaluates an event.
  */
 import { randomUUID } from 'node:crypto';
-import { getPath, type Consumer, type KafkaClient, type Logger } from '@tideway/runtime';
+import { getPath, ignoreFailure, type Consumer, type KafkaClient, type Logger } from '@tideway/runtime';
 import type { TableSpec } from '../rules/rule-file';
 import { keyString } from '../rules/values';
 import { decodeEvent } from '../pipeline/event-decoder';
@@ -86,14 +86,17 @@ export class LookupTables {
     await admin.connect();
     const targets = new Map<string, bigint>();
     try {
-      for (const topic of this.specsByTopic.keys()) for (const o of await admin.endOffsets(topic)) if (BigInt(o.offset) > 0n) targets.set(`${topic}:${o.partition}`, BigInt(o.offset));
+      for (const topic of this.specsByTopic.keys()) {
+        for (const o of await admin.endOffsets(topic)) if (BigInt(o.offset) > 0n) targets.set(`${topic}:${o.partition}`, BigInt(o.offset));
+      }
     } finally {
       await admin.disconnect();
     }
     let markLoaded!: () => void;
     const loaded = new Promise<void>((r) => (markLoaded = r));
     if (targets.size === 0) markLoaded();
-    this.consumer = this.kafka.consumer({ groupId: `${this.groupPrefix}.tables.${randomUUID()}`, fromBeginning: true, readCommitted: true, maxWaitTimeMs: 200 });
+    const groupId = `${this.groupPrefix}.tables.${randomUUID()}`;
+    this.consumer = this.kafka.consumer({ groupId, fromBeginning: true, readCommitted: true, maxWaitTimeMs: 200 });
     await this.consumer.connect();
     await this.consumer.subscribe([...this.specsByTopic.keys()]);
     void this.consumer.run(async (batch) => {
@@ -109,7 +112,9 @@ export class LookupTables {
       }
     });
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
-    if ((await Promise.race([loaded, timer])) === 'timeout') this.logger.warn({ pending: [...targets.keys()] }, 'lookup tables not fully read before ALERTING_TABLE_LOAD_TIMEOUT_MS; evaluating with what is loaded');
+    if ((await Promise.race([loaded, timer])) === 'timeout') {
+      this.logger.warn({ pending: [...targets.keys()] }, 'lookup tables not fully read before ALERTING_TABLE_LOAD_TIMEOUT_MS; evaluating with what is loaded');
+    }
     else this.logger.info({ tables: specs.map((s) => s.id), rows: this.rows.size }, 'lookup tables loaded');
   }
 
@@ -118,7 +123,8 @@ export class LookupTables {
     try {
       doc = decodeEvent(m);
     } catch (err) {
-      this.logger.warn({ table: spec.id, topic: m.topic, partition: m.partition, offset: m.offset, err: (err as Error).message }, 'skipping unreadable table record');
+      const where = { table: spec.id, topic: m.topic, partition: m.partition, offset: m.offset };
+      this.logger.warn({ ...where, err: (err as Error).message }, 'skipping unreadable table record');
       return;
     }
     if (doc === null) return; // tombstone: the delete event before it already removed the row
@@ -132,6 +138,6 @@ export class LookupTables {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect().catch(() => undefined);
+    await this.consumer?.disconnect().catch(ignoreFailure(this.logger, 'lookup table consumer disconnect'));
   }
 }

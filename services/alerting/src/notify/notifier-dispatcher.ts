@@ -5,7 +5,7 @@
  * retries per alert (NOTIFIER_MAX_ATTEMPTS, each bounded by NOTIFIER_TIMEOUT_MS); the alert
  * itself is already on the alerts topic, and the evaluation pipeline never waits for this.
  */
-import { backoffDelayMs, errorMessage, sleep, type Consumer, type KafkaClient, type Logger, type MessageBatch } from '@tideway/runtime';
+import { backoffDelayMs, errorMessage, ignoreFailure, sleep, type Consumer, type KafkaClient, type Logger, type MessageBatch } from '@tideway/runtime';
 import type { AlertingSettings } from '../config';
 import { NotifierError } from '../errors';
 import type { AlertingMetrics } from '../metrics';
@@ -36,7 +36,14 @@ export class NotifierDispatcher {
   }
 
   async start(): Promise<void> {
-    this.consumer = this.kafka.consumer({ groupId: `${this.settings.groupId}.notifier`, fromBeginning: false, readCommitted: true, maxWaitTimeMs: this.settings.fetchMaxWaitMs, sessionTimeoutMs: this.settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(this.settings.sessionTimeoutMs / 10)) });
+    this.consumer = this.kafka.consumer({
+      groupId: `${this.settings.groupId}.notifier`,
+      fromBeginning: false,
+      readCommitted: true,
+      maxWaitTimeMs: this.settings.fetchMaxWaitMs,
+      sessionTimeoutMs: this.settings.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.max(100, Math.floor(this.settings.sessionTimeoutMs / 10)),
+    });
     this.consumer.onAssignment(() => (this.hasAssignment = true));
     await this.consumer.connect();
     await this.consumer.subscribe([this.settings.alertsTopic]);
@@ -45,7 +52,7 @@ export class NotifierDispatcher {
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await this.consumer?.disconnect().catch(() => undefined);
+    await this.consumer?.disconnect().catch(ignoreFailure(this.logger, 'notifier consumer disconnect'));
   }
 
   private async handleBatch(batch: MessageBatch) {
@@ -74,7 +81,9 @@ export class NotifierDispatcher {
     for (let attempt = 0; attempt < this.settings.notifierMaxAttempts; attempt++) {
       if (this.abort.signal.aborted) return;
       try {
-        const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.any([AbortSignal.timeout(this.settings.notifierTimeoutMs), this.abort.signal]) });
+        const signal = AbortSignal.any([AbortSignal.timeout(this.settings.notifierTimeoutMs), this.abort.signal]);
+        const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal });
+        // The body is read only to release the connection: the status already decided.
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) {
           this.metrics.notifications.inc({ notifier: spec.name, outcome: 'sent' });
@@ -87,7 +96,8 @@ export class NotifierDispatcher {
         const retriable = !(err instanceof NotifierError) || err.canRetry;
         const last = attempt + 1 >= this.settings.notifierMaxAttempts;
         // The URL may carry a token (Slack webhooks do): log the notifier's name, never the URL.
-        this.logger.warn({ notifier: spec.name, alert: alert.id, attempt: attempt + 1, err: errorMessage(err), willRetry: retriable && !last }, 'notifier attempt failed');
+        const attemptInfo = { notifier: spec.name, alert: alert.id, attempt: attempt + 1, willRetry: retriable && !last };
+        this.logger.warn({ ...attemptInfo, err: errorMessage(err) }, 'notifier attempt failed');
         if (!retriable) {
           this.metrics.notifications.inc({ notifier: spec.name, outcome: 'rejected' });
           return;
@@ -97,6 +107,7 @@ export class NotifierDispatcher {
       }
     }
     this.metrics.notifications.inc({ notifier: spec.name, outcome: 'failed' });
-    this.logger.error({ notifier: spec.name, alert: alert.id, rule: alert.rule }, 'notifier gave up on an alert after all attempts (it is still on the alerts topic)');
+    const gaveUp = { notifier: spec.name, alert: alert.id, rule: alert.rule };
+    this.logger.error(gaveUp, 'notifier gave up on an alert after all attempts (it is still on the alerts topic)');
   }
 }

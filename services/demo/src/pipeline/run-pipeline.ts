@@ -14,7 +14,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Pool } from 'pg';
 import { stringify } from 'yaml';
-import { KafkajsClient, commonSettings, createLogger, kafkaConfigFrom, errorMessage, isTidewayError, loadSettings, renderSettingsHelp, sleep } from '@tideway/runtime';
+import {
+  KafkajsClient,
+  commonSettings,
+  createLogger,
+  kafkaConfigFrom,
+  errorMessage,
+  ignoreFailure,
+  isTidewayError,
+  loadSettings,
+  renderSettingsHelp,
+  sleep,
+} from '@tideway/runtime';
 import { ChangeGenerator, type Change } from '../generator';
 import { runPacedGenerator } from '../paced-generator';
 import { PostgresChangeWriter, quoteIdent } from '../postgres-writer';
@@ -33,7 +44,10 @@ function say(line: string): void {
 
 async function main(): Promise<number> {
   if (process.argv.includes('--help')) {
-    say(`npm run demo — the whole Tideway pipeline on the local stack, with a live progress line and a summary.\n\nSettings (environment):\n${renderSettingsHelp(pipelineSettings)}`);
+    say(
+      'npm run demo — the whole Tideway pipeline on the local stack, with a live progress line and a summary.\n\n' +
+        `Settings (environment):\n${renderSettingsHelp(pipelineSettings)}`,
+    );
     return 0;
   }
   const s = loadSettings(pipelineSettings, { env: process.env });
@@ -76,7 +90,11 @@ async function main(): Promise<number> {
       new CreateDeliveryStreamCommand({
         DeliveryStreamName: plan.deliveryStream,
         DeliveryStreamType: 'DirectPut',
-        ExtendedS3DestinationConfiguration: { RoleARN: 'arn:aws:iam::123456789012:role/firehose', BucketARN: `arn:aws:s3:::${plan.firehoseBucket}`, Prefix: 'claims/' },
+        ExtendedS3DestinationConfiguration: {
+          RoleARN: 'arn:aws:iam::123456789012:role/firehose',
+          BucketARN: `arn:aws:s3:::${plan.firehoseBucket}`,
+          Prefix: 'claims/',
+        },
       }),
     );
     firehose.destroy();
@@ -168,8 +186,8 @@ async function main(): Promise<number> {
       .query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [plan.slot])
       .then(() => oltp.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(plan.slot)}`))
       .catch((err) => say(`could not drop replication slot ${plan.slot}: ${errorMessage(err)} (drop it with pg_drop_replication_slot)`));
-    await counter.stop().catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
+    await counter.stop().catch(ignoreFailure(logger, 'stopping the landing counter'));
+    await admin.disconnect().catch(ignoreFailure(logger, 'admin disconnect'));
     await oltp.end();
     await warehouse.end();
   }
