@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { KafkajsClient, commonSettings, createLogger, kafkaConfigFrom, loadSettings } from '@tideway/runtime';
 import { stringify } from 'yaml';
-import { TidewayProcess, freePort } from '../../test-support/tideway-process';
+import { freePort } from '../../test-support/free-port';
+import { TidewayProcess } from '../../test-support/tideway-process';
 import { exportedFamilies, loadMonitoringQueries, metricFamilyCandidates, metricNames } from './monitoring-queries';
 import { PROMETHEUS_DIR, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS, ensureTool, runOk } from './tools';
 

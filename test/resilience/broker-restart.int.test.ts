@@ -18,11 +18,13 @@ import { Client } from 'pg';
 import type { IncomingMessage } from '@tideway/runtime';
 import { cleanup as dropCdcArtifacts } from '../../services/cdc/test/cdc-test-support';
 import { readStream } from '../../test-support/kinesis-read';
-import { afterImage, readTopicUntil, testKafka } from '../../test-support/kafka-read';
+import { afterImage, readTopicUntil } from '../../test-support/kafka-read';
+import { testKafka } from '../../test-support/kafka';
 import { PrivateKafka } from '../../test-support/private-kafka';
 import { ReadinessSampler } from '../../test-support/readiness-sampler';
 import { changeCoverage, RowLoad } from '../../test-support/row-load';
-import { kinesisClient, stackEnv, uniqueName, waitFor } from '../../test-support/stack';
+import { kinesisClient, stackEnv, uniqueName } from '../../test-support/stack';
+import { waitFor } from '../../test-support/wait';
 import { TidewayProcess } from '../../test-support/tideway-process';
 
 jest.setTimeout(480_000);

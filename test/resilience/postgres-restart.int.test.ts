@@ -10,11 +10,13 @@
  * is never restarted.
  */
 import type { Client } from 'pg';
-import { afterImage, readTopicUntil, testKafka } from '../../test-support/kafka-read';
+import { afterImage, readTopicUntil } from '../../test-support/kafka-read';
+import { testKafka } from '../../test-support/kafka';
 import { PrivatePostgres } from '../../test-support/private-postgres';
 import { ReadinessSampler } from '../../test-support/readiness-sampler';
 import { changeCoverage, RowLoad } from '../../test-support/row-load';
-import { uniqueName, waitFor } from '../../test-support/stack';
+import { uniqueName } from '../../test-support/stack';
+import { waitFor } from '../../test-support/wait';
 import { TidewayProcess } from '../../test-support/tideway-process';
 
 jest.setTimeout(420_000);

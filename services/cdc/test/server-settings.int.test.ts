@@ -10,7 +10,8 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort, runTidewaySync, TidewayProcess } from '../../../test-support/tideway-process';
+import { freePort } from '../../../test-support/free-port';
+import { runTidewaySync, TidewayProcess } from '../../../test-support/tideway-process';
 import { kafka, suffix } from './cdc-test-support';
 
 jest.setTimeout(120_000);
