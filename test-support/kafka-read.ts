@@ -1,15 +1,15 @@
 /**
- * Reading a topic back in integration tests, with the runtime's Kafka client: from the beginning,
- * with a fresh consumer group, until a condition over everything read so far holds.
+ * Reading a topic back in integration tests, with the runtime's Kafka client and a fresh consumer
+ * group each time:
+ *
+ *   readTopicUntil(topic, done)       from the beginning until a condition over all read so far holds
+ *   readTopicToEnd(kafka, topic)      every committed record up to the end offsets at call time
+ *   readTopicEventually(kafka, ...)   readTopicToEnd again until a condition holds
  */
-import { randomBytes } from 'node:crypto';
-import { KafkajsClient, createLogger, kafkaConfigFrom, type IncomingMessage } from '@tideway/runtime';
-
-/** A Kafka client for `brokers` (default: the stack's), for test set-up and read-back. */
-export function testKafka(brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'): KafkajsClient {
-  const logger = createLogger('test', 'silent');
-  return new KafkajsClient(kafkaConfigFrom({ kafkaBrokers: brokers.split(','), kafkaClientId: 'tideway-test', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10_000 }, logger));
-}
+import { type IncomingMessage, type KafkaClient } from '@tideway/runtime';
+import { testKafka } from './kafka';
+import { uniqueName } from './stack';
+import { waitFor } from './wait';
 
 export interface ReadUntilOptions {
   brokers?: string;
@@ -18,6 +18,8 @@ export interface ReadUntilOptions {
   timeoutMs?: number;
   /** Once `done` holds, keep reading this long (to see records that should not be there, e.g. duplicates). */
   settleMs?: number;
+  /** Wait until the topic exists before subscribing (for a topic a service creates: never race it into existence). */
+  awaitTopic?: boolean;
 }
 
 /**
@@ -26,12 +28,14 @@ export interface ReadUntilOptions {
  */
 export async function readTopicUntil(topic: string, done: (all: IncomingMessage[]) => boolean, options: ReadUntilOptions = {}): Promise<IncomingMessage[]> {
   const kafka = testKafka(options.brokers);
-  const consumer = kafka.consumer({ groupId: `tideway-test-read-${randomBytes(4).toString('hex')}`, fromBeginning: true, readCommitted: options.readCommitted ?? false, maxWaitTimeMs: 200 });
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  if (options.awaitTopic) await topicExists(kafka, topic, timeoutMs).catch(() => undefined);
+  const consumer = kafka.consumer({ groupId: uniqueName('tideway-test-read'), fromBeginning: true, readCommitted: options.readCommitted ?? false, maxWaitTimeMs: 200 });
   const all: IncomingMessage[] = [];
   let settling = false;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const timer = setTimeout(finish, options.timeoutMs ?? 120_000);
+  const timer = setTimeout(finish, timeoutMs);
   try {
     await consumer.connect();
     await consumer.subscribe([topic]);
@@ -50,8 +54,73 @@ export async function readTopicUntil(topic: string, done: (all: IncomingMessage[
   return all;
 }
 
+async function topicExists(kafka: KafkaClient, topic: string, timeoutMs: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(async () => (await admin.listTopics()).includes(topic), { timeoutMs, intervalMs: 250, what: `topic ${topic}` });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Reads every committed record of a topic, up to its end offsets at call time, in partition and offset order. */
+export async function readTopicToEnd(kafka: KafkaClient, topic: string): Promise<IncomingMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends;
+  try {
+    ends = await admin.endOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const pending = new Map(ends.filter((e) => BigInt(e.offset) > 0n).map((e) => [e.partition, BigInt(e.offset)]));
+  const out: IncomingMessage[] = [];
+  if (pending.size === 0) return out;
+  const consumer = kafka.consumer({ groupId: uniqueName('tideway-test-read'), fromBeginning: true, readCommitted: true, maxWaitTimeMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe([topic]);
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const last = new Map<number, bigint>();
+  let quiet: NodeJS.Timeout | undefined;
+  const check = () => {
+    const lastOf = (p: number) => last.get(p) ?? -1n;
+    if ([...pending].every(([p, end]) => lastOf(p) + 1n >= end)) return done();
+    // A transactional topic ends with a commit marker (never delivered), and aborted records
+    // are skipped: once nothing new arrives for a while, what was read is everything committed.
+    if (quiet) clearTimeout(quiet);
+    quiet = setTimeout(done, [...pending].every(([p, end]) => lastOf(p) + 2n >= end) ? 500 : 3000);
+  };
+  // Joining a new group takes a few seconds before the first batch.
+  quiet = setTimeout(done, 20_000);
+  await consumer.run(async (batch) => {
+    for (const m of batch.messages) out.push(m);
+    if (batch.messages.length > 0) last.set(batch.partition, BigInt(batch.messages[batch.messages.length - 1].offset));
+    check();
+  });
+  await finished;
+  if (quiet) clearTimeout(quiet);
+  await consumer.disconnect();
+  return out.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+}
+
+/** Reads the topic to its end again until `done(records)` or the deadline, and returns the last read. */
+export async function readTopicEventually(kafka: KafkaClient, topic: string, done: (records: IncomingMessage[]) => boolean, timeoutMs = 90_000): Promise<IncomingMessage[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await readTopicToEnd(kafka, topic);
+    if (done(records) || Date.now() > deadline) return records;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** A record's JSON value (null for a tombstone). */
+export function json<T = Record<string, unknown>>(m: IncomingMessage): T {
+  return (m.value ? JSON.parse(m.value.toString('utf8')) : null) as T;
+}
+
 /** A change event's `after` image (null for deletes and tombstones). */
 export function afterImage<T>(m: IncomingMessage): T | null {
-  if (!m.value) return null;
-  return ((JSON.parse(m.value.toString('utf8')) as { after?: T | null }).after ?? null) as T | null;
+  return json<{ after?: T | null } | null>(m)?.after ?? null;
 }

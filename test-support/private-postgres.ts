@@ -12,12 +12,13 @@
  *
  * PostgreSQL refuses to run as root: as root, the server runs as the `postgres` OS user.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort } from './tideway-process';
+import { freePort } from './free-port';
+import { ServerProcess } from './private-server';
 
 /** The newest Debian PostgreSQL server binaries (as scripts/stack/lib.sh's pg_bindir finds them). */
 export function postgresBinDir(): string {
@@ -43,15 +44,16 @@ function osUser(): { uid: number; gid: number } | undefined {
 }
 
 export class PrivatePostgres {
-  private child?: ChildProcess;
-  private exited?: Promise<void>;
+  private readonly server: ServerProcess;
 
   private constructor(
     readonly dir: string,
     readonly port: number,
     private readonly bin: string,
     private readonly user: { uid: number; gid: number } | undefined,
-  ) {}
+  ) {
+    this.server = new ServerProcess('private PostgreSQL', join(dir, 'postgres.log'));
+  }
 
   /** initdb into a fresh temp dir, start, and create the `app` and `warehouse` databases. */
   static async start(timeoutMs = 120_000): Promise<PrivatePostgres> {
@@ -104,11 +106,11 @@ export class PrivatePostgres {
   }
 
   get logFile(): string {
-    return join(this.dir, 'postgres.log');
+    return this.server.logFile;
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.server.running;
   }
 
   url(database: string): string {
@@ -125,37 +127,20 @@ export class PrivatePostgres {
 
   /** (Re)starts the server on the same port and data dir; resolves once it answers a query. */
   async restart(timeoutMs = 120_000): Promise<void> {
-    if (this.running) throw new Error('private PostgreSQL is already running');
-    if (this.user) chownSync(this.dir, this.user.uid, this.user.gid);
-    const log = openSync(this.logFile, 'a');
-    const child = spawn(join(this.bin, 'postgres'), ['-D', this.dataDir], { cwd: '/', stdio: ['ignore', log, log], ...(this.user ?? {}) });
-    closeSync(log);
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const deadline = Date.now() + timeoutMs;
-    let lastErr: unknown;
-    while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`private PostgreSQL exited during start-up:\n${this.logTail()}`);
-      try {
-        const c = await this.client('postgres');
-        await c.query('SELECT 1');
-        await c.end();
-        return;
-      } catch (err) {
-        lastErr = err;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`private PostgreSQL not ready after ${timeoutMs} ms (${String(lastErr)}):\n${this.logTail()}`);
+    if (this.user && !this.running) chownSync(this.dir, this.user.uid, this.user.gid);
+    await this.server.start(join(this.bin, 'postgres'), ['-D', this.dataDir], { cwd: '/', ...(this.user ?? {}) }, () => this.answers(), timeoutMs, 250);
+  }
+
+  private async answers(): Promise<boolean> {
+    const c = await this.client('postgres');
+    await c.query('SELECT 1');
+    await c.end();
+    return true;
   }
 
   /** Stops the postmaster with `mode` and waits for it to exit (SIGKILL after the timeout). */
   async stop(mode: StopMode = 'fast', timeoutMs = 60_000): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill(SIGNAL[mode]);
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
-    await this.exited;
-    clearTimeout(timer);
+    await this.server.stop(SIGNAL[mode], timeoutMs);
   }
 
   /** Stops the server (immediate) and removes its directory. */
@@ -165,10 +150,6 @@ export class PrivatePostgres {
   }
 
   logTail(lines = 40): string {
-    try {
-      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
+    return this.server.logTail(lines);
   }
 }

@@ -8,6 +8,7 @@
  *   await sampler.stop();
  */
 import type { TidewayProcess } from './tideway-process';
+import { waitFor } from './wait';
 
 export interface ReadySample {
   at: number;
@@ -50,8 +51,29 @@ export class ReadinessSampler {
     return [...new Set((this.samples.get(service) ?? []).filter((s) => s.at >= since).map((s) => JSON.stringify({ ready: s.ready, ...s.checks })))];
   }
 
+  /**
+   * Waits (generously) until every service answered not-ready after `since`, then says which did
+   * and, for the others, what they answered instead: `{ notReady: { cdc: true, ... }, seen: { cdc: [] } }`.
+   */
+  async outageNoticed(since: number, timeoutMs = 90_000): Promise<{ notReady: Record<string, boolean>; seen: Record<string, string[]> }> {
+    const names = [...this.samples.keys()];
+    await waitFor(() => names.every((n) => this.notReadyAt(n, since)), { timeoutMs }).catch(() => undefined);
+    const notReady = Object.fromEntries(names.map((n) => [n, this.notReadyAt(n, since) !== undefined]));
+    return { notReady, seen: Object.fromEntries(names.map((n) => [n, notReady[n] ? [] : this.seen(n, since)])) };
+  }
+
   async stop(): Promise<void> {
     this.sampling = false;
     await Promise.all(this.loops);
   }
+}
+
+/** Waits for each service to be ready again, in turn; returns the ms after `since` each one was seen ready (for the log). */
+export async function readyAgain(services: Record<string, TidewayProcess>, since: number, timeoutMs = 180_000): Promise<Record<string, number>> {
+  const ms: Record<string, number> = {};
+  for (const [n, p] of Object.entries(services)) {
+    await p.waitReady(timeoutMs);
+    ms[n] = Date.now() - since;
+  }
+  return ms;
 }

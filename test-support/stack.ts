@@ -5,8 +5,8 @@
  *   kinesisClient()   AWS SDK clients for kinesis-mock / moto, on HTTP/1.1
  *   firehoseClient()  (kinesis-mock fails the SDK's default HTTP/2 for Kinesis)
  *   s3Client()        path-style addressing (moto serves buckets on 127.0.0.1:5000/<bucket>)
- *   uniqueName(p)     a name no other test or run uses: topics, streams, buckets, slots
- *   waitFor(fn)       poll until fn returns a value (not undefined/false/null) or time out
+ *   uniqueName(p)     a name no other test or run uses: topics, groups, streams, buckets, slots
+ *   uniqueSuffix()    the unique part alone, to append to several names of one test
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -72,40 +72,16 @@ let counter = 0;
  * publications, tables) pass `'_'` as the separator: `uniqueName('slot', '_')`.
  */
 export function uniqueName(prefix: string, separator: '-' | '_' = '-'): string {
-  counter += 1;
-  const parts = [Date.now().toString(36), process.pid.toString(36), counter.toString(36), randomBytes(2).toString('hex')];
   const clean = prefix.toLowerCase().replace(/[^a-z0-9]+/g, separator);
-  return [clean, ...parts].join(separator);
-}
-
-export interface WaitForOptions {
-  /** Give up after this long (default 30 s). */
-  timeoutMs?: number;
-  /** Pause between attempts (default 200 ms). */
-  intervalMs?: number;
-  /** Named in the timeout error. */
-  what?: string;
+  return `${clean}${separator}${uniqueSuffix(separator)}`;
 }
 
 /**
- * Calls `fn` until it returns a value other than `undefined`, `null` or `false`, and returns
- * that value. A throw counts as "not yet"; the last error is reported on timeout.
+ * The unique part of `uniqueName` alone (`m3x9k2ab_1f2c_1_9a3e`), for a test that derives several
+ * names from one id. The default separator `_` suits PostgreSQL identifiers and Kafka names alike;
+ * S3 buckets need `-`.
  */
-export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, options: WaitForOptions = {}): Promise<T> {
-  const { timeoutMs = 30_000, intervalMs = 200, what = 'condition' } = options;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== null && value !== false) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const cause = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      throw new Error(`waitFor: ${what} not reached within ${timeoutMs} ms${cause}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+export function uniqueSuffix(separator: '-' | '_' = '_'): string {
+  counter += 1;
+  return [Date.now().toString(36), process.pid.toString(36), counter.toString(36), randomBytes(2).toString('hex')].join(separator);
 }

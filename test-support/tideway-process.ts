@@ -3,8 +3,8 @@
  * with SIGKILL, stop it with SIGTERM, or check its exit code and stderr.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './free-port';
 
 export const TIDEWAY_BIN = join(__dirname, '..', 'bin', 'tideway.js');
 
@@ -18,19 +18,6 @@ export interface TidewayRunResult {
 export function runTidewaySync(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): TidewayRunResult {
   const r = spawnSync(process.execPath, [TIDEWAY_BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export class TidewayProcess {

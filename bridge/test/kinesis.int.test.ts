@@ -2,24 +2,24 @@
  * kafka → Kinesis on the real stack (Kafka + kinesis-mock), `tideway bridge` as a child process.
  */
 import { partitionKeyHash } from '../src/partition-key';
-import { createStream, deleteStream, kinesis, readStream, shardRanges, suffix, waitFor, type StreamRecord } from './support/aws';
-import { firstOccurrencesInOrder, metricValue, startBridge, waitForMetric, writeRoutes } from './support/bridge-run';
+import { createStream, deleteStream, shardRanges } from './support/aws';
+import { firstOccurrencesInOrder, startBridge, writeRoutes } from './support/bridge-run';
 import { FaultProxy } from './support/fault-proxy';
-import { consumeN, createTopics, deleteTopics, groupCaughtUp, produce, testKafka } from './support/kafka';
+import { afterEachCleanup } from '../../test-support/cleanup';
+import { createTopics, deleteTopics, produce, testKafka, waitCaughtUp } from '../../test-support/kafka';
+import { readTopicUntil } from '../../test-support/kafka-read';
+import { readStream, type StreamRecord } from '../../test-support/kinesis-read';
+import { metricValue, waitForMetric } from '../../test-support/metrics';
+import { kinesisClient, uniqueSuffix } from '../../test-support/stack';
 import type { TidewayProcess } from '../../test-support/tideway-process';
 
 jest.setTimeout(240_000);
 
 const kafka = testKafka();
-const client = kinesis();
-const cleanups: Array<() => Promise<unknown>> = [];
+const client = kinesisClient();
 let bridge: TidewayProcess | undefined;
-
-afterEach(async () => {
-  if (bridge) await bridge.kill();
-  bridge = undefined;
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+afterEach(() => bridge?.kill());
+const defer = afterEachCleanup();
 
 interface Sent {
   key: string;
@@ -35,13 +35,13 @@ function records(topic: string, count: number, keys: number, pad = 50) {
 }
 
 async function setup(partitions = 3, shards = 3, configs?: Record<string, string>) {
-  const id = suffix();
+  const id = uniqueSuffix('-');
   const topic = `bridge-kin-${id}`;
   const stream = `bridge-kin-${id}`;
   await createTopics(kafka, configs ? [{ topic, partitions, configs }, { topic: `${topic}.dlq`, partitions: 1, configs }] : [{ topic, partitions }]);
-  cleanups.push(() => deleteTopics(kafka, [topic, `${topic}.dlq`]));
+  defer(() => deleteTopics(kafka, [topic, `${topic}.dlq`]));
   await createStream(client, stream, shards);
-  cleanups.push(() => deleteStream(client, stream));
+  defer(() => deleteStream(client, stream));
   return { id, topic, stream, route: `kin-${id}`, group: `tideway-bridge-kin-${id}` };
 }
 
@@ -78,7 +78,7 @@ test('every Kafka record lands on its key’s shard, exactly once, per-key order
   await produce(kafka, msgs);
   bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis:\n      stream: ${stream}\n      partitionKey: key\n`));
   await bridge.waitReady();
-  await waitFor('bridge caught up', () => groupCaughtUp(kafka, group, topic));
+  await waitCaughtUp(kafka, group, topic, 120_000);
   await verifyStream(stream, msgs.map((m) => JSON.parse(m.value) as Sent), true);
   const metrics = await bridge.metrics();
   expect(metricValue(metrics, 'tideway_bridge_records_delivered_total', { route })).toBe(1500);
@@ -94,12 +94,12 @@ test('per-record ProvisionedThroughputExceeded, throttled and failing calls: ret
     serverError: 0.05,
     applyTo: (target) => target.endsWith('.PutRecords'),
   }).start();
-  cleanups.push(() => proxy.stop());
+  defer(() => proxy.stop());
   // Few keys, many records each: a failed record has later records of its key right behind it.
   const msgs = records(topic, 1200, 12);
   await produce(kafka, msgs);
   bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis: { stream: ${stream} }\n`), { AWS_ENDPOINT_URL_KINESIS: proxy.url });
-  await waitFor('bridge caught up', () => groupCaughtUp(kafka, group, topic), 200_000);
+  await waitCaughtUp(kafka, group, topic, 200_000);
   // The proxy never stores a failed record, so a correct bridge ends with exactly one copy, in order.
   await verifyStream(stream, msgs.map((m) => JSON.parse(m.value) as Sent), true);
   expect(proxy.stats.recordsFailed).toBeGreaterThan(0);
@@ -122,7 +122,7 @@ test('SIGKILL in the middle of delivery, then restart: nothing lost, per-key fir
   // Written while the bridge is down: only the restarted process can deliver them.
   await produce(kafka, msgs.slice(1000));
   bridge = await startBridge(routes);
-  await waitFor('bridge caught up after restart', () => groupCaughtUp(kafka, group, topic));
+  await waitCaughtUp(kafka, group, topic, 120_000);
   await verifyStream(stream, msgs.map((m) => JSON.parse(m.value) as Sent), false);
 });
 
@@ -131,7 +131,7 @@ test('KPL aggregation: the stream holds aggregated records that aws-kinesis-agg 
   const msgs = records(topic, 1000, 5);
   await produce(kafka, msgs);
   bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis: { stream: ${stream}, aggregation: true }\n`));
-  await waitFor('bridge caught up', () => groupCaughtUp(kafka, group, topic));
+  await waitCaughtUp(kafka, group, topic, 120_000);
   const raw = await readStream(client, stream);
   // Aggregation packs a key's records: far fewer Kinesis records than Kafka records.
   expect(raw.length).toBeLessThan(msgs.length);
@@ -160,8 +160,8 @@ test('a record over 1 MiB goes to the DLQ with a reason header; the stream goes 
   const big = { topic, key: 'big', value: 'y'.repeat(1024 * 1024 + 10) };
   await produce(kafka, [{ topic, key: 'a', value: '{"seq":0,"key":"a"}' }, big, { topic, key: 'a', value: '{"seq":2,"key":"a"}' }]);
   bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis: { stream: ${stream} }\n`));
-  await waitFor('bridge caught up', () => groupCaughtUp(kafka, group, topic));
-  const [dlq] = await consumeN(kafka, `${topic}.dlq`, 1);
+  await waitCaughtUp(kafka, group, topic, 120_000);
+  const [dlq] = await readTopicUntil(`${topic}.dlq`, (all) => all.length >= 1, { timeoutMs: 60_000 });
   expect(dlq.headers['tideway.dlq.reason']?.toString()).toBe('record-too-large');
   expect(dlq.headers['tideway.origin.offset']?.toString()).toBe('1');
   expect(dlq.value?.length).toBe(big.value.length);

@@ -1,24 +1,22 @@
 /**
  * Start-up, readiness and independence of routes, on the real stack.
  */
-import { createBucket, createStream, deleteBucket, deleteStream, kinesis, listKeys, readStream, s3, suffix, waitFor } from './support/aws';
+import { createBucket, createStream, deleteBucket, deleteStream, listKeys } from './support/aws';
 import { startBridge, writeRoutes } from './support/bridge-run';
-import { createTopics, deleteTopics, groupCaughtUp, produce, testKafka } from './support/kafka';
+import { afterEachCleanup } from '../../test-support/cleanup';
+import { createTopics, deleteTopics, produce, testKafka, waitCaughtUp } from '../../test-support/kafka';
+import { readStream } from '../../test-support/kinesis-read';
+import { kinesisClient, s3Client, uniqueSuffix } from '../../test-support/stack';
 import { runTidewaySync, type TidewayProcess } from '../../test-support/tideway-process';
 
 jest.setTimeout(240_000);
 
 const kafka = testKafka();
-const kin = kinesis();
-const s3c = s3();
-const cleanups: Array<() => Promise<unknown>> = [];
+const kin = kinesisClient();
+const s3c = s3Client();
 let bridge: TidewayProcess | undefined;
-
-afterEach(async () => {
-  if (bridge) await bridge.kill();
-  bridge = undefined;
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+afterEach(() => bridge?.kill());
+const defer = afterEachCleanup();
 
 test('an invalid routes file exits 2 with one line naming the route and field', () => {
   const file = writeRoutes('routes:\n  - name: orders-out\n    topics: [orders]\n    kinesis: { stream: s, partitionKey: customer }\n');
@@ -29,7 +27,7 @@ test('an invalid routes file exits 2 with one line naming the route and field', 
 });
 
 test('a missing destination makes its route unready without stalling another route; it recovers once created', async () => {
-  const id = suffix();
+  const id = uniqueSuffix('-');
   const topicA = `bridge-life-a-${id}`;
   const topicB = `bridge-life-b-${id}`;
   const missing = `bridge-life-missing-${id}`;
@@ -39,11 +37,11 @@ test('a missing destination makes its route unready without stalling another rou
     { topic: topicA, partitions: 1 },
     { topic: topicB, partitions: 2 },
   ]);
-  cleanups.push(() => deleteTopics(kafka, [topicA, topicB]));
+  defer(() => deleteTopics(kafka, [topicA, topicB]));
   await createBucket(s3c, bucket);
-  cleanups.push(() => deleteBucket(s3c, bucket));
-  cleanups.push(() => deleteStream(kin, missing));
-  cleanups.push(() => deleteStream(kin, created));
+  defer(() => deleteBucket(s3c, bucket));
+  defer(() => deleteStream(kin, missing));
+  defer(() => deleteStream(kin, created));
   await produce(kafka, Array.from({ length: 200 }, (_, i) => ({ topic: topicA, key: `k${i % 3}`, value: JSON.stringify({ i }) })));
   await produce(kafka, Array.from({ length: 300 }, (_, i) => ({ topic: topicB, key: `k${i % 3}`, value: JSON.stringify({ i }) })));
   const yaml = `routes:
@@ -59,10 +57,10 @@ test('a missing destination makes its route unready without stalling another rou
 `;
   bridge = await startBridge(writeRoutes(yaml));
   // The healthy routes deliver everything while the missing stream's route waits.
-  await waitFor('s3 route caught up', () => groupCaughtUp(kafka, `tideway-bridge-to-s3-${id}`, topicB), 60_000).catch((err) => {
+  await waitCaughtUp(kafka, `tideway-bridge-to-s3-${id}`, topicB, 60_000).catch((err) => {
     throw new Error(`${err}\n${bridge!.logs(100)}`);
   });
-  await waitFor('create route caught up', () => groupCaughtUp(kafka, `tideway-bridge-to-created-${id}`, topicB));
+  await waitCaughtUp(kafka, `tideway-bridge-to-created-${id}`, topicB, 120_000);
   expect((await listKeys(s3c, bucket, 'b/')).length).toBeGreaterThan(0);
   expect((await readStream(kin, created)).length).toBe(300);
   const ready = await fetch(`${bridge.url}/readyz`);
@@ -73,7 +71,7 @@ test('a missing destination makes its route unready without stalling another rou
 
   await createStream(kin, missing, 1);
   await bridge.waitReady(120_000);
-  await waitFor('missing route caught up', () => groupCaughtUp(kafka, `tideway-bridge-to-missing-${id}`, topicA));
+  await waitCaughtUp(kafka, `tideway-bridge-to-missing-${id}`, topicA, 120_000);
   expect((await readStream(kin, missing)).length).toBe(200);
   // SIGTERM: graceful stop, exit 0.
   expect(await bridge.stop()).toBe(0);

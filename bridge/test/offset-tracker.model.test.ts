@@ -7,7 +7,7 @@
  *    yet (or one past the last handed out), computed naively from the full history.
  * A failing case prints its seed; `OFFSET_TRACKER_SEED=n` replays it alone.
  */
-import { seededRandom, type SeededRandom } from '../../test-support/seeded-random';
+import { seededRandom, modelSeeds, seededFailures, offsetLog } from '../../test-support/seeded-random';
 import { OffsetTracker, type OffsetToken } from '../src/offset-tracker';
 
 interface PartitionModel {
@@ -34,16 +34,6 @@ interface InFlight {
   epoch: number;
 }
 
-function makeLog(r: SeededRandom, length: number): bigint[] {
-  const log: bigint[] = [];
-  let o = BigInt(r.int(3));
-  for (let i = 0; i < length; i++) {
-    log.push(o);
-    o += r.chance(0.1) ? BigInt(2 + r.int(3)) : 1n;
-  }
-  return log;
-}
-
 function indexAtOrAfter(log: bigint[], offset: bigint): number {
   const i = log.findIndex((o) => o >= offset);
   return i < 0 ? log.length : i;
@@ -58,7 +48,7 @@ function runCase(seed: number, steps: number): string | undefined {
     { topic: 'a', partition: 1 },
     { topic: 'a', partition: 2 },
     { topic: 'b', partition: 0 },
-  ].map((tp) => ({ ...tp, log: makeLog(r, 200), committed: 0n, epochOffsets: [], epochAcked: new Set() }));
+  ].map((tp) => ({ ...tp, log: offsetLog(r, 200, 0.1), committed: 0n, epochOffsets: [], epochAcked: new Set() }));
   const delivered = new Map<PartitionModel, Set<bigint>>(partitions.map((p) => [p, new Set()]));
   let inFlight: InFlight[] = [];
   let modelEpochs = 0;
@@ -167,16 +157,9 @@ function runCase(seed: number, steps: number): string | undefined {
 }
 
 describe('OffsetTracker against a reference model', () => {
-  const only = process.env.OFFSET_TRACKER_SEED;
-  const seeds = only ? [Number(only)] : Array.from({ length: 3000 }, (_, i) => i + 1);
+  const seeds = modelSeeds('OFFSET_TRACKER_SEED');
 
   it(`never commits past an undelivered record, and commits as far as it may (${seeds.length} seeded cases)`, () => {
-    const failures: string[] = [];
-    for (const seed of seeds) {
-      const failure = runCase(seed, 300);
-      if (failure) failures.push(failure);
-      if (failures.length >= 5) break;
-    }
-    expect(failures).toEqual([]);
+    expect(seededFailures(seeds, (seed) => runCase(seed, 300))).toEqual([]);
   });
 });

@@ -5,35 +5,33 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { createBucket, deleteBucket, getObject, listKeys, s3, suffix, waitFor } from './support/aws';
-import { metricValue, startBridge, waitForMetric, writeRoutes } from './support/bridge-run';
+import { createBucket, deleteBucket, getObject, listKeys } from './support/aws';
+import { startBridge, writeRoutes } from './support/bridge-run';
 import { FaultProxy } from './support/fault-proxy';
-import { createTopics, deleteTopics, groupCaughtUp, produce, testKafka } from './support/kafka';
+import { afterEachCleanup } from '../../test-support/cleanup';
+import { createTopics, deleteTopics, produce, testKafka, waitCaughtUp } from '../../test-support/kafka';
+import { metricValue, waitForMetric } from '../../test-support/metrics';
+import { s3Client, uniqueSuffix } from '../../test-support/stack';
 import type { TidewayProcess } from '../../test-support/tideway-process';
 import { join } from 'node:path';
 
 jest.setTimeout(240_000);
 
 const kafka = testKafka();
-const s3c = s3();
-const cleanups: Array<() => Promise<unknown>> = [];
-let bridge: TidewayProcess | undefined;
+const s3c = s3Client();
 const TRANSFORM = join(__dirname, '..', '..', 'examples', 'transforms', 'iot-firehose.js');
-
-afterEach(async () => {
-  if (bridge) await bridge.kill();
-  bridge = undefined;
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
+let bridge: TidewayProcess | undefined;
+afterEach(() => bridge?.kill());
+const defer = afterEachCleanup();
 
 async function setup(partitions = 2) {
-  const id = suffix();
+  const id = uniqueSuffix('-');
   const topic = `iot.readings-${id}`;
   const bucket = `bridge-s3-${id}`;
   await createTopics(kafka, [{ topic, partitions }]);
-  cleanups.push(() => deleteTopics(kafka, [topic]));
+  defer(() => deleteTopics(kafka, [topic]));
   await createBucket(s3c, bucket);
-  cleanups.push(() => deleteBucket(s3c, bucket));
+  defer(() => deleteBucket(s3c, bucket));
   return { topic, bucket, route: `s3-${id}`, group: `tideway-bridge-s3-${id}` };
 }
 
@@ -76,7 +74,7 @@ test('seed 004 end to end: transform runs unchanged, GZIP JSON lines under expan
       bufferingHints: { sizeInMBs: 1, intervalInSeconds: 1 }
 `;
   bridge = await startBridge(writeRoutes(yaml));
-  await waitFor('bridge caught up', () => groupCaughtUp(kafka, group, topic));
+  await waitCaughtUp(kafka, group, topic, 120_000);
 
   const data = await objects(bucket, 'raw/');
   const expected = readings.filter((r) => r.value !== 'not-json' && (JSON.parse(r.value) as { humidity: number }).humidity >= 30);
@@ -109,14 +107,14 @@ test('seed 004 end to end: transform runs unchanged, GZIP JSON lines under expan
 test('S3 errors (503 SlowDown, 500) are retried; every record lands once; object metadata names its offsets', async () => {
   const { topic, bucket, route, group } = await setup(1);
   const proxy = await new FaultProxy(process.env.AWS_ENDPOINT_URL_S3!, { recordFailure: 0, throttle: 0.2, serverError: 0.2, applyTo: (_t, method) => method === 'PUT' }).start();
-  cleanups.push(() => proxy.stop());
+  defer(() => proxy.stop());
   const msgs = Array.from({ length: 2000 }, (_, seq) => ({ topic, key: `k${seq % 5}`, value: JSON.stringify({ seq, device_id: `d${seq % 3}` }) }));
   await produce(kafka, msgs);
   bridge = await startBridge(
     writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    s3:\n      bucket: ${bucket}\n      prefix: "by-device/device=!{field:device_id}/"\n      bufferingHints: { sizeInMBs: 0.01, intervalInSeconds: 1 }\n`),
     { AWS_ENDPOINT_URL_S3: proxy.url },
   );
-  await waitFor('bridge caught up', () => groupCaughtUp(kafka, group, topic));
+  await waitCaughtUp(kafka, group, topic, 120_000);
   const data = await objects(bucket, 'by-device/');
   const seqs = [...data.values()].flat().map((l) => (JSON.parse(l) as { seq: number }).seq);
   expect(seqs.sort((a, b) => a - b)).toEqual(msgs.map((_m, i) => i));
@@ -145,7 +143,7 @@ test('SIGKILL then restart: nothing lost, and replayed buffers rewrite the same 
   await produce(kafka, msgs.slice(1500));
   // Same route, now also flushing by time so the tail gets written; full buffers are cut by size as before.
   bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    s3:\n      bucket: ${bucket}\n      prefix: "raw/"\n      bufferingHints: { sizeInMBs: 0.05, intervalInSeconds: 1 }\n`));
-  await waitFor('bridge caught up after restart', () => groupCaughtUp(kafka, group, topic));
+  await waitCaughtUp(kafka, group, topic, 120_000);
   await bridge.stop();
   bridge = undefined;
   const data = await objects(bucket, 'raw/');
@@ -164,7 +162,7 @@ test('a buffer larger than a part is streamed as a multipart upload; topics by r
   bridge = await startBridge(
     writeRoutes(`routes:\n  - name: ${route}\n    topics: { regex: "${regex}" }\n    s3:\n      bucket: ${bucket}\n      prefix: "big/"\n      partSizeMB: 5\n      bufferingHints: { sizeInMBs: 64, intervalInSeconds: 5 }\n`),
   );
-  await waitFor('bridge caught up', () => groupCaughtUp(kafka, group, topic)).catch((err) => {
+  await waitCaughtUp(kafka, group, topic, 120_000).catch((err) => {
     throw new Error(`${err}\n${bridge!.logs(50)}`);
   });
   const keys = await listKeys(s3c, bucket, 'big/');

@@ -15,13 +15,15 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { KafkajsClient, commonSettings, createLogger, kafkaConfigFrom, loadSettings } from '@tideway/runtime';
 import { stringify } from 'yaml';
-import { TidewayProcess, freePort } from '../../test-support/tideway-process';
+import { freePort } from '../../test-support/free-port';
+import { uniqueSuffix } from '../../test-support/stack';
+import { TidewayProcess } from '../../test-support/tideway-process';
 import { exportedFamilies, loadMonitoringQueries, metricFamilyCandidates, metricNames } from './monitoring-queries';
 import { PROMETHEUS_DIR, REPO_ROOT, TOOL_INSTALL_TIMEOUT_MS, ensureTool, runOk } from './tools';
 
 jest.setTimeout(TOOL_INSTALL_TIMEOUT_MS);
 
-const id = Math.random().toString(36).slice(2, 8);
+const id = uniqueSuffix();
 const schema = `deploy_metrics_${id}`;
 const slot = `deploy_metrics_${id}`;
 const appUrl = process.env.CDC_DATABASE_URL!;

@@ -18,11 +18,13 @@ import { Client } from 'pg';
 import type { IncomingMessage } from '@tideway/runtime';
 import { cleanup as dropCdcArtifacts } from '../../services/cdc/test/cdc-test-support';
 import { readStream } from '../../test-support/kinesis-read';
-import { afterImage, readTopicUntil, testKafka } from '../../test-support/kafka-read';
+import { afterImage, readTopicUntil } from '../../test-support/kafka-read';
+import { testKafka } from '../../test-support/kafka';
 import { PrivateKafka } from '../../test-support/private-kafka';
-import { ReadinessSampler } from '../../test-support/readiness-sampler';
+import { ReadinessSampler, readyAgain } from '../../test-support/readiness-sampler';
 import { changeCoverage, RowLoad } from '../../test-support/row-load';
-import { kinesisClient, stackEnv, uniqueName, waitFor } from '../../test-support/stack';
+import { kinesisClient, stackEnv, uniqueName } from '../../test-support/stack';
+import { waitFor } from '../../test-support/wait';
 import { TidewayProcess } from '../../test-support/tideway-process';
 
 jest.setTimeout(480_000);
@@ -138,19 +140,13 @@ describe('all four services across a Kafka broker restart', () => {
     await sleep(12_000);
     // Each service noticed while the broker is still down (generous deadline, not a timing judgement).
     const names = Object.keys(services);
-    await waitFor(() => names.every((n) => sampler!.notReadyAt(n, killedAt)), { timeoutMs: 90_000 }).catch(() => undefined);
-    const notReady = Object.fromEntries(names.map((n) => [n, sampler!.notReadyAt(n, killedAt) !== undefined]));
-    const seenDuringOutage = Object.fromEntries(names.map((n) => [n, notReady[n] ? [] : sampler!.seen(n, killedAt)]));
+    const { notReady, seen: seenDuringOutage } = await sampler.outageNoticed(killedAt);
     const transactionsDuringOutage = load.transactions;
 
     await broker.restart();
     const restartedAt = Date.now();
     // Ready again by itself (waitReady fails, with the service's log, when it is not).
-    const readyAgainMs: Record<string, number> = {};
-    for (const [n, p] of Object.entries(services)) {
-      await p.waitReady(180_000);
-      readyAgainMs[n] = Date.now() - restartedAt;
-    }
+    const readyAgainMs = await readyAgain(services, restartedAt);
     await waitFor(() => load!.transactions >= transactionsDuringOutage + 100, { timeoutMs: 120_000, what: 'load after the restart' });
     await load.stop();
     console.log(`broker-restart: ${load.transactions} transactions (${transactionsDuringOutage} before the broker was back); ready again (ms after the restart, waited for in turn) ${JSON.stringify(readyAgainMs)}`);

@@ -10,11 +10,13 @@
  * is never restarted.
  */
 import type { Client } from 'pg';
-import { afterImage, readTopicUntil, testKafka } from '../../test-support/kafka-read';
+import { afterImage, readTopicUntil } from '../../test-support/kafka-read';
+import { testKafka } from '../../test-support/kafka';
 import { PrivatePostgres } from '../../test-support/private-postgres';
-import { ReadinessSampler } from '../../test-support/readiness-sampler';
+import { ReadinessSampler, readyAgain } from '../../test-support/readiness-sampler';
 import { changeCoverage, RowLoad } from '../../test-support/row-load';
-import { uniqueName, waitFor } from '../../test-support/stack';
+import { uniqueName } from '../../test-support/stack';
+import { waitFor } from '../../test-support/wait';
 import { TidewayProcess } from '../../test-support/tideway-process';
 
 jest.setTimeout(420_000);
@@ -96,19 +98,13 @@ describe('cdc and dwh-loader across a PostgreSQL restart', () => {
     await sleep(10_000);
     // Both noticed while the server is still down (generous deadline, not a timing judgement).
     const names = Object.keys(services);
-    await waitFor(() => names.every((n) => sampler!.notReadyAt(n, stoppedAt)), { timeoutMs: 90_000 }).catch(() => undefined);
-    const notReady = Object.fromEntries(names.map((n) => [n, sampler!.notReadyAt(n, stoppedAt) !== undefined]));
-    const seenDuringOutage = Object.fromEntries(names.map((n) => [n, notReady[n] ? [] : sampler!.seen(n, stoppedAt)]));
+    const { notReady, seen: seenDuringOutage } = await sampler.outageNoticed(stoppedAt);
     expect(load.transactions).toBe(before);
     expect(load.failures).toBeGreaterThan(0);
 
     await pg.restart();
     const restartedAt = Date.now();
-    const readyAgainMs: Record<string, number> = {};
-    for (const [n, p] of Object.entries(services)) {
-      await p.waitReady(180_000);
-      readyAgainMs[n] = Date.now() - restartedAt;
-    }
+    const readyAgainMs = await readyAgain(services, restartedAt);
     await waitFor(() => load!.transactions >= before + 100, { timeoutMs: 120_000, what: 'load resumed' });
     await load.stop();
     for (const p of procs) expect({ exit: p.child.exitCode, logs: p.child.exitCode === null ? '' : p.logs(30) }).toEqual({ exit: null, logs: '' });

@@ -1,50 +1,30 @@
 /** Test helpers over the real emulators (kinesis-mock, moto): create, read back, clean up. */
-import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { CreateDeliveryStreamCommand, DeleteDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { randomBytes } from 'node:crypto';
-
-export const suffix = () => randomBytes(4).toString('hex');
-
-export const kinesis = (endpoint?: string) => new KinesisClient({ requestHandler: new NodeHttpHandler(), ...(endpoint ? { endpoint } : {}) });
-export const s3 = () => new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle: true });
-export const firehose = () => new FirehoseClient({ requestHandler: new NodeHttpHandler() });
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CreateDeliveryStreamCommand, DeleteDeliveryStreamCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { waitFor } from '../../../test-support/wait';
 
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {
   // kinesis-mock enforces CreateStream's rate limit (LimitExceededException) like AWS: retry.
-  await waitFor(`stream ${name} created`, async () => {
-    try {
-      await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-      return true;
-    } catch (err) {
-      if ((err as Error).name === 'LimitExceededException') return false;
-      throw err;
-    }
-  });
-  await waitFor(`stream ${name} ACTIVE`, async () => (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE');
+  const patiently = { timeoutMs: 120_000, intervalMs: 500 };
+  await waitFor(
+    async () => {
+      try {
+        await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+        return true;
+      } catch (err) {
+        if ((err as Error).name === 'LimitExceededException') return false;
+        throw err;
+      }
+    },
+    { ...patiently, what: `stream ${name} created` },
+  );
+  await waitFor(async () => (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', { ...patiently, what: `stream ${name} ACTIVE` });
 }
 
 export async function deleteStream(client: KinesisClient, name: string): Promise<void> {
   await client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true })).catch(() => undefined);
 }
-
-export { readStream, type StreamRecord } from '../../../test-support/kinesis-read';
 
 export async function shardRanges(client: KinesisClient, name: string): Promise<Array<{ shardId: string; start: bigint; end: bigint }>> {
   const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];

@@ -4,12 +4,18 @@
  * restarted in the same group, and at the end every record's id must be at the destination.
  * Duplicates are expected (at-least-once) and reported, never failed.
  */
+import { gunzipSync } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { KafkaClient, OutgoingMessage } from '@tideway/runtime';
+import type { Defer } from '../../../test-support/cleanup';
+import { createTopics, deleteTopics, groupCaughtUp, produce } from '../../../test-support/kafka';
+import { metricValue } from '../../../test-support/metrics';
 import { seededRandom, type SeededRandom } from '../../../test-support/seeded-random';
 import type { TidewayProcess } from '../../../test-support/tideway-process';
-import { waitFor } from './aws';
-import { metricValue } from './bridge-run';
-import { groupCaughtUp } from './kafka';
+import { waitFor } from '../../../test-support/wait';
+import { getObject, listKeys } from './aws';
+import { startBridge, writeRoutes } from './bridge-run';
+import { FaultProxy, type FaultRates } from './fault-proxy';
 
 /** What each record's value carries. */
 export interface KeyedRecord {
@@ -192,7 +198,7 @@ export async function runWithKills(o: KillRunOptions, onStart: (bridge: TidewayP
   // Production runs only while a process consumes, so each one sees fetches arrive while it delivers.
   let consuming = false;
   const backlog = o.backlog ?? 0;
-  if (backlog > 0) await produceAll(o.kafka, o.messages.slice(0, backlog));
+  if (backlog > 0) await produce(o.kafka, o.messages.slice(0, backlog));
   const producer = new PacedProducer(o.kafka, o.messages.slice(backlog), () => consuming);
   const points: KillRunResult['points'] = [];
   const rest = o.messages.length - backlog;
@@ -214,24 +220,17 @@ export async function runWithKills(o: KillRunOptions, onStart: (bridge: TidewayP
     onStart(bridge);
     consuming = true;
     await producer.done;
-    await waitFor(`${o.label} caught up`, async () => {
-      if (!alive(bridge)) throw new Error(`bridge exited:\n${bridge.logs()}`);
-      return groupCaughtUp(o.kafka, o.group, o.topic);
-    }, 150_000);
+    await waitFor(
+      async () => {
+        if (!alive(bridge)) throw new Error(`bridge exited:\n${bridge.logs()}`);
+        return groupCaughtUp(o.kafka, o.group, o.topic);
+      },
+      { what: `${o.label} caught up`, timeoutMs: 150_000, intervalMs: 500 },
+    );
     return { seed: o.seed, points, bridge, ms: Date.now() - t0 };
   } finally {
     producer.stop();
     await producer.done.catch(() => undefined);
-  }
-}
-
-async function produceAll(kafka: KafkaClient, messages: OutgoingMessage[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  try {
-    for (let i = 0; i < messages.length; i += 500) await producer.send(messages.slice(i, i + 500));
-  } finally {
-    await producer.disconnect();
   }
 }
 
@@ -259,4 +258,71 @@ export function compareDelivery(sent: readonly KeyedRecord[], got: readonly Keye
 export function killSeed(): number {
   const env = process.env.KILL_TEST_SEED;
   return env ? Number(env) : Math.floor(Math.random() * 2 ** 31);
+}
+
+export interface KillRecoveryRoute {
+  /** The destination, e.g. 'kinesis' (names the run in logs). */
+  label: string;
+  /** A unique name: the topic and the route are called so. */
+  name: string;
+  kafka: KafkaClient;
+  /** `count` keyed records over `keys` keys. */
+  count: number;
+  keys: number;
+  /** The route's destination YAML, indented under the route (e.g. `    kinesis: { stream: x }\n`). */
+  destination: string;
+  /** The emulator's endpoint variable the bridge reaches through a fault proxy, and the proxy's faults. */
+  endpointEnv: 'AWS_ENDPOINT_URL_KINESIS' | 'AWS_ENDPOINT_URL_FIREHOSE' | 'AWS_ENDPOINT_URL_S3';
+  faults: FaultRates;
+  env?: NodeJS.ProcessEnv;
+  seed: number;
+  defer: Defer;
+}
+
+/**
+ * One kill-recovery run of a route whose destination exists: a 3-partition topic, a fault proxy in
+ * front of the destination, 4 SIGKILLs at progress points with a backlog of 300 records.
+ */
+export async function runRouteWithKills(r: KillRecoveryRoute): Promise<{ run: KillRunResult; sent: KeyedRecord[] }> {
+  const topic = r.name;
+  await createTopics(r.kafka, [{ topic, partitions: 3 }]);
+  r.defer(() => deleteTopics(r.kafka, [topic]));
+  const proxy = await new FaultProxy(process.env[r.endpointEnv]!, r.faults).start();
+  r.defer(() => proxy.stop());
+  const messages = keyedRecords(topic, r.count, r.keys);
+  const routes = writeRoutes(`routes:\n  - name: ${r.name}\n    topics: [${topic}]\n${r.destination}`);
+  const run = await runWithKills(
+    {
+      label: r.label,
+      route: r.name,
+      group: `tideway-bridge-${r.name}`,
+      topic,
+      kafka: r.kafka,
+      messages,
+      seed: r.seed,
+      kills: 4,
+      backlog: 300,
+      start: () => startBridge(routes, { [r.endpointEnv]: proxy.url, BRIDGE_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'warn', ...r.env }),
+    },
+    (b) => r.defer(() => b.kill()),
+  );
+  return { run, sent: messages.map((m) => m.record) };
+}
+
+/** Compares and logs what arrived (duplicates are reported, never failed). */
+export function reportDelivery(label: string, run: KillRunResult, sent: readonly KeyedRecord[], got: readonly KeyedRecord[]): Delivery {
+  const d = compareDelivery(sent, got);
+  console.log(`${label}: seed ${run.seed}, ${run.points.length} kills (${run.points.filter((p) => p.reached).length} at their point), ${d.distinct}/${sent.length} ids, ${d.duplicates} duplicates, ${run.ms} ms`);
+  return d;
+}
+
+/** The JSON lines of every object under `prefix` (gzipped objects are unpacked). */
+export async function objectRecords(client: S3Client, bucket: string, prefix: string): Promise<KeyedRecord[]> {
+  const got: KeyedRecord[] = [];
+  for (const key of await listKeys(client, bucket, prefix)) {
+    const body = await getObject(client, bucket, key);
+    const text = body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body).toString('utf8') : body.toString('utf8');
+    for (const line of text.split('\n')) if (line !== '') got.push(JSON.parse(line) as KeyedRecord);
+  }
+  return got;
 }

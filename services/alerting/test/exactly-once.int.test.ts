@@ -5,11 +5,14 @@
  * its instance leaves; a rebalance that keeps partitions in place does not count pending records twice.
  */
 import { TidewayProcess } from '../../../test-support/tideway-process';
-import { changeEvent, createTopics, deleteTopicsWithPrefix, json, kafkaClient, produce, readUntil, unique, waitCaughtUp, writeRules } from './support/kafka-fixture';
+import { createTopics, deleteTopicsWithPrefix, produce, serviceKafka, waitCaughtUp } from '../../../test-support/kafka';
+import { json, readTopicEventually } from '../../../test-support/kafka-read';
+import { uniqueName } from '../../../test-support/stack';
+import { changeEvent, writeRules } from './support/fixtures';
 
 jest.setTimeout(420_000);
 
-const kafka = kafkaClient();
+const kafka = serviceKafka();
 const T0 = Date.parse('2026-11-22T00:00:00Z');
 const WINDOW = 300_000;
 
@@ -79,11 +82,11 @@ function expectedResults(all: Claim[]) {
 async function checkOutputs(topics: { sink: string; alerts: string }, all: Claim[]) {
   const exp = expectedResults(all);
   const alertsExpected = exp.big.length + exp.bursts.length;
-  await readUntil(kafka, topics.sink, (r) => r.length >= exp.windows.size, 180_000);
-  await readUntil(kafka, topics.alerts, (r) => r.length >= alertsExpected, 60_000);
+  await readTopicEventually(kafka, topics.sink, (r) => r.length >= exp.windows.size, 180_000);
+  await readTopicEventually(kafka, topics.alerts, (r) => r.length >= alertsExpected, 60_000);
   // Anything doubled would show up after a pause too.
   await new Promise((r) => setTimeout(r, 3000));
-  const sink = (await readUntil(kafka, topics.sink, () => true)).map((m) => json<{ key: string; window: { start: string }; values: { count: number; total_amount: number } }>(m));
+  const sink = (await readTopicEventually(kafka, topics.sink, () => true)).map((m) => json<{ key: string; window: { start: string }; values: { count: number; total_amount: number } }>(m));
   const seen = new Map<string, { count: number; total: number }>();
   const dup: string[] = [];
   for (const r of sink) {
@@ -97,7 +100,7 @@ async function checkOutputs(topics: { sink: string; alerts: string }, all: Claim
     expect({ k, count: seen.get(k)!.count }).toEqual({ k, count: w.count });
     expect(seen.get(k)!.total).toBeCloseTo(w.total, 2);
   }
-  const alerts = (await readUntil(kafka, topics.alerts, () => true)).map((m) => json<{ id: string; rule: string; key: string; window?: { start: string }; values: Record<string, unknown>; sources: Array<{ offset: string }> }>(m));
+  const alerts = (await readTopicEventually(kafka, topics.alerts, () => true)).map((m) => json<{ id: string; rule: string; key: string; window?: { start: string }; values: Record<string, unknown>; sources: Array<{ offset: string }> }>(m));
   expect(new Set(alerts.map((a) => a.id)).size).toBe(alerts.length);
   const bigGot = alerts.filter((a) => a.rule === 'big-claim').map((a) => String((a.values.after as { claim_id: number }).claim_id)).sort();
   expect(bigGot).toEqual([...exp.big].sort());
@@ -115,7 +118,7 @@ async function evaluated(proc: TidewayProcess): Promise<number> {
 }
 
 describe('SIGKILL and restart', () => {
-  const p = unique('it-eos');
+  const p = uniqueName('it-eos');
   const topics = { claims: `${p}.claims.changes`, sink: `${p}.claims.5min`, alerts: `${p}.alerts` };
   const procs: TidewayProcess[] = [];
 
@@ -158,7 +161,7 @@ describe('SIGKILL and restart', () => {
 });
 
 describe('two instances in one group', () => {
-  const p = unique('it-scale');
+  const p = uniqueName('it-scale');
   const topics = { claims: `${p}.claims.changes`, sink: `${p}.claims.5min`, alerts: `${p}.alerts` };
   const procs: TidewayProcess[] = [];
 
@@ -197,7 +200,7 @@ describe('two instances in one group', () => {
 });
 
 describe('a rebalance that leaves partitions where they are', () => {
-  const p = unique('it-rebal');
+  const p = uniqueName('it-rebal');
   const topics = { claims: `${p}.claims.changes`, sink: `${p}.claims.5min`, alerts: `${p}.alerts` };
   let proc: TidewayProcess | undefined;
 

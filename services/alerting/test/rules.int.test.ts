@@ -7,11 +7,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DLQ_HEADER } from '@tideway/runtime';
 import { runTidewaySync, TidewayProcess } from '../../../test-support/tideway-process';
-import { changeEvent, createTopics, deleteTopicsWithPrefix, json, kafkaClient, produce, readUntil, unique, writeRules } from './support/kafka-fixture';
+import { createTopics, deleteTopicsWithPrefix, produce, serviceKafka } from '../../../test-support/kafka';
+import { json, readTopicEventually } from '../../../test-support/kafka-read';
+import { uniqueName } from '../../../test-support/stack';
+import { changeEvent, writeRules } from './support/fixtures';
 
 jest.setTimeout(180_000);
 
-const kafka = kafkaClient();
+const kafka = serviceKafka();
 const FRAUD = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'rules', 'fraud.yaml'), 'utf8');
 
 interface AlertJson {
@@ -24,7 +27,7 @@ interface AlertJson {
 }
 
 describe('fraud rules (seed 003) on a plain JSON topic', () => {
-  const p = unique('it-fraud');
+  const p = uniqueName('it-fraud');
   const topics = { transactions: `${p}.transactions`, accounts: `${p}.accounts.changes`, alerts: `${p}.alerts` };
   let proc: TidewayProcess | undefined;
 
@@ -92,9 +95,9 @@ describe('fraud rules (seed 003) on a plain JSON topic', () => {
       // bad-3 is dead-lettered for night-hours, but the other rules still see it
       'amount-over-threshold:tbad',
     ]);
-    await readUntil(kafka, topics.alerts, (r) => r.length >= expected.size, 30_000);
+    await readTopicEventually(kafka, topics.alerts, (r) => r.length >= expected.size, 30_000);
     await new Promise((r) => setTimeout(r, 2000));
-    const alerts = (await readUntil(kafka, topics.alerts, () => true)).map((m) => json<AlertJson>(m));
+    const alerts = (await readTopicEventually(kafka, topics.alerts, () => true)).map((m) => json<AlertJson>(m));
     const got = alerts.map((a) => `${a.rule}:${String(a.values.txn_id)}`).sort();
     expect(got).toEqual([...expected].sort());
     const t5 = alerts.find((a) => a.values.txn_id === 't5')!;
@@ -104,7 +107,7 @@ describe('fraud rules (seed 003) on a plain JSON topic', () => {
     expect(t5.sources[0].topic).toBe(topics.transactions);
     expect(new Set(alerts.map((a) => a.id)).size).toBe(alerts.length);
 
-    const dlq = await readUntil(kafka, `${topics.transactions}.dlq`, (r) => r.length >= 3);
+    const dlq = await readTopicEventually(kafka, `${topics.transactions}.dlq`, (r) => r.length >= 3);
     const reasons = dlq.map((m) => `${m.key?.toString()}:${m.headers[DLQ_HEADER.reason]?.toString()}`).sort();
     expect(reasons).toEqual(['bad-1:malformed_json', 'bad-2:not_an_object', 'bad-3:event_time_invalid']);
     for (const m of dlq) {
@@ -119,7 +122,7 @@ describe('fraud rules (seed 003) on a plain JSON topic', () => {
 });
 
 describe('a rule on a topic that does not exist yet', () => {
-  const p = unique('it-missing');
+  const p = uniqueName('it-missing');
   const topics = { events: `${p}.events`, alerts: `${p}.alerts` };
   let proc: TidewayProcess | undefined;
 
@@ -141,13 +144,13 @@ describe('a rule on a topic that does not exist yet', () => {
     await createTopics(kafka, [{ topic: topics.events, partitions: 1 }]);
     await produce(kafka, [{ topic: topics.events, key: 'e1', value: JSON.stringify({ amount: 500 }) }]);
     await proc.waitReady();
-    const alerts = (await readUntil(kafka, topics.alerts, (r) => r.length >= 1)).map((m) => json<{ rule: string }>(m));
+    const alerts = (await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 1)).map((m) => json<{ rule: string }>(m));
     expect(alerts.map((a) => a.rule)).toEqual(['big']);
   });
 });
 
 describe('rules reload', () => {
-  const p = unique('it-reload');
+  const p = uniqueName('it-reload');
   const topics = { events: `${p}.events`, alerts: `${p}.alerts` };
   let proc: TidewayProcess | undefined;
 
@@ -171,13 +174,13 @@ describe('rules reload', () => {
     proc = await TidewayProcess.start('alerting', { ALERTING_RULES: file, ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '1', ALERTING_WATCH_INTERVAL_MS: '200' });
     await proc.waitReady();
     await produce(kafka, [{ topic: topics.events, key: 'e1', value: JSON.stringify({ n: 1, amount: 150 }) }]);
-    await readUntil(kafka, topics.alerts, (r) => r.length >= 1);
+    await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 1);
 
     writeFileSync(file, ruleFile('over-100', 'amount >'));
     await waitForLog('rules reload rejected');
     expect(proc.output.join('')).toContain('rules[0] (over-100).when: invalid CEL');
     await produce(kafka, [{ topic: topics.events, key: 'e2', value: JSON.stringify({ n: 2, amount: 200 }) }]);
-    await readUntil(kafka, topics.alerts, (r) => r.length >= 2);
+    await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 2);
 
     writeFileSync(file, ruleFile('over-1000', 'amount > 1000'));
     await waitForLog('rules reloaded');
@@ -185,7 +188,7 @@ describe('rules reload', () => {
       { topic: topics.events, key: 'e3', value: JSON.stringify({ n: 3, amount: 500 }) },
       { topic: topics.events, key: 'e4', value: JSON.stringify({ n: 4, amount: 5000 }) },
     ]);
-    const alerts = (await readUntil(kafka, topics.alerts, (r) => r.length >= 3)).map((m) => json<AlertJson>(m));
+    const alerts = (await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 3)).map((m) => json<AlertJson>(m));
     expect(alerts.map((a) => `${a.rule}:${String(a.values.n)}`)).toEqual(['over-100:1', 'over-100:2', 'over-1000:4']);
     expect(proc.child.exitCode).toBeNull();
   });
@@ -199,7 +202,7 @@ describe('rules reload', () => {
     proc.child.kill('SIGHUP');
     await waitForLog('rules reloaded');
     await produce(kafka, [{ topic: topics.events, key: 'e5', value: JSON.stringify({ n: 5, amount: 50 }) }]);
-    const alerts = (await readUntil(kafka, topics.alerts, (r) => r.length >= 4)).map((m) => json<AlertJson>(m));
+    const alerts = (await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 4)).map((m) => json<AlertJson>(m));
     expect(alerts.map((a) => `${a.rule}:${String(a.values.n)}`)).toEqual(['over-100:1', 'over-100:2', 'over-1000:4', 'over-1:5']);
   });
 });

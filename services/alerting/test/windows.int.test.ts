@@ -4,11 +4,14 @@
  * zone, and seed 002's 5-minute claims aggregation checked against a computation in the test.
  */
 import { TidewayProcess } from '../../../test-support/tideway-process';
-import { changeEvent, createTopics, deleteTopicsWithPrefix, json, kafkaClient, produce, readUntil, unique, waitCaughtUp, writeRules } from './support/kafka-fixture';
+import { createTopics, deleteTopicsWithPrefix, produce, serviceKafka, waitCaughtUp } from '../../../test-support/kafka';
+import { json, readTopicEventually } from '../../../test-support/kafka-read';
+import { uniqueName } from '../../../test-support/stack';
+import { changeEvent, writeRules } from './support/fixtures';
 
 jest.setTimeout(240_000);
 
-const kafka = kafkaClient();
+const kafka = serviceKafka();
 const T0 = Date.parse('2026-11-22T00:00:00Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 
@@ -29,7 +32,7 @@ function results(records: Array<{ value: Buffer | null }>, aggregation: string) 
 }
 
 describe('window types with out-of-order and late events', () => {
-  const p = unique('it-windows');
+  const p = uniqueName('it-windows');
   const topics = { events: `${p}.events`, sink: `${p}.windows`, late: `${p}.late`, alerts: `${p}.alerts` };
   let proc: TidewayProcess | undefined;
 
@@ -67,7 +70,7 @@ describe('window types with out-of-order and late events', () => {
     // Phase 1: in order except 3 after 4 (inside tumbling's 1m lateness, late for the 0-lateness sliding window).
     await produce(kafka, [ev('a', 0.5, 1, 'u1'), ev('a', 1, 2, 'u1'), ev('a', 4, '3', 'u2'), ev('a', 3, 4, 'u3'), ev('a', 6, 5, 'u1')]);
     // Watermark 6 closes tumbling [0,5) (end 5 + lateness 1): wait for it so phase 2 is a later batch.
-    await readUntil(kafka, topics.sink, (r) => results(r, 'tum').length >= 1);
+    await readTopicEventually(kafka, topics.sink, (r) => results(r, 'tum').length >= 1);
     // Phase 2: 4.5 is late for tumbling [0,5) and for sliding, still on time for hopping [0,10) and sessions.
     await produce(kafka, [ev('a', 4.5, 100, 'u9'), ev('a', 12, 6, 'u1'), ev('b', 12.5, 7, 'u1'), ev('z', 100, 0, 'u0')]);
 
@@ -100,19 +103,19 @@ describe('window types with out-of-order and late events', () => {
       ],
     };
     const total = Object.values(expected).reduce((n, l) => n + l.length, 0);
-    await readUntil(kafka, topics.sink, (r) => r.filter((m) => json<SinkJson>(m).key !== 'z').length >= total);
+    await readTopicEventually(kafka, topics.sink, (r) => r.filter((m) => json<SinkJson>(m).key !== 'z').length >= total);
     await new Promise((r) => setTimeout(r, 2000));
-    const sink = await readUntil(kafka, topics.sink, () => true);
+    const sink = await readTopicEventually(kafka, topics.sink, () => true);
     for (const [id, list] of Object.entries(expected)) expect({ id, got: results(sink, id) }).toEqual({ id, got: [...list].sort() });
     expect(sink.filter((m) => json<SinkJson>(m).key !== 'z')).toHaveLength(total);
     // Keyed by the group key.
     expect(new Set(sink.map((m) => m.key?.toString()))).toEqual(new Set(['a', 'b']));
 
-    const late = await readUntil(kafka, topics.late, (r) => r.length >= 1);
+    const late = await readTopicEventually(kafka, topics.late, (r) => r.length >= 1);
     expect(late.map((m) => json(m))).toEqual([expect.objectContaining({ rule: 'tum', key: 'a', eventTime: at(4.5) })]);
 
     // burst: (−2m, 1m] holds 2 events → one alert; (3m, 6m] also holds 2 but is in the 10m cooldown.
-    const alerts = (await readUntil(kafka, topics.alerts, (r) => r.length >= 1)).map((m) => json(m));
+    const alerts = (await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 1)).map((m) => json(m));
     expect(alerts).toEqual([expect.objectContaining({ rule: 'burst', key: 'a', severity: 'high', values: { n: 2 }, window: { type: 'sliding', start: at(-2), end: at(1) } })]);
     const metrics = await proc.metrics();
     expect(metrics).toMatch(/tideway_alerting_late_events_total\{[^}]*rule="tum"[^}]*\} 1\n/);
@@ -122,7 +125,7 @@ describe('window types with out-of-order and late events', () => {
 });
 
 describe('emit on every update, and day of week in a time zone', () => {
-  const p = unique('it-emit');
+  const p = uniqueName('it-emit');
   const topics = { events: `${p}.events`, sink: `${p}.updates`, alerts: `${p}.alerts` };
   let proc: TidewayProcess | undefined;
 
@@ -156,18 +159,18 @@ describe('emit on every update, and day of week in a time zone', () => {
       'a 23:30:00-23:35:00 {"n":2,"total":5} (update)',
       'a 23:30:00-23:35:00 {"n":1,"total":4} (update)',
     ];
-    const sink = await readUntil(kafka, topics.sink, (r) => r.length >= expected.length);
+    const sink = await readTopicEventually(kafka, topics.sink, (r) => r.length >= expected.length);
     expect(results(sink, 'upd')).toEqual([...expected].sort());
-    const alerts = (await readUntil(kafka, topics.alerts, (r) => r.length >= 2)).map((m) => json<{ rule: string; values: { ts: string } }>(m));
+    const alerts = (await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 2)).map((m) => json<{ rule: string; values: { ts: string } }>(m));
     await new Promise((r) => setTimeout(r, 1000));
-    const all = (await readUntil(kafka, topics.alerts, () => true)).map((m) => json<{ rule: string; values: { ts: string } }>(m));
+    const all = (await readTopicEventually(kafka, topics.alerts, () => true)).map((m) => json<{ rule: string; values: { ts: string } }>(m));
     expect(alerts.length).toBe(2);
     expect(all.map((a) => `${a.rule} ${a.values.ts}`).sort()).toEqual(['sunday-paris 2026-11-21T23:30:00Z', 'sunday-paris 2026-11-21T23:31:00Z']);
   });
 });
 
 describe("seed 002's claims aggregation", () => {
-  const p = unique('it-claims');
+  const p = uniqueName('it-claims');
   const topics = { claims: `${p}.claims.changes`, sink: `${p}.claims.aggregated.5min`, alerts: `${p}.alerts` };
   let proc: TidewayProcess | undefined;
 
@@ -223,9 +226,9 @@ describe("seed 002's claims aggregation", () => {
       { topic: topics.claims, key: '{"claim_id":0}', value: changeEvent('claims', 'c', { claim_id: 0, policy_id: 999, amount: '1.00', created_at: new Date(T0 + 3 * 3_600_000).toISOString() }) },
     ]);
 
-    const sink = (await readUntil(kafka, topics.sink, (r) => r.length >= expected.size)).map((m) => ({ key: m.key?.toString(), v: json<SinkJson>(m) }));
+    const sink = (await readTopicEventually(kafka, topics.sink, (r) => r.length >= expected.size)).map((m) => ({ key: m.key?.toString(), v: json<SinkJson>(m) }));
     await new Promise((r) => setTimeout(r, 3000));
-    const all = (await readUntil(kafka, topics.sink, () => true)).map((m) => ({ key: m.key?.toString(), v: json<SinkJson>(m) }));
+    const all = (await readTopicEventually(kafka, topics.sink, () => true)).map((m) => ({ key: m.key?.toString(), v: json<SinkJson>(m) }));
     expect(sink.length).toBeGreaterThanOrEqual(expected.size);
     const got = new Map<string, { count: number; total: number }>();
     for (const { key, v } of all) {

@@ -14,7 +14,7 @@
  *    (or keepalive) marked.
  * A failing case prints its seed; `ACK_LEDGER_SEED=n` replays it alone.
  */
-import { seededRandom, type SeededRandom } from '../../../test-support/seeded-random';
+import { seededRandom, type SeededRandom, modelSeeds, seededFailures } from '../../../test-support/seeded-random';
 import { AckLedger } from '../src/ack-ledger';
 import type { Lsn } from '../src/lsn';
 
@@ -175,16 +175,9 @@ function runCase(seed: number, steps: number): string | undefined {
 }
 
 describe('AckLedger against a model of the replication stream and Kafka', () => {
-  const only = process.env.ACK_LEDGER_SEED;
-  const seeds = only ? [Number(only)] : Array.from({ length: 3000 }, (_, i) => i + 1);
+  const seeds = modelSeeds('ACK_LEDGER_SEED');
 
   it(`never confirms past an unacknowledged change, and confirms everything acknowledged (${seeds.length} seeded cases)`, () => {
-    const failures: string[] = [];
-    for (const seed of seeds) {
-      const failure = runCase(seed, 300);
-      if (failure) failures.push(failure);
-      if (failures.length >= 5) break;
-    }
-    expect(failures).toEqual([]);
+    expect(seededFailures(seeds, (seed) => runCase(seed, 300))).toEqual([]);
   });
 });

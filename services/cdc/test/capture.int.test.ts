@@ -4,7 +4,10 @@
  */
 import { COLUMNS_HEADER, UNAVAILABLE_VALUE, parseColumnsHeader, type IncomingMessage } from '@tideway/runtime';
 import type { TidewayProcess } from '../../../test-support/tideway-process';
-import { cleanup, javaPartition, json, names, pg, readTopic, startCdc, suffix } from './cdc-test-support';
+import { uniqueSuffix } from '../../../test-support/stack';
+import { waitFor } from '../../../test-support/wait';
+import { metricValue } from '../../../test-support/metrics';
+import { cleanup, javaPartition, json, names, pg, readTopic, startCdc } from './cdc-test-support';
 
 jest.setTimeout(240_000);
 
@@ -47,18 +50,8 @@ function ops(messages: IncomingMessage[] | undefined): string[] {
   return distinct(messages).map((m) => (m.value ? String(json(m)!.op) : 'tombstone'));
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe('tideway cdc streaming', () => {
-  const id = suffix();
+  const id = uniqueSuffix();
   const n = names(id);
   const types = `cdc_types_${id}`;
   const full = `cdc_full_${id}`;
@@ -113,10 +106,10 @@ describe('tideway cdc streaming', () => {
       // Heartbeat: only an uncaptured table is written; the slot must still move past it.
       await db.query(`INSERT INTO ${other} (v) SELECT 'x' FROM generate_series(1, 1000)`);
       const walAfter = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
-      await waitFor('the slot to confirm past quiet-table WAL', async () => {
+      await waitFor(async () => {
         const r = await db.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [n.slot, walAfter]);
-        return r.rows[0]?.ok ? true : undefined;
-      });
+        return r.rows[0]?.ok === true;
+      }, { what: 'the slot to confirm past quiet-table WAL', timeoutMs: 90_000, intervalMs: 250 });
     } finally {
       await db.end();
     }
@@ -200,7 +193,7 @@ describe('tideway cdc streaming', () => {
 });
 
 describe('tideway cdc snapshot', () => {
-  const id = suffix();
+  const id = uniqueSuffix();
   const n = names(id);
   const table = `cdc_snap_${id}`;
   let cdc: TidewayProcess | undefined;
@@ -217,8 +210,8 @@ describe('tideway cdc snapshot', () => {
     await db.query(`INSERT INTO ${table} SELECT g, 1, repeat('p', 100) FROM generate_series(1, ${rows}) g`);
     // A slow snapshot (tiny fetches, tiny Kafka buffer) so that writes land while it runs.
     cdc = await startCdc(n, [`public.${table}`], { CDC_SNAPSHOT_FETCH_ROWS: '20', CDC_MAX_BUFFERED_RECORDS: '40', CDC_BATCH_MAX_RECORDS: '20' });
-    const snapshotRunning = async () => /tideway_cdc_snapshot_running\{service="cdc"\} 1/.test(await cdc!.metrics().catch(() => ''));
-    await waitFor('the snapshot to start', async () => ((await snapshotRunning()) ? true : undefined));
+    const snapshotRunning = async () => metricValue(await cdc!.metrics().catch(() => ''), 'tideway_cdc_snapshot_running') === 1;
+    await waitFor(snapshotRunning, { what: 'the snapshot to start', timeoutMs: 90_000, intervalMs: 250 });
 
     let duringSnapshot = 0;
     let nextId = rows + 1;

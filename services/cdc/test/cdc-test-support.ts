@@ -1,33 +1,22 @@
 /**
- * Helpers for cdc integration tests on the real local stack: unique names, a child
- * `tideway cdc`, reading change topics back with the runtime's Kafka client, and cleanup of
+ * Helpers for cdc integration tests on the real local stack: slot and publication names, a child
+ * `tideway cdc`, reading change topics back (test-support/kafka-read.ts), and cleanup of
  * exactly what a test created (slots pin WAL on the shared server, so they are always dropped).
  */
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { KafkajsClient, createLogger, kafkaConfigFrom, type IncomingMessage } from '@tideway/runtime';
+import type { IncomingMessage } from '@tideway/runtime';
+import { testKafka } from '../../../test-support/kafka';
+import { json as recordJson, readTopicUntil } from '../../../test-support/kafka-read';
 import { TidewayProcess } from '../../../test-support/tideway-process';
 
 export const DATABASE_URL = process.env.CDC_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:55432/app';
 export const STATE_TABLE = 'public.tideway_cdc_state';
-
-export function suffix(): string {
-  return randomBytes(4).toString('hex');
-}
 
 export async function pg(url = DATABASE_URL): Promise<Client> {
   const c = new Client({ connectionString: url });
   c.on('error', () => undefined);
   await c.connect();
   return c;
-}
-
-/** A client for the stack's Kafka, or for `brokers` (e.g. a test's private broker). */
-export function kafka(brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'): KafkajsClient {
-  const logger = createLogger('cdc-test', 'silent');
-  return new KafkajsClient(
-    kafkaConfigFrom({ kafkaBrokers: brokers.split(','), kafkaClientId: 'cdc-test', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10_000 }, logger),
-  );
 }
 
 export interface CdcNames {
@@ -51,36 +40,36 @@ export function startCdc(n: CdcNames, tables: string[], env: NodeJS.ProcessEnv =
   });
 }
 
-/**
- * Reads a topic from the beginning until `done(messages)` holds, with a fresh consumer group.
- * Gives up after `timeoutMs` and returns what it has, so the assertion shows the difference.
- */
-export async function readTopic(topic: string, done: (all: IncomingMessage[]) => boolean, timeoutMs = 90_000, brokers?: string): Promise<IncomingMessage[]> {
-  const admin = kafka(brokers).admin();
-  await admin.connect();
-  // The service creates a topic when it first sees the table; wait for it rather than race it.
-  const deadline = Date.now() + timeoutMs;
-  while (!(await admin.listTopics()).includes(topic) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-  await admin.disconnect();
-  const consumer = kafka(brokers).consumer({ groupId: `cdc-test-${suffix()}`, fromBeginning: true, maxWaitTimeMs: 200 });
-  const all: IncomingMessage[] = [];
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  await consumer.connect();
-  await consumer.subscribe([topic]);
-  await consumer.run(async (batch) => {
-    for (const m of batch.messages) all.push(m);
-    if (done(all)) finish();
-  });
-  const timer = setTimeout(finish, timeoutMs);
-  await finished;
-  clearTimeout(timer);
-  await consumer.disconnect();
-  return all;
+/** Reads a change topic the service creates (waiting for it to exist) from the beginning until `done` holds. */
+export function readTopic(topic: string, done: (all: IncomingMessage[]) => boolean, timeoutMs = 90_000, brokers?: string): Promise<IncomingMessage[]> {
+  return readTopicUntil(topic, done, { timeoutMs, brokers, awaitTopic: true });
 }
 
+/** A change event (null for a tombstone). */
 export function json(m: IncomingMessage): Record<string, unknown> | null {
-  return m.value ? (JSON.parse(m.value.toString('utf8')) as Record<string, unknown>) : null;
+  return recordJson<Record<string, unknown> | null>(m);
+}
+
+/**
+ * Reads a VersionedWriter's change topic until every key's last event carries its committed
+ * version; `missing` lists the keys (and versions) that never got there.
+ */
+export async function readCommittedVersions(topic: string, committed: Map<number, number>, timeoutMs: number, brokers?: string): Promise<{ messages: IncomingMessage[]; missing: Array<[number, number]> }> {
+  const last = new Map<number, number>();
+  const messages = await readTopic(
+    topic,
+    (all) => {
+      last.clear();
+      for (const m of all) {
+        const ev = json(m);
+        if (ev?.after) last.set((ev.after as { id: number }).id, (ev.after as { version: number }).version);
+      }
+      return [...committed].every(([k, v]) => last.get(k) === v);
+    },
+    timeoutMs,
+    brokers,
+  );
+  return { messages, missing: [...committed].filter(([k, v]) => last.get(k) !== v) };
 }
 
 /** Drops the slot (waiting until its walsender is gone), the publication, tables and state row. */
@@ -105,7 +94,7 @@ export async function cleanup(n: CdcNames, tables: string[], topics: string[] = 
     await c.end();
   }
   if (topics.length > 0) {
-    const admin = kafka().admin();
+    const admin = testKafka().admin();
     await admin.connect();
     await admin.deleteTopics(topics).catch(() => undefined);
     await admin.disconnect();

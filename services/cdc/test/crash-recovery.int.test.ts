@@ -4,16 +4,16 @@
  * reading the topic). Then the slot is dropped behind its back: the service refuses to carry on
  * from a new slot (which would skip changes) and says how to re-snapshot.
  */
-import type { IncomingMessage } from '@tideway/runtime';
 import type { TidewayProcess } from '../../../test-support/tideway-process';
-import { cleanup, json, names, perKeyOrderProblems, pg, readTopic, startCdc, suffix, VersionedWriter } from './cdc-test-support';
+import { uniqueSuffix } from '../../../test-support/stack';
+import { cleanup, json, names, perKeyOrderProblems, pg, readCommittedVersions, readTopic, startCdc, VersionedWriter } from './cdc-test-support';
 
 jest.setTimeout(420_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('tideway cdc under SIGKILL', () => {
-  const id = suffix();
+  const id = uniqueSuffix();
   const n = names(id);
   const table = `cdc_kill_${id}`;
   let cdc: TidewayProcess | undefined;
@@ -51,20 +51,7 @@ describe('tideway cdc under SIGKILL', () => {
     expect(writer.transactions).toBeGreaterThan(kills[0]);
 
     // Read the topic until every key's last event carries its last committed version.
-    const last = new Map<number, number>();
-    const messages = await readTopic(
-      `${table}.changes`,
-      (all: IncomingMessage[]) => {
-        last.clear();
-        for (const m of all) {
-          const ev = json(m);
-          if (ev?.after) last.set((ev.after as { id: number }).id, (ev.after as { version: number }).version);
-        }
-        return [...committed].every(([k, v]) => last.get(k) === v);
-      },
-      180_000,
-    );
-    const missing = [...committed].filter(([k, v]) => last.get(k) !== v);
+    const { messages, missing } = await readCommittedVersions(`${table}.changes`, committed, 180_000);
     expect(missing.slice(0, 10)).toEqual([]);
 
     // Per key: replays after a crash may repeat a suffix, but first occurrences must run
@@ -82,8 +69,8 @@ describe('tideway cdc under SIGKILL', () => {
     cdc = await startCdc(n, [`public.${table}`]);
     const code = await cdc.exited();
     expect(code).toBe(1);
-    expect(cdc.logs()).toMatch(/replication slot \\?"cdc_test_[0-9a-f]+\\?" no longer exists/);
-    expect(cdc.logs()).toMatch(/pg_drop_replication_slot\('cdc_test_[0-9a-f]+'\); DELETE FROM public\.tideway_cdc_state/);
+    expect(cdc.logs()).toMatch(/replication slot \\?"cdc_test_[0-9a-z_]+\\?" no longer exists/);
+    expect(cdc.logs()).toMatch(/pg_drop_replication_slot\('cdc_test_[0-9a-z_]+'\); DELETE FROM public\.tideway_cdc_state/);
     cdc = undefined;
     const check = await pg();
     expect((await check.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [n.slot])).rows).toHaveLength(0);
@@ -92,7 +79,7 @@ describe('tideway cdc under SIGKILL', () => {
 });
 
 describe('tideway cdc killed during its snapshot', () => {
-  const id = suffix();
+  const id = uniqueSuffix();
   const n = names(id);
   const table = `cdc_snapkill_${id}`;
   let cdc: TidewayProcess | undefined;

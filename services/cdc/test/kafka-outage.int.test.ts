@@ -8,17 +8,18 @@
  * dir, killed with SIGKILL and restarted on the same data dir: the shared Kafka on 9092 is never
  * touched.
  */
-import type { IncomingMessage } from '@tideway/runtime';
 import { PrivateKafka } from '../../../test-support/private-kafka';
 import type { TidewayProcess } from '../../../test-support/tideway-process';
-import { cleanup, json, names, perKeyOrderProblems, pg, readTopic, startCdc, suffix, VersionedWriter } from './cdc-test-support';
+import { metricValue } from '../../../test-support/metrics';
+import { uniqueSuffix } from '../../../test-support/stack';
+import { cleanup, names, perKeyOrderProblems, pg, readCommittedVersions, startCdc, VersionedWriter } from './cdc-test-support';
 
 jest.setTimeout(420_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('tideway cdc across a Kafka outage', () => {
-  const id = suffix();
+  const id = uniqueSuffix();
   const n = names(id);
   const table = `cdc_kout_${id}`;
   let broker: PrivateKafka | undefined;
@@ -112,27 +113,12 @@ describe('tideway cdc across a Kafka outage', () => {
     // (KAFKA_CLIENT=confluent, the default) queues them and retries inside the client until the
     // broker is back (within message.timeout.ms), so no send fails in an outage this short.
     if (process.env.KAFKA_CLIENT === 'kafkajs') {
-      const errors = /tideway_cdc_kafka_produce_errors_total\{service="cdc"\} (\d+)/.exec(await cdc.metrics());
-      expect(Number(errors?.[1] ?? 0)).toBeGreaterThan(0);
+      expect(metricValue(await cdc.metrics(), 'tideway_cdc_kafka_produce_errors_total')).toBeGreaterThan(0);
       expect(cdc.output.join('')).toContain('Kafka send failed; retrying the same batch');
     }
 
     // Every key's last committed version is in the topic, read from the private broker.
-    const last = new Map<number, number>();
-    const messages = await readTopic(
-      `${table}.changes`,
-      (all: IncomingMessage[]) => {
-        last.clear();
-        for (const m of all) {
-          const ev = json(m);
-          if (ev?.after) last.set((ev.after as { id: number }).id, (ev.after as { version: number }).version);
-        }
-        return [...committed].every(([k, v]) => last.get(k) === v);
-      },
-      180_000,
-      broker.brokers,
-    );
-    const missing = [...committed].filter(([k, v]) => last.get(k) !== v);
+    const { messages, missing } = await readCommittedVersions(`${table}.changes`, committed, 180_000, broker.brokers);
     expect(missing.slice(0, 10)).toEqual([]);
 
     // Per key, first occurrences run 1, 2, 3, ... with no gap and no step back (a resent batch

@@ -3,7 +3,8 @@
  * what buffering the whole transaction would take: reading pauses while Kafka is behind.
  */
 import type { TidewayProcess } from '../../../test-support/tideway-process';
-import { cleanup, names, pg, readTopic, startCdc, suffix } from './cdc-test-support';
+import { uniqueSuffix } from '../../../test-support/stack';
+import { cleanup, names, pg, readTopic, startCdc } from './cdc-test-support';
 
 jest.setTimeout(600_000);
 
@@ -18,7 +19,7 @@ const HEAP_MB = 64;
 const SEMI_SPACE_MB = 8;
 
 describe('tideway cdc with a 200,000-row transaction', () => {
-  const id = suffix();
+  const id = uniqueSuffix();
   const n = names(id);
   const table = `cdc_big_${id}`;
   let cdc: TidewayProcess | undefined;

@@ -10,8 +10,10 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort, runTidewaySync, TidewayProcess } from '../../../test-support/tideway-process';
-import { kafka, suffix } from './cdc-test-support';
+import { freePort } from '../../../test-support/free-port';
+import { runTidewaySync, TidewayProcess } from '../../../test-support/tideway-process';
+import { testKafka } from '../../../test-support/kafka';
+import { uniqueSuffix } from '../../../test-support/stack';
 
 jest.setTimeout(120_000);
 
@@ -92,7 +94,7 @@ describe('tideway cdc and wal_level', () => {
 });
 
 describe('tideway cdc and a slot the server invalidated', () => {
-  const table = `cdc_inval_${suffix()}`;
+  const table = `cdc_inval_${uniqueSuffix()}`;
   let cluster: ThrowawayCluster | undefined;
   let cdc: TidewayProcess | undefined;
 
@@ -103,7 +105,7 @@ describe('tideway cdc and a slot the server invalidated', () => {
   afterAll(async () => {
     await cdc?.kill();
     await cluster?.stop(); // the slot goes with the cluster
-    const admin = kafka().admin();
+    const admin = testKafka().admin();
     await admin.connect();
     await admin.deleteTopics([`${table}.changes`]).catch(() => undefined);
     await admin.disconnect();

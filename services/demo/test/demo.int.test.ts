@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { KafkajsClient, commonSettings, createLogger, kafkaConfigFrom, loadSettings } from '@tideway/runtime';
+import { uniqueName } from '../../../test-support/stack';
 import { runTidewaySync } from '../../../test-support/tideway-process';
 import { ChangeGenerator } from '../src/generator';
 
@@ -49,7 +50,7 @@ afterAll(async () => {
 });
 
 test('tideway demo writes exactly the changes of its seed, then stops by itself with exit 0', async () => {
-  const schema = `demo_gen_${Math.random().toString(36).slice(2, 8)}`;
+  const schema = uniqueName('demo_gen', '_');
   createdSchemas.push([appUrl, schema]);
   const r = runTidewaySync(['demo'], { DEMO_DATABASE_URL: appUrl, DEMO_SCHEMA: schema, DEMO_RATE: '500', DEMO_MAX_CHANGES: '400', DEMO_SEED: '11', DEMO_FRAUD_RATIO: '0.2', METRICS_PORT: '0' }, 120_000);
   expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });

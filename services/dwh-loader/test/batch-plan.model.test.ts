@@ -9,7 +9,7 @@
  * stored offset was applied exactly once, and none at or after it.
  * A failing case prints its seed; `BATCH_PLAN_SEED=n` replays it alone.
  */
-import { seededRandom, type SeededRandom } from '../../../test-support/seeded-random';
+import { seededRandom, modelSeeds, seededFailures, offsetLog } from '../../../test-support/seeded-random';
 import { offsetAfter, planBatch, type PartitionPosition } from '../src/batch-plan';
 
 interface Rec {
@@ -32,21 +32,11 @@ interface PartitionModel {
   seek?: bigint;
 }
 
-function makeLog(r: SeededRandom, length: number): bigint[] {
-  const log: bigint[] = [];
-  let o = BigInt(r.int(3));
-  for (let i = 0; i < length; i++) {
-    log.push(o);
-    o += r.chance(0.15) ? BigInt(2 + r.int(3)) : 1n;
-  }
-  return log;
-}
-
 class Crash extends Error {}
 
 function runCase(seed: number, steps: number): string | undefined {
   const r = seededRandom(seed);
-  const parts: PartitionModel[] = [0, 1].map((id) => ({ id, log: makeLog(r, 120), stored: 0n, applied: new Set(), highest: -1n, hint: 0n, fetch: 0n }));
+  const parts: PartitionModel[] = [0, 1].map((id) => ({ id, log: offsetLog(r, 120, 0.15), stored: 0n, applied: new Set(), highest: -1n, hint: 0n, fetch: 0n }));
   const maxRows = 1 + r.int(6);
   // The loader process (BatchLoader.positions) and its reads of stored offsets still in flight (onAssignment).
   let positions = new Map<number, PartitionPosition>();
@@ -194,16 +184,9 @@ function runCase(seed: number, steps: number): string | undefined {
 }
 
 describe('planBatch against a model of the warehouse and the consumer', () => {
-  const only = process.env.BATCH_PLAN_SEED;
-  const seeds = only ? [Number(only)] : Array.from({ length: 3000 }, (_, i) => i + 1);
+  const seeds = modelSeeds('BATCH_PLAN_SEED');
 
   it(`stores exactly the offsets of the changes applied, each once (${seeds.length} seeded cases)`, () => {
-    const failures: string[] = [];
-    for (const seed of seeds) {
-      const failure = runCase(seed, 300);
-      if (failure) failures.push(failure);
-      if (failures.length >= 5) break;
-    }
-    expect(failures).toEqual([]);
+    expect(seededFailures(seeds, (seed) => runCase(seed, 300))).toEqual([]);
   });
 });

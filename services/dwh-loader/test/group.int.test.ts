@@ -4,9 +4,8 @@
  * (history mode makes a duplicate or a gap visible), and the upsert state must match.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import type { Client } from 'pg';
 import { kafkaBrokers } from '../../../test-support/stack';
-import { dropSchema, eventually, metricValue, startLoader, suffix, TopicScope, warehouseClient, type InProcessLoader } from './harness';
+import { eventually, loaderSuite, metricValue, startLoader, suffix, type InProcessLoader } from './harness';
 import { mixedWorkload, sortedRows } from './workload';
 
 jest.setTimeout(300_000);
@@ -14,21 +13,8 @@ jest.setTimeout(300_000);
 const EVENTS = 8_000;
 
 describe('two dwh-loaders in one group', () => {
-  const topics = new TopicScope();
-  let db: Client;
-  const schemas: string[] = [];
-  const loaders: InProcessLoader[] = [];
-
-  beforeAll(async () => {
-    await topics.open();
-    db = await warehouseClient();
-  });
-  afterAll(async () => {
-    for (const l of loaders) await l.stop().catch(() => undefined);
-    for (const s of schemas) await dropSchema(s);
-    await db.end();
-    await topics.close();
-  });
+  const suite = loaderSuite();
+  const { topics, schemas, loaders } = suite;
 
   it.each(['history', 'upsert'] as const)('%s: split partitions, survive one leaving, apply every change once', async (mode) => {
     const topic = await topics.topic(`dwh-group-${mode}`, 4);
@@ -36,7 +22,7 @@ describe('two dwh-loaders in one group', () => {
     schemas.push(schema);
     const env = { DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_MODE: mode, DWH_GROUP_ID: `${schema}-group`, DWH_BATCH_MAX_ROWS: '200', DWH_BATCH_MAX_WAIT_MS: '50', DWH_SESSION_TIMEOUT_MS: '10000' };
     const work = mixedWorkload(topic, 500, EVENTS, 7);
-    const stored = async () => Number((await db.query(`SELECT coalesce(sum(next_offset),0)::int AS n FROM "${schema}"._tideway_offsets`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n);
+    const stored = async () => Number((await suite.db.query(`SELECT coalesce(sum(next_offset),0)::int AS n FROM "${schema}"._tideway_offsets`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n);
 
     const a = await startLoader(env);
     loaders.push(a);
@@ -77,10 +63,10 @@ describe('two dwh-loaders in one group', () => {
     await eventually(async () => (await stored()) === EVENTS, async () => `stored ${await stored()} of ${EVENTS}`, 180_000);
 
     if (mode === 'history') {
-      const h = await db.query(`SELECT count(*)::int AS n, count(DISTINCT (_tideway_partition, _tideway_offset))::int AS d FROM "${schema}".policies`);
+      const h = await suite.db.query(`SELECT count(*)::int AS n, count(DISTINCT (_tideway_partition, _tideway_offset))::int AS d FROM "${schema}".policies`);
       expect(h.rows[0]).toEqual({ n: EVENTS, d: EVENTS });
     } else {
-      const got = await db.query(`SELECT id, holder, premium::text AS premium, version FROM "${schema}".policies ORDER BY id`);
+      const got = await suite.db.query(`SELECT id, holder, premium::text AS premium, version FROM "${schema}".policies ORDER BY id`);
       expect(got.rows).toEqual(sortedRows(work.expected));
     }
     // Both applied a share; together with the warehouse check above nothing was applied twice.

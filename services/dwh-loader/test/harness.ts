@@ -1,19 +1,16 @@
 /**
- * Helpers for the dwh-loader integration tests: unique names, Debezium-style envelopes as
- * `tideway cdc` writes them, a producer and admin on the real broker, the loader started in
- * this process (or as a child process elsewhere), and a warehouse connection.
+ * Helpers for the dwh-loader integration tests: Debezium-style envelopes as `tideway cdc` writes
+ * them, a topic scope on the real broker, the loader started in this process, a warehouse
+ * connection, and a describe block's shared set-up. Names, waiting and metrics come from test-support/.
  */
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import {
   COLUMNS_HEADER,
-  KafkajsClient,
   createKafkaClient,
   Readiness,
   DependencyHealth,
   createLogger,
   createRegistry,
-  kafkaConfigFrom,
   loadSettings,
   type ColumnInfo,
   type KafkaClient,
@@ -21,18 +18,15 @@ import {
   type Registry,
   type RunningService,
 } from '@tideway/runtime';
+import { testKafka } from '../../../test-support/kafka';
+import { metricValue as metricFromText } from '../../../test-support/metrics';
+import { uniqueSuffix } from '../../../test-support/stack';
 import { definition } from '../src/main';
 
-export const suffix = (): string => randomUUID().replace(/-/g, '').slice(0, 10);
+export { eventually } from '../../../test-support/wait';
+export { uniqueSuffix as suffix };
 
-const logger = createLogger('dwh-loader-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-
-export const kafka: KafkaClient = new KafkajsClient(
-  kafkaConfigFrom(
-    { kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), kafkaClientId: 'dwh-loader-test', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10_000 },
-    logger,
-  ),
-);
+export const kafka: KafkaClient = testKafka();
 
 export const WAREHOUSE_URL = process.env.DWH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:55432/warehouse';
 
@@ -84,7 +78,7 @@ export class TopicScope {
   }
 
   async topic(prefix: string, partitions = 1): Promise<string> {
-    const t = `${prefix}-${suffix()}.changes`;
+    const t = `${prefix}-${uniqueSuffix()}.changes`;
     await this.admin.ensureTopics([{ topic: t, partitions }]);
     this.created.push(t, `${t}.dlq`);
     return t;
@@ -135,34 +129,9 @@ export async function startLoader(env: Record<string, string>): Promise<InProces
   };
 }
 
-/**
- * Polls `check` until it returns true; fails with `describe()` after `timeoutMs`. A check that
- * throws counts as "not yet" (a poll can meet a transient broker error, e.g. kafkajs's admin
- * refreshing metadata while another test deletes topics); the last error is reported at the deadline.
- */
-export async function eventually(check: () => Promise<boolean>, describe: () => Promise<string> | string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const detail = await Promise.resolve(describe()).catch((err: unknown) => `(describe failed: ${String(err)})`);
-      throw new Error(`condition not reached in ${timeoutMs} ms: ${detail}${lastError === undefined ? '' : `; last error: ${String(lastError)}`}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Sum of a counter's samples in the registry matching `labels`. */
+/** Sum of the samples of a metric in the registry whose labels include `labels`. */
 export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = registry.getSingleMetric(name);
-  if (!m) return 0;
-  const data = await m.get();
-  return data.values.filter((v) => Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val)).reduce((a, v) => a + v.value, 0);
+  return metricFromText(await registry.metrics(), name, labels);
 }
 
 export async function dropSchema(schema: string): Promise<void> {
@@ -172,4 +141,36 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * What a describe block of loader tests shares: a TopicScope and a warehouse connection opened
+ * before its tests; the loaders a test started stopped after it; its schemas dropped and
+ * everything closed at the end.
+ */
+export function loaderSuite(): { topics: TopicScope; readonly db: Client; schemas: string[]; loaders: InProcessLoader[] } {
+  const topics = new TopicScope();
+  let db: Client | undefined;
+  const schemas: string[] = [];
+  const loaders: InProcessLoader[] = [];
+  beforeAll(async () => {
+    await topics.open();
+    db = await warehouseClient();
+  });
+  afterEach(async () => {
+    while (loaders.length) await loaders.pop()!.stop().catch(() => undefined);
+  });
+  afterAll(async () => {
+    for (const s of schemas) await dropSchema(s);
+    await db?.end();
+    await topics.close();
+  });
+  return {
+    topics,
+    get db() {
+      return db!;
+    },
+    schemas,
+    loaders,
+  };
 }

@@ -3,9 +3,9 @@
  * history mode, LSN ordering, unchanged TOAST values, new columns, dead letters for each kind
  * of bad record, and SQL injection through table and column names.
  */
-import { DLQ_HEADER, UNAVAILABLE_VALUE, type ColumnInfo, type IncomingMessage } from '@tideway/runtime';
-import type { Client } from 'pg';
-import { changeMessage, dropSchema, eventually, kafka, metricValue, startLoader, suffix, TopicScope, warehouseClient, type InProcessLoader } from './harness';
+import { DLQ_HEADER, UNAVAILABLE_VALUE, type ColumnInfo } from '@tideway/runtime';
+import { readTopicUntil } from '../../../test-support/kafka-read';
+import { changeMessage, eventually, loaderSuite, metricValue, startLoader, suffix } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -16,23 +16,8 @@ const COLUMNS: ColumnInfo[] = [
 ];
 
 describe('dwh-loader on the real stack', () => {
-  const topics = new TopicScope();
-  let db: Client;
-  const schemas: string[] = [];
-  const loaders: InProcessLoader[] = [];
-
-  beforeAll(async () => {
-    await topics.open();
-    db = await warehouseClient();
-  });
-  afterEach(async () => {
-    while (loaders.length) await loaders.pop()!.stop();
-  });
-  afterAll(async () => {
-    for (const s of schemas) await dropSchema(s);
-    await db.end();
-    await topics.close();
-  });
+  const suite = loaderSuite();
+  const { topics, schemas, loaders } = suite;
 
   async function setup(env: Record<string, string> = {}) {
     const topic = await topics.topic('dwh-t');
@@ -41,7 +26,7 @@ describe('dwh-loader on the real stack', () => {
     const loader = await startLoader({ DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_GROUP_ID: `dwh-t-${suffix()}`, DWH_BATCH_MAX_WAIT_MS: '50', ...env });
     loaders.push(loader);
     const stored = async () => {
-      const r = await db.query(`SELECT coalesce(sum(next_offset),0)::int AS n FROM "${schema}"._tideway_offsets`).catch(() => ({ rows: [{ n: -1 }] }));
+      const r = await suite.db.query(`SELECT coalesce(sum(next_offset),0)::int AS n FROM "${schema}"._tideway_offsets`).catch(() => ({ rows: [{ n: -1 }] }));
       return Number(r.rows[0].n);
     };
     let sent = 0;
@@ -55,7 +40,7 @@ describe('dwh-loader on the real stack', () => {
     };
     /** Waits until the warehouse offsets cover every record sent so far. */
     const settled = () => eventually(async () => (await stored()) === sent, async () => `stored offset ${await stored()}, sent ${sent}`);
-    const rows = async (table: string, order = 'id') => (await db.query(`SELECT * FROM "${schema}"."${table}" ORDER BY ${order}`)).rows;
+    const rows = async (table: string, order = 'id') => (await suite.db.query(`SELECT * FROM "${schema}"."${table}" ORDER BY ${order}`)).rows;
     return { topic, schema, loader, send, sendRaw, settled, rows };
   }
 
@@ -144,7 +129,7 @@ describe('dwh-loader on the real stack', () => {
     const got = await rows('policies');
     expect(got[0]).toEqual(expect.objectContaining({ id: 1, name: 'b', premium: '2.00', notes: 'x'.repeat(5000), email: null }));
     expect(got[1]).toEqual(expect.objectContaining({ id: 2, email: 'c@example.com' }));
-    const type = await db.query(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = '"${schema}".policies'::regclass AND attname = 'email'`);
+    const type = await suite.db.query(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = '"${schema}".policies'::regclass AND attname = 'email'`);
     expect(type.rows[0].t).toBe('character varying(120)');
   });
 
@@ -161,7 +146,7 @@ describe('dwh-loader on the real stack', () => {
     await loader.stop();
     loaders.splice(loaders.indexOf(loader), 1);
     // The warehouse loses everything (restored from an old backup, say); Kafka still says 30.
-    await db.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await suite.db.query(`DROP SCHEMA "${schema}" CASCADE`);
     const again = await startLoader({ DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_GROUP_ID: group, DWH_BATCH_MAX_WAIT_MS: '50' });
     loaders.push(again);
     await settled();
@@ -170,8 +155,8 @@ describe('dwh-loader on the real stack', () => {
 
   it('dead-letters each kind of bad record with reason and origin, and goes on', async () => {
     const { topic, schema, send, sendRaw, settled, rows, loader } = await setup();
-    await db.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await db.query(`CREATE TABLE "${schema}".canary (x int)`);
+    await suite.db.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await suite.db.query(`CREATE TABLE "${schema}".canary (x int)`);
     const good = (id: number, lsn: number) => [topic, { id }, { table: 'policies', op: 'c', after: { id, name: `n${id}`, premium: '1.00' }, lsn }, COLUMNS] as Parameters<typeof changeMessage>;
     await send(good(1, 10));
     await sendRaw('{not json'); // malformed_json
@@ -185,11 +170,11 @@ describe('dwh-loader on the real stack', () => {
     await settled();
 
     expect((await rows('policies')).map((r) => r.id)).toEqual([1, 2]);
-    expect((await db.query(`SELECT count(*)::int AS n FROM "${schema}".canary`)).rows[0].n).toBe(0); // still there
-    const tables = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
+    expect((await suite.db.query(`SELECT count(*)::int AS n FROM "${schema}".canary`)).rows[0].n).toBe(0); // still there
+    const tables = await suite.db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
     expect(tables.rows.map((r) => r.table_name)).toEqual(['_tideway_offsets', 'canary', 'policies']);
 
-    const dlq = await readTopic(`${topic}.dlq`, 7);
+    const dlq = await readTopicUntil(`${topic}.dlq`, (all) => all.length >= 7, { timeoutMs: 30_000 });
     const byOffset = new Map(dlq.map((m) => [Number(m.headers[DLQ_HEADER.originOffset]!.toString()), m]));
     const reasons = [...byOffset.entries()].sort((a, b) => a[0] - b[0]).map(([off, m]) => [off, m.headers[DLQ_HEADER.reason]!.toString()]);
     expect(reasons).toEqual([
@@ -211,25 +196,3 @@ describe('dwh-loader on the real stack', () => {
     expect(await metricValue(loader.registry, 'tideway_dlq_records_total', { topic, reason: 'invalid_identifier' })).toBe(2);
   });
 });
-
-async function readTopic(topic: string, expected: number): Promise<IncomingMessage[]> {
-  const consumer = kafka.consumer({ groupId: `dwh-t-read-${suffix()}`, maxWaitTimeMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe([topic]);
-  const got: IncomingMessage[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${got.length}/${expected} records from ${topic}`)), 30_000);
-      void consumer.run(async (batch) => {
-        got.push(...batch.messages);
-        if (got.length >= expected) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return got;
-}

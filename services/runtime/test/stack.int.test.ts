@@ -15,7 +15,8 @@ import { CreateDeliveryStreamCommand, DeleteDeliveryStreamCommand, DescribeDeliv
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { firehoseClient, kafkaBrokers, kinesisClient, s3Client, stackEnv, uniqueName, waitFor } from '../../../test-support/stack';
+import { firehoseClient, kafkaBrokers, kinesisClient, s3Client, stackEnv, uniqueName } from '../../../test-support/stack';
+import { waitFor } from '../../../test-support/wait';
 
 jest.setTimeout(120_000);
 

@@ -6,11 +6,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TidewayProcess } from '../../../../test-support/tideway-process';
-import { createTopics, deleteTopicsWithPrefix, json, kafkaClient, produce, readUntil, unique, writeRules } from '../support/kafka-fixture';
+import { createTopics, deleteTopicsWithPrefix, produce, serviceKafka } from '../../../../test-support/kafka';
+import { json, readTopicEventually } from '../../../../test-support/kafka-read';
+import { uniqueName } from '../../../../test-support/stack';
+import { writeRules } from '../support/fixtures';
 
 jest.setTimeout(180_000);
 
-const kafka = kafkaClient();
+const kafka = serviceKafka();
 
 interface Received {
   path: string;
@@ -38,7 +41,7 @@ function receiver(respond: (path: string, nth: number) => number | 'hang'): Prom
 }
 
 describe('notifiers', () => {
-  const p = unique('it-notify');
+  const p = uniqueName('it-notify');
   const topics = { events: `${p}.events`, alerts: `${p}.alerts` };
   let proc: TidewayProcess | undefined;
   let server: Server | undefined;
@@ -90,7 +93,7 @@ describe('notifiers', () => {
       { topic: topics.events, key: 'a3', value: JSON.stringify({ account: 'a3', amount: 900 }) },
     ]);
     // The alerts are on the topic whatever the webhooks do.
-    const alerts = (await readUntil(kafka, topics.alerts, (r) => r.length >= 3)).map((m) => json<{ id: string; rule: string; key: string }>(m));
+    const alerts = (await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 3)).map((m) => json<{ id: string; rule: string; key: string }>(m));
     expect(alerts.map((a) => `${a.rule}:${a.key}`)).toEqual(['big:a1', 'small:a2', 'big:a3']);
     const ids = new Map(alerts.map((a) => [a.key, a.id]));
 

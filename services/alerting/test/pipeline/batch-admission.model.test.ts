@@ -9,7 +9,7 @@
  * committed offset exactly once, and none after it.
  * A failing case prints its seed; `BATCH_ADMISSION_SEED=n` replays it alone.
  */
-import { seededRandom, type SeededRandom } from '../../../../test-support/seeded-random';
+import { seededRandom, modelSeeds, seededFailures, offsetLog } from '../../../../test-support/seeded-random';
 import { admitBatch, type WorkerProgress } from '../../src/pipeline/batch-admission';
 
 interface Pending {
@@ -27,20 +27,9 @@ interface Worker extends WorkerProgress {
   closed: boolean;
 }
 
-function makeLog(r: SeededRandom, length: number): bigint[] {
-  const log: bigint[] = [];
-  let o = BigInt(r.int(3));
-  for (let i = 0; i < length; i++) {
-    log.push(o);
-    // Gaps: transaction markers of the producers that wrote the topic.
-    o += r.chance(0.15) ? BigInt(2 + r.int(3)) : 1n;
-  }
-  return log;
-}
-
 function runCase(seed: number, steps: number): string | undefined {
   const r = seededRandom(seed);
-  const log = makeLog(r, 150);
+  const log = offsetLog(r, 150, 0.15);
   /** Kafka: the group's committed offset and how often each record's outputs were committed. */
   let committed: bigint | undefined;
   const outputs = new Map<bigint, number>();
@@ -160,16 +149,9 @@ function runCase(seed: number, steps: number): string | undefined {
 }
 
 describe('admitBatch against a model of the transactional pipeline', () => {
-  const only = process.env.BATCH_ADMISSION_SEED;
-  const seeds = only ? [Number(only)] : Array.from({ length: 3000 }, (_, i) => i + 1);
+  const seeds = modelSeeds('BATCH_ADMISSION_SEED');
 
   it(`commits each record's outputs exactly once, with the offset after them (${seeds.length} seeded cases)`, () => {
-    const failures: string[] = [];
-    for (const seed of seeds) {
-      const failure = runCase(seed, 300);
-      if (failure) failures.push(failure);
-      if (failures.length >= 5) break;
-    }
-    expect(failures).toEqual([]);
+    expect(seededFailures(seeds, (seed) => runCase(seed, 300))).toEqual([]);
   });
 });

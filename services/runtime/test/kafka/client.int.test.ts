@@ -5,12 +5,12 @@
  * transactions (committed records visible to read_committed consumers, aborted ones never,
  * offsets committed with the transaction).
  */
-import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { canRetry } from '../../src/errors';
 import { createKafkaClient, type KafkaClientChoice } from '../../src/kafka/client';
 import { keyPartition } from '../../src/kafka/key-partition';
 import type { Consumer, IncomingMessage, KafkaClient, OutgoingMessage } from '../../src/kafka/types';
+import { uniqueSuffix } from '../../../../test-support/stack';
 
 const logger = pino({ level: 'silent' });
 const clientWith = (choice: KafkaClientChoice): KafkaClient =>
@@ -31,7 +31,6 @@ const CHOICES: Array<[string, KafkaClientChoice]> = [
 ];
 let client: KafkaClient;
 
-const suffix = () => randomUUID().slice(0, 8);
 
 async function consumeAll(groupId: string, topic: string, expected: number, readCommitted = true): Promise<{ consumer: Consumer; messages: IncomingMessage[] }> {
   const consumer = client.consumer({ groupId, readCommitted, maxWaitTimeMs: 100 });
@@ -67,7 +66,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
 
   /** A topic of its own (deleted after the file) holding `records`, written by a producer of its own. */
   async function topicWith(prefix: string, partitions: number, records: (topic: string) => OutgoingMessage[]): Promise<string> {
-    const topic = `${prefix}-${suffix()}`;
+    const topic = `${prefix}-${uniqueSuffix()}`;
     created.push(topic);
     await admin.ensureTopics([{ topic, partitions }]);
     const producer = client.producer();
@@ -78,7 +77,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
   }
 
   it('creates missing topics only once', async () => {
-    const topic = `rt-topics-${suffix()}`;
+    const topic = `rt-topics-${uniqueSuffix()}`;
     created.push(topic);
     expect(await admin.ensureTopics([{ topic, partitions: 3 }])).toEqual([topic]);
     expect(await admin.ensureTopics([{ topic, partitions: 3 }])).toEqual([]);
@@ -86,7 +85,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
   });
 
   it('produces with acks=all, keeps one key on one partition, and commits consumer offsets', async () => {
-    const topic = `rt-produce-${suffix()}`;
+    const topic = `rt-produce-${uniqueSuffix()}`;
     created.push(topic);
     await admin.ensureTopics([{ topic, partitions: 3 }]);
     const producer = client.producer();
@@ -98,7 +97,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     }
     await producer.disconnect();
 
-    const groupId = `rt-group-${suffix()}`;
+    const groupId = `rt-group-${uniqueSuffix()}`;
     const { consumer, messages } = await consumeAll(groupId, topic, 20);
     const partitionOfKey = new Map<string, Set<number>>();
     for (const m of messages) {
@@ -124,7 +123,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
       const r = reports.find((x) => x.partition === [...partitionOfKey.get(k)!][0]);
       expect(r).toBeDefined();
     }
-    const { consumer: tombstoneReader, messages: all } = await consumeAll(`rt-group-${suffix()}`, topic, 24);
+    const { consumer: tombstoneReader, messages: all } = await consumeAll(`rt-group-${uniqueSuffix()}`, topic, 24);
     await tombstoneReader.disconnect();
     for (const k of keys) {
       const ofKey = all.filter((m) => m.key!.toString() === k);
@@ -140,7 +139,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
   });
 
   it('keeps every record of concurrent sends to one partition (idempotent sequences never collide)', async () => {
-    const topic = `rt-concurrent-${suffix()}`;
+    const topic = `rt-concurrent-${uniqueSuffix()}`;
     created.push(topic);
     await admin.ensureTopics([{ topic, partitions: 1 }]);
     const producer = client.producer();
@@ -148,7 +147,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     // Same-sized sends in flight together: identical sequence numbers would make the broker drop all but one as duplicates.
     await Promise.all(Array.from({ length: 20 }, (_, i) => producer.send([{ topic, partition: 0, key: 'k', value: `v${i}` }])));
     await producer.disconnect();
-    const { consumer, messages } = await consumeAll(`rt-concurrent-${suffix()}`, topic, 20);
+    const { consumer, messages } = await consumeAll(`rt-concurrent-${uniqueSuffix()}`, topic, 20);
     await new Promise((r) => setTimeout(r, 300));
     await consumer.disconnect();
     expect(messages.map((m) => m.value!.toString()).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`).sort());
@@ -156,21 +155,21 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
   });
 
   it('keeps string keys and values with NUL characters whole', async () => {
-    const topic = `rt-nul-${suffix()}`;
+    const topic = `rt-nul-${uniqueSuffix()}`;
     created.push(topic);
     await admin.ensureTopics([{ topic, partitions: 1 }]);
     const producer = client.producer();
     await producer.connect();
     await producer.send([{ topic, key: '\u0000restore', value: 'a\u0000b' }]);
     await producer.disconnect();
-    const { consumer, messages } = await consumeAll(`rt-nul-${suffix()}`, topic, 1);
+    const { consumer, messages } = await consumeAll(`rt-nul-${uniqueSuffix()}`, topic, 1);
     await consumer.disconnect();
     expect(messages.map((m) => [m.key?.toString(), m.value?.toString()])).toEqual([['\u0000restore', 'a\u0000b']]);
   });
 
   it('does not deliver a batch again when its own partition was paused while it was handled', async () => {
     const topic = await topicWith('rt-pause', 1, (t) => Array.from({ length: 10 }, (_, i) => ({ topic: t, partition: 0, key: 'k', value: `v${i}` })));
-    const consumer = client.consumer({ groupId: `rt-pause-${suffix()}`, maxWaitTimeMs: 100 });
+    const consumer = client.consumer({ groupId: `rt-pause-${uniqueSuffix()}`, maxWaitTimeMs: 100 });
     await consumer.connect();
     await consumer.subscribe([topic]);
     const offsets: string[] = [];
@@ -193,7 +192,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
 
   it('has the offsets at the group coordinator once commit() resolves', async () => {
     const topic = await topicWith('rt-commit', 2, (t) => Array.from({ length: 40 }, (_, i) => ({ topic: t, partition: i % 2, key: 'k', value: `v${i}` })));
-    const groupId = `rt-commit-${suffix()}`;
+    const groupId = `rt-commit-${uniqueSuffix()}`;
     const { consumer } = await consumeAll(groupId, topic, 40);
     // Read back at once, by another client: every round sees what it committed.
     const seen: string[] = [];
@@ -211,7 +210,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
 
   it('starts where a seek made on assignment points, not at the committed offset', async () => {
     const topic = await topicWith('rt-seek', 1, (t) => Array.from({ length: 10 }, (_, i) => ({ topic: t, partition: 0, key: 'k', value: `v${i}` })));
-    const groupId = `rt-seek-${suffix()}`;
+    const groupId = `rt-seek-${uniqueSuffix()}`;
     // The group has committed 8: reading would start there without the seek.
     const first = client.consumer({ groupId, maxWaitTimeMs: 100 });
     await first.connect();
@@ -244,10 +243,10 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
   }, 120_000);
 
   it('reports the end of a partition whose last records are transaction markers (onBatchEnd)', async () => {
-    const topic = `rt-markers-${suffix()}`;
+    const topic = `rt-markers-${uniqueSuffix()}`;
     created.push(topic);
     await admin.ensureTopics([{ topic, partitions: 1 }]);
-    const producer = client.producer({ transactionalId: `rt-markers-${suffix()}` });
+    const producer = client.producer({ transactionalId: `rt-markers-${uniqueSuffix()}` });
     await producer.connect();
     // Offsets: 0 a record, 1 its commit marker, 2 an aborted record, 3 its abort marker.
     const t = await producer.transaction();
@@ -265,7 +264,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
       if (end === '4') break;
     }
     expect(end).toBe('4');
-    const consumer = client.consumer({ groupId: `rt-markers-${suffix()}`, maxWaitTimeMs: 100 });
+    const consumer = client.consumer({ groupId: `rt-markers-${uniqueSuffix()}`, maxWaitTimeMs: 100 });
     const positions: string[] = [];
     consumer.onBatchEnd((p) => positions.push(`${p.next}/${p.highWatermark}`));
     await consumer.connect();
@@ -278,10 +277,10 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
   }, 60_000);
 
   it('fences a previous producer with the same transactional id', async () => {
-    const topic = `rt-fence-${suffix()}`;
+    const topic = `rt-fence-${uniqueSuffix()}`;
     created.push(topic);
     await admin.ensureTopics([{ topic, partitions: 1 }]);
-    const id = `rt-fence-${suffix()}`;
+    const id = `rt-fence-${uniqueSuffix()}`;
     const zombie = client.producer({ transactionalId: id });
     await zombie.connect();
     const open = await zombie.transaction();
@@ -301,17 +300,17 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     await t.commit();
     await owner.disconnect();
     await zombie.disconnect().catch(() => undefined);
-    const { consumer, messages } = await consumeAll(`rt-fence-${suffix()}`, topic, 1);
+    const { consumer, messages } = await consumeAll(`rt-fence-${uniqueSuffix()}`, topic, 1);
     await new Promise((r) => setTimeout(r, 500));
     await consumer.disconnect();
     expect(messages.map((m) => m.value!.toString())).toEqual(['owner']);
   });
 
   it('makes committed transactions visible and aborted ones invisible to read_committed consumers', async () => {
-    const topic = `rt-txn-${suffix()}`;
+    const topic = `rt-txn-${uniqueSuffix()}`;
     created.push(topic);
     await admin.ensureTopics([{ topic, partitions: 1 }]);
-    const producer = client.producer({ transactionalId: `rt-txn-${suffix()}` });
+    const producer = client.producer({ transactionalId: `rt-txn-${uniqueSuffix()}` });
     await producer.connect();
 
     // Empty transactions end without error (the first one is how a new owner fences the previous one).
@@ -324,7 +323,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
 
     const committed = await producer.transaction();
     await committed.send([{ topic, key: 'c', value: 'committed' }]);
-    const group = `rt-txn-group-${suffix()}`;
+    const group = `rt-txn-group-${uniqueSuffix()}`;
     // Offsets in a transaction belong to a consumer of the group (librdkafka needs its group metadata).
     const member = client.consumer({ groupId: group });
     await member.connect();
@@ -333,7 +332,7 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     await producer.disconnect();
     await member.disconnect();
 
-    const { consumer, messages } = await consumeAll(`rt-reader-${suffix()}`, topic, 1);
+    const { consumer, messages } = await consumeAll(`rt-reader-${uniqueSuffix()}`, topic, 1);
     // Give a possible stray aborted record a moment to show up before asserting.
     await new Promise((r) => setTimeout(r, 500));
     expect(messages.map((m) => m.value!.toString())).toEqual(['committed']);

@@ -4,10 +4,10 @@
  * records through). The alerting service resumes mid-way through aborted transactions after
  * every SIGKILL, so exactly-once depends on this.
  */
-import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { createKafkaClient, KAFKA_CLIENTS } from '../../src/kafka/client';
 import type { IncomingMessage } from '../../src/kafka/types';
+import { uniqueName } from '../../../../test-support/stack';
 
 describe.each(KAFKA_CLIENTS)('KAFKA_CLIENT=%s', (kafkaClient) => {
   const client = createKafkaClient(
@@ -23,7 +23,7 @@ describe.each(KAFKA_CLIENTS)('KAFKA_CLIENT=%s', (kafkaClient) => {
   );
 
   test('a fetch starting after two aborted transactions began returns none of their records', async () => {
-    const topic = `runtime-rc-${randomUUID().slice(0, 8)}`;
+    const topic = uniqueName('runtime-rc');
     const admin = client.admin();
     await admin.connect();
     const producers = [client.producer({ transactionalId: `${topic}-a` }), client.producer({ transactionalId: `${topic}-b` }), client.producer()];
