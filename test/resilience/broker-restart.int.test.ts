@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { IncomingMessage } from '@tideway/runtime';
-import { cleanup as dropCdcArtifacts } from '../../services/cdc/test/cdc-test-support';
+import { dropCdcArtifacts } from '../../test-support/cdc-artifacts';
 import { readStream } from '../../test-support/kinesis-read';
 import { afterImage, readTopicUntil } from '../../test-support/kafka-read';
 import { testKafka } from '../../test-support/kafka';

@@ -7,7 +7,8 @@ import type { TidewayProcess } from '../../../test-support/tideway-process';
 import { uniqueSuffix } from '../../../test-support/stack';
 import { waitFor } from '../../../test-support/wait';
 import { metricValue } from '../../../test-support/metrics';
-import { cleanup, javaPartition, json, names, pg, readTopic, startCdc } from './cdc-test-support';
+import { keyPartition } from '@tideway/runtime';
+import { cleanup, json, names, pg, readTopic, startCdc } from './cdc-test-support';
 
 jest.setTimeout(240_000);
 
@@ -158,7 +159,7 @@ describe('tideway cdc streaming', () => {
     expect(header).toEqual(expect.arrayContaining([{ name: 'id', type: 'bigint', key: true }, { name: 'n', type: 'numeric(30,10)', key: false }, { name: 'ts', type: 'timestamp with time zone', key: false }, { name: 'ta', type: 'text[]', key: false }]));
 
     // Same key, same partition, as Kafka's Java client would choose.
-    for (const m of typeMsgs) if (m.key) expect(m.partition).toBe(javaPartition(m.key, 3));
+    for (const m of typeMsgs) if (m.key) expect(m.partition).toBe(keyPartition(m.key, 3));
 
     const fullMsgs = await readTopic(`${full}.changes`, (all) => counts(all, { '{"id":1}': 2, '{"id":2}': 1, null: 1 }));
     const fk = new Map([...byKey(fullMsgs)].map(([key, msgs]) => [key, distinct(msgs)]));

@@ -5,8 +5,8 @@
  */
 import { Client } from 'pg';
 import type { IncomingMessage } from '@tideway/runtime';
-import { testKafka } from '../../../test-support/kafka';
 import { json as recordJson, readTopicUntil } from '../../../test-support/kafka-read';
+import { dropCdcArtifacts, type CdcNames } from '../../../test-support/cdc-artifacts';
 import { TidewayProcess } from '../../../test-support/tideway-process';
 
 export const DATABASE_URL = process.env.CDC_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:55432/app';
@@ -19,10 +19,8 @@ export async function pg(url = DATABASE_URL): Promise<Client> {
   return c;
 }
 
-export interface CdcNames {
-  slot: string;
-  publication: string;
-}
+export type { CdcNames };
+export { dropCdcArtifacts as cleanup };
 
 export function names(id: string): CdcNames {
   return { slot: `cdc_test_${id}`, publication: `cdc_test_pub_${id}` };
@@ -72,69 +70,7 @@ export async function readCommittedVersions(topic: string, committed: Map<number
   return { messages, missing: [...committed].filter(([k, v]) => last.get(k) !== v) };
 }
 
-/** Drops the slot (waiting until its walsender is gone), the publication, tables and state row. */
-export async function cleanup(n: CdcNames, tables: string[], topics: string[] = []): Promise<void> {
-  const c = await pg();
-  try {
-    for (let i = 0; i < 100; i++) {
-      const r = await c.query<{ active: boolean; active_pid: number | null }>('SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1', [n.slot]);
-      if (r.rows.length === 0) break;
-      if (r.rows[0].active && r.rows[0].active_pid) await c.query('SELECT pg_terminate_backend($1)', [r.rows[0].active_pid]);
-      try {
-        await c.query('SELECT pg_drop_replication_slot($1)', [n.slot]);
-        break;
-      } catch {
-        await new Promise((r2) => setTimeout(r2, 200));
-      }
-    }
-    await c.query(`DROP PUBLICATION IF EXISTS "${n.publication}"`);
-    for (const t of tables) await c.query(`DROP TABLE IF EXISTS ${t}`);
-    await c.query(`DELETE FROM ${STATE_TABLE} WHERE slot_name = $1`, [n.slot]).catch(() => undefined);
-  } finally {
-    await c.end();
-  }
-  if (topics.length > 0) {
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin.deleteTopics(topics).catch(() => undefined);
-    await admin.disconnect();
-  }
-}
 
-/** Java client's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), to check key → partition. */
-export function murmur2(data: Buffer): number {
-  const m = 0x5bd1e995;
-  const r = 24;
-  const length = data.length;
-  let h = (0x9747b28c ^ length) | 0;
-  const length4 = Math.floor(length / 4);
-  for (let i = 0; i < length4; i++) {
-    const i4 = i * 4;
-    let k = (data[i4] & 0xff) + ((data[i4 + 1] & 0xff) << 8) + ((data[i4 + 2] & 0xff) << 16) + ((data[i4 + 3] & 0xff) << 24);
-    k = Math.imul(k, m);
-    k ^= k >>> r;
-    k = Math.imul(k, m);
-    h = Math.imul(h, m);
-    h ^= k;
-  }
-  const rest = length % 4;
-  const idx = length & ~3;
-  if (rest === 3) h ^= (data[idx + 2] & 0xff) << 16;
-  if (rest >= 2) h ^= (data[idx + 1] & 0xff) << 8;
-  if (rest >= 1) {
-    h ^= data[idx] & 0xff;
-    h = Math.imul(h, m);
-  }
-  h ^= h >>> 13;
-  h = Math.imul(h, m);
-  h ^= h >>> 15;
-  return h | 0;
-}
-
-/** The partition Kafka's Java DefaultPartitioner picks for a keyed record. */
-export function javaPartition(key: Buffer, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
-}
 
 /**
  * A continuous write load on a `(id int primary key, version int)` table whose rows 1..n start at

@@ -5,6 +5,18 @@ import { seededRandom } from '../../../../test-support/seeded-random';
 const reference = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: string | Buffer) => number;
 
 describe('keyPartition', () => {
+  it.each([
+    // Vectors from Apache Kafka's UtilsTest.testMurmur2.
+    ['21', -973932308],
+    ['foobar', -790332482],
+    ['a-little-bit-long-string', -985981536],
+    ['a-little-bit-longer-string', -1486304829],
+    ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+    ['abc', 479470107],
+  ])('murmur2(%s) = %d, as in Kafka', (input, expected) => {
+    expect(murmur2(Buffer.from(input))).toBe(expected);
+  });
+
   it('hashes every length and byte value as the Java client (kafkajs’s port as the reference)', () => {
     const random = seededRandom(20_261_203);
     for (let n = 0; n < 2_000; n++) {
