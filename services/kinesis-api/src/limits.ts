@@ -70,7 +70,11 @@ export class ShardLimits {
     const now = this.nowMs();
     let b = this.shards.get(shard);
     if (!b) {
-      b = { writeBytes: new TokenBucket(this.rates.writeBytesPerSecond, now), writeRecords: new TokenBucket(this.rates.writeRecordsPerSecond, now), readBytes: new TokenBucket(this.rates.readBytesPerSecond, now) };
+      b = {
+        writeBytes: new TokenBucket(this.rates.writeBytesPerSecond, now),
+        writeRecords: new TokenBucket(this.rates.writeRecordsPerSecond, now),
+        readBytes: new TokenBucket(this.rates.readBytesPerSecond, now),
+      };
       this.shards.set(shard, b);
     }
     b.writeBytes.refill(now);

@@ -45,9 +45,12 @@ export function decodeSequenceNumber(text: string): RecordPosition | undefined {
  */
 export function sequenceNumberOffset(text: string, partition: number, streamName: string): bigint {
   const position = MEMBER_PATTERN.test(text) ? decodeSequenceNumber(text) : undefined;
-  if (!position) throw invalidArgument(`StartingSequenceNumber ${text} used in GetShardIterator on shard ${shardId(partition)} in stream ${streamName} is invalid.`);
+  if (!position)
+    throw invalidArgument(`StartingSequenceNumber ${text} used in GetShardIterator on shard ${shardId(partition)} in stream ${streamName} is invalid.`);
   if (position.partition !== partition) {
-    throw invalidArgument(`Invalid StartingSequenceNumber. It encodes ${shardId(position.partition)}, while it was used in a call to a shard with ${shardId(partition)}`);
+    throw invalidArgument(
+      `Invalid StartingSequenceNumber. It encodes ${shardId(position.partition)}, while it was used in a call to a shard with ${shardId(partition)}`,
+    );
   }
   return position.offset;
 }

@@ -6,7 +6,16 @@ const load = (env: Record<string, string>) => loadSettings(settings, { env });
 describe('kinesis-api settings', () => {
   it('default to the documented values', () => {
     const s = load({});
-    expect([s.port, s.host, s.auth, s.credentialsFile, s.streamPrefix, s.onDemandShards, s.defaultRetentionHours, s.iteratorSecretFile]).toEqual([4566, '127.0.0.1', 'sigv4', '', '', 4, 24, '']);
+    expect([s.port, s.host, s.auth, s.credentialsFile, s.streamPrefix, s.onDemandShards, s.defaultRetentionHours, s.iteratorSecretFile]).toEqual([
+      4566,
+      '127.0.0.1',
+      'sigv4',
+      '',
+      '',
+      4,
+      24,
+      '',
+    ]);
     expect([s.shardLimits, s.writeBytesPerShard, s.writeRecordsPerShard, s.readBytesPerShard]).toEqual([false, 1024 * 1024, 1000, 2 * 1024 * 1024]);
     expect([s.tlsCertFile, s.tlsKeyFile, s.kafkaClientId]).toEqual(['', '', 'tideway-kinesis-api']);
   });

@@ -11,6 +11,11 @@ describe('Kinesis errors', () => {
 
   it('carry their Kinesis name and message', () => {
     const err = new KinesisApiError('ResourceNotFoundException', 'Stream x under account 000000000000 not found.');
-    expect([err.name, err.message, isKinesisApiError(err), isKinesisApiError(new Error('x'))]).toEqual(['ResourceNotFoundException', 'Stream x under account 000000000000 not found.', true, false]);
+    expect([err.name, err.message, isKinesisApiError(err), isKinesisApiError(new Error('x'))]).toEqual([
+      'ResourceNotFoundException',
+      'Stream x under account 000000000000 not found.',
+      true,
+      false,
+    ]);
   });
 });

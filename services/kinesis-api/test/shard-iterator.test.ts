@@ -55,7 +55,12 @@ describe('shard iterators', () => {
     }
   });
 
-  it.each([['empty', ''], ['not base64url', 'a+b/c='], ['too short', 'AAAA'], ['too long', 'A'.repeat(MAX_ITERATOR_LENGTH + 1)]])('%s is InvalidArgumentException', (_what, token) => {
+  it.each([
+    ['empty', ''],
+    ['not base64url', 'a+b/c='],
+    ['too short', 'AAAA'],
+    ['too long', 'A'.repeat(MAX_ITERATOR_LENGTH + 1)],
+  ])('%s is InvalidArgumentException', (_what, token) => {
     expect(errorOf(() => decodeShardIterator(token, { secret, nowMs: T0 })).name).toBe('InvalidArgumentException');
   });
 

@@ -1,7 +1,18 @@
 import { createHash } from 'node:crypto';
 import { seededRandom } from '../../../test-support/seeded-random';
 import { KinesisApiError } from '../src/errors';
-import { HASH_SPACE, MAX_HASH_KEY, parseExplicitHashKey, parseShardId, partitionKeyHash, shardForHashKey, shardForRecord, shardId, shardRange, shardRanges } from '../src/shard-map';
+import {
+  HASH_SPACE,
+  MAX_HASH_KEY,
+  parseExplicitHashKey,
+  parseShardId,
+  partitionKeyHash,
+  shardForHashKey,
+  shardForRecord,
+  shardId,
+  shardRange,
+  shardRanges,
+} from '../src/shard-map';
 
 const STREAM = { name: 'orders', shardCount: 3, accountId: '000000000000' };
 
@@ -34,7 +45,12 @@ describe('shard ranges', () => {
       ['113427455640312821154458202477256070485', '226854911280625642308916404954512140969'],
       ['226854911280625642308916404954512140970', '340282366920938463463374607431768211455'],
     ]);
-    expect(decimal(4).map(([s]) => s)).toEqual(['0', '85070591730234615865843651857942052864', '170141183460469231731687303715884105728', '255211775190703847597530955573826158592']);
+    expect(decimal(4).map(([s]) => s)).toEqual([
+      '0',
+      '85070591730234615865843651857942052864',
+      '170141183460469231731687303715884105728',
+      '255211775190703847597530955573826158592',
+    ]);
   });
 
   it.each(Array.from({ length: 100 }, (_, i) => i + 1))('tile the hash-key space with no gap or overlap for %i shards', (n) => {
@@ -61,7 +77,12 @@ describe('shardForHashKey', () => {
     const random = seededRandom(16);
     for (let n = 1; n <= 100; n++) {
       const ranges = shardRanges(n);
-      const keys = [0n, MAX_HASH_KEY, ...ranges.flatMap((r) => [r.startingHashKey, r.endingHashKey]), ...Array.from({ length: 50 }, () => randomHashKey(random))];
+      const keys = [
+        0n,
+        MAX_HASH_KEY,
+        ...ranges.flatMap((r) => [r.startingHashKey, r.endingHashKey]),
+        ...Array.from({ length: 50 }, () => randomHashKey(random)),
+      ];
       for (const key of keys) {
         const holders = ranges.flatMap((r, i) => (r.startingHashKey <= key && key <= r.endingHashKey ? [i] : []));
         expect(holders).toHaveLength(1);
@@ -124,9 +145,12 @@ describe('shard ids', () => {
     for (let i = 0; i < STREAM.shardCount; i++) expect(parseShardId(shardId(i), STREAM)).toBe(i);
   });
 
-  it.each(['shardId-000000000003', 'shardId-3', 'shardId-0000000000001', 'shard-000000000000', 'shardId-00000000000x'])('%s of a 3-shard stream is ResourceNotFoundException', (id) => {
-    const err = errorOf(() => parseShardId(id, STREAM));
-    expect(err.name).toBe('ResourceNotFoundException');
-    expect(err.message).toBe(`Shard ${id} in stream orders under account 000000000000 does not exist`);
-  });
+  it.each(['shardId-000000000003', 'shardId-3', 'shardId-0000000000001', 'shard-000000000000', 'shardId-00000000000x'])(
+    '%s of a 3-shard stream is ResourceNotFoundException',
+    (id) => {
+      const err = errorOf(() => parseShardId(id, STREAM));
+      expect(err.name).toBe('ResourceNotFoundException');
+      expect(err.message).toBe(`Shard ${id} in stream orders under account 000000000000 does not exist`);
+    },
+  );
 });

@@ -48,7 +48,8 @@ export function parseAuthorization(value: string | undefined): Authorization {
     if (eq > 0) params.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }
   const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((p) => !params.get(p));
-  if (missing.length > 0) throw incomplete(missing.map((p) => `Authorization header requires '${p}' parameter.`).join(' ') + ` Authorization=${text.split(' ')[0]}`);
+  if (missing.length > 0)
+    throw incomplete(missing.map((p) => `Authorization header requires '${p}' parameter.`).join(' ') + ` Authorization=${text.split(' ')[0]}`);
   const credential = params.get('Credential')!.split('/');
   if (credential.length !== 5 || credential[4] !== 'aws4_request' || !/^\d{8}$/.test(credential[1]) || credential.some((c) => c === '')) {
     throw incomplete(`Credential should be scoped to a valid region, service and date: 'ACCESS_KEY_ID/YYYYMMDD/region/service/aws4_request'.`);
@@ -139,7 +140,10 @@ export function parseAmzDate(text: string): number | undefined {
 }
 
 export function formatAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** The request's signing time, from X-Amz-Date (or Date), as `YYYYMMDDTHHMMSSZ` and epoch ms. */
@@ -176,16 +180,24 @@ export function verifySigV4(req: SignedRequest, options: VerifyOptions): string 
     throw invalid(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.date}' != '${time.amzDate.slice(0, 8)}'.`);
   }
   if (time.ms < options.nowMs - MAX_CLOCK_SKEW_MS) {
-    throw invalid(`Signature expired: ${time.amzDate} is now earlier than ${formatAmzDate(options.nowMs - MAX_CLOCK_SKEW_MS)} (${formatAmzDate(options.nowMs)} - 15 min.)`);
+    throw invalid(
+      `Signature expired: ${time.amzDate} is now earlier than ${formatAmzDate(options.nowMs - MAX_CLOCK_SKEW_MS)} (${formatAmzDate(options.nowMs)} - 15 min.)`,
+    );
   }
   if (time.ms > options.nowMs + MAX_CLOCK_SKEW_MS) {
-    throw invalid(`Signature not yet current: ${time.amzDate} is still later than ${formatAmzDate(options.nowMs + MAX_CLOCK_SKEW_MS)} (${formatAmzDate(options.nowMs)} + 15 min.)`);
+    throw invalid(
+      `Signature not yet current: ${time.amzDate} is still later than ${formatAmzDate(options.nowMs + MAX_CLOCK_SKEW_MS)} (${formatAmzDate(options.nowMs)} + 15 min.)`,
+    );
   }
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const canonical = canonicalRequest(req, auth.signedHeaders, sha256Hex(req.body));
-  const expected = createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service)).update(stringToSign(time.amzDate, scope, canonical), 'utf8').digest();
+  const expected = createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service))
+    .update(stringToSign(time.amzDate, scope, canonical), 'utf8')
+    .digest();
   if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) {
-    throw invalid('The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.');
+    throw invalid(
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    );
   }
   return auth.accessKeyId;
 }

@@ -69,7 +69,8 @@ export class MemberReader {
     if (v !== undefined && typeof v !== 'string') this.wrongType(name, 'a string');
     if (v !== undefined) {
       this.length(name, v, [...v].length, c);
-      if (c.pattern && !new RegExp(`^(?:${c.pattern.source})$`, 'u').test(v)) this.problem(name, v, `Member must satisfy regular expression pattern: ${c.pattern.source}`);
+      if (c.pattern && !new RegExp(`^(?:${c.pattern.source})$`, 'u').test(v))
+        this.problem(name, v, `Member must satisfy regular expression pattern: ${c.pattern.source}`);
     }
     return this.required(name, v, c.required ?? false);
   }
@@ -100,7 +101,8 @@ export class MemberReader {
     const v = this.raw(name);
     const bytes = v === undefined ? undefined : wireBlob(this.format, v);
     if (v !== undefined && bytes === undefined) this.wrongType(name, this.format === 'json' ? 'base64 text' : 'a byte string');
-    if (bytes !== undefined && c.max !== undefined && bytes.length > c.max) this.problem(name, 'java.nio.HeapByteBuffer', `Member must have length less than or equal to ${c.max}`);
+    if (bytes !== undefined && c.max !== undefined && bytes.length > c.max)
+      this.problem(name, 'java.nio.HeapByteBuffer', `Member must have length less than or equal to ${c.max}`);
     return this.required(name, bytes, c.required ?? false);
   }
 
@@ -142,7 +144,10 @@ export class MemberReader {
 
   stringMap(name: string, c: Bounds & { required?: boolean; key?: Bounds; value?: Bounds } = {}): Record<string, string> | undefined {
     const v = this.raw(name);
-    if (v !== undefined && (typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array || Object.values(v as object).some((s) => typeof s !== 'string'))) {
+    if (
+      v !== undefined &&
+      (typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array || Object.values(v as object).some((s) => typeof s !== 'string'))
+    ) {
       this.wrongType(name, 'a map of strings');
     }
     if (v === undefined) return this.required(name, undefined, c.required ?? false);

@@ -54,7 +54,11 @@ const SHARD_FILTER_TYPES = ['AFTER_SHARD_ID', 'AT_TRIM_HORIZON', 'FROM_TRIM_HORI
 export function operationOf(target: string | undefined): Operation {
   const name = target?.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
   if (name !== undefined && (OPERATIONS as readonly string[]).includes(name)) return name as Operation;
-  if (name === undefined) throw new KinesisApiError('UnknownOperationException', `Expected an X-Amz-Target header of the form ${TARGET_PREFIX}<Operation>, got ${target === undefined ? 'none' : `'${target}'`}`);
+  if (name === undefined)
+    throw new KinesisApiError(
+      'UnknownOperationException',
+      `Expected an X-Amz-Target header of the form ${TARGET_PREFIX}<Operation>, got ${target === undefined ? 'none' : `'${target}'`}`,
+    );
   throw new KinesisApiError('UnknownOperationException', `Operation ${name} is not supported. Supported operations: ${OPERATIONS.join(', ')}`);
 }
 
@@ -71,8 +75,10 @@ function streamName(r: MemberReader): string {
 function retentionHours(r: MemberReader): number {
   const hours = r.int('RetentionPeriodHours', { required: true, min: 1 });
   r.done();
-  if (hours! < MIN_RETENTION_HOURS) throw invalidArgument(`Minimum allowed retention period is ${MIN_RETENTION_HOURS} hours. Requested retention period (${hours} hours) is too short.`);
-  if (hours! > MAX_RETENTION_HOURS) throw invalidArgument(`Maximum allowed retention period is ${MAX_RETENTION_HOURS} hours. Requested retention period (${hours} hours) is too long.`);
+  if (hours! < MIN_RETENTION_HOURS)
+    throw invalidArgument(`Minimum allowed retention period is ${MIN_RETENTION_HOURS} hours. Requested retention period (${hours} hours) is too short.`);
+  if (hours! > MAX_RETENTION_HOURS)
+    throw invalidArgument(`Maximum allowed retention period is ${MAX_RETENTION_HOURS} hours. Requested retention period (${hours} hours) is too long.`);
   return hours!;
 }
 
@@ -100,7 +106,13 @@ export interface Requests {
   ListStreams: { limit?: number; exclusiveStartStreamName?: string; nextToken?: string };
   DescribeStream: { streamName: string; limit?: number; exclusiveStartShardId?: string };
   DescribeStreamSummary: { streamName: string };
-  ListShards: { streamName?: string; nextToken?: string; exclusiveStartShardId?: string; maxResults?: number; shardFilter?: { type: string; shardId?: string; timestamp?: Date } };
+  ListShards: {
+    streamName?: string;
+    nextToken?: string;
+    exclusiveStartShardId?: string;
+    maxResults?: number;
+    shardFilter?: { type: string; shardId?: string; timestamp?: Date };
+  };
   PutRecord: RecordInput & { streamName: string; sequenceNumberForOrdering?: string };
   PutRecords: { streamName: string; records: RecordInput[] };
   GetShardIterator: { streamName: string; shardId: string; type: ShardIteratorType; startingSequenceNumber?: string; timestamp?: Date };
@@ -155,7 +167,11 @@ const READERS: Readers = {
     const exclusiveStartShardId = r.string('ExclusiveStartShardId', SHARD_ID);
     const maxResults = r.int('MaxResults', { min: 1, max: 10_000 });
     r.timestamp('StreamCreationTimestamp');
-    const shardFilter = r.structure('ShardFilter', (f) => ({ type: f.enum('Type', SHARD_FILTER_TYPES, { required: true })!, shardId: f.string('ShardId', SHARD_ID), timestamp: f.timestamp('Timestamp') }));
+    const shardFilter = r.structure('ShardFilter', (f) => ({
+      type: f.enum('Type', SHARD_FILTER_TYPES, { required: true })!,
+      shardId: f.string('ShardId', SHARD_ID),
+      timestamp: f.timestamp('Timestamp'),
+    }));
     // With a NextToken the stream is in the token; otherwise it must be named.
     const name = r.has('StreamName') || r.has('StreamARN') || nextToken === undefined ? streamName(r) : undefined;
     r.done();
@@ -169,7 +185,8 @@ const READERS: Readers = {
     const sequenceNumberForOrdering = r.string('SequenceNumberForOrdering', SEQUENCE_NUMBER);
     const name = streamName(r);
     r.done();
-    if (recordBytes(rec) > MAX_RECORD_BYTES) throw invalidArgument(`Record size (data and partition key, ${recordBytes(rec)} bytes) exceeds the limit of ${MAX_RECORD_BYTES} bytes.`);
+    if (recordBytes(rec) > MAX_RECORD_BYTES)
+      throw invalidArgument(`Record size (data and partition key, ${recordBytes(rec)} bytes) exceeds the limit of ${MAX_RECORD_BYTES} bytes.`);
     return { ...rec, streamName: name, sequenceNumberForOrdering };
   },
   PutRecords(r) {
@@ -179,10 +196,12 @@ const READERS: Readers = {
     let total = 0;
     for (const [i, rec] of records!.entries()) {
       const bytes = recordBytes(rec);
-      if (bytes > MAX_RECORD_BYTES) throw invalidArgument(`Record ${i} size (data and partition key, ${bytes} bytes) exceeds the limit of ${MAX_RECORD_BYTES} bytes.`);
+      if (bytes > MAX_RECORD_BYTES)
+        throw invalidArgument(`Record ${i} size (data and partition key, ${bytes} bytes) exceeds the limit of ${MAX_RECORD_BYTES} bytes.`);
       total += bytes;
     }
-    if (total > MAX_PUT_RECORDS_BYTES) throw invalidArgument(`Records size (${total} bytes) exceeds the limit of ${MAX_PUT_RECORDS_BYTES} bytes per PutRecords request.`);
+    if (total > MAX_PUT_RECORDS_BYTES)
+      throw invalidArgument(`Records size (${total} bytes) exceeds the limit of ${MAX_PUT_RECORDS_BYTES} bytes per PutRecords request.`);
     return { streamName: name, records: records! };
   },
   GetShardIterator(r) {

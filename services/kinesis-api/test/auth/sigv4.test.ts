@@ -49,7 +49,10 @@ class Sha256 {
 }
 
 /** A Kinesis request signed by the AWS SDK's own signer, as the service receives it (lower-case headers). */
-async function sdkSigned(body: string, options: { at?: Date; secret?: string; akid?: string; region?: string; service?: string; headers?: Record<string, string> } = {}): Promise<SignedRequest> {
+async function sdkSigned(
+  body: string,
+  options: { at?: Date; secret?: string; akid?: string; region?: string; service?: string; headers?: Record<string, string> } = {},
+): Promise<SignedRequest> {
   const signer = new SignatureV4({
     credentials: { accessKeyId: options.akid ?? AKID, secretAccessKey: options.secret ?? SECRET },
     region: options.region ?? 'eu-west-1',
@@ -91,7 +94,13 @@ describe('SigV4 verification', () => {
     });
 
     it('get-vanilla with one signature digit changed is InvalidSignatureException', () => {
-      const err = errorOf(() => verifySigV4(suiteRequest('GET', '', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf30'), { credentials, nowMs: SUITE_TIME, services: ['service'] }));
+      const err = errorOf(() =>
+        verifySigV4(suiteRequest('GET', '', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf30'), {
+          credentials,
+          nowMs: SUITE_TIME,
+          services: ['service'],
+        }),
+      );
       expect(err.name).toBe('InvalidSignatureException');
       expect(err.message).toMatch(/^The request signature we calculated does not match the signature you provided/);
     });
@@ -108,7 +117,9 @@ describe('SigV4 verification', () => {
 
     it('verify with a CBOR body and a session token header', async () => {
       const cbor = Buffer.from([0xa1, 0x61, 0x41, 0x42, 0x00, 0xff]).toString('latin1');
-      expect(verifySigV4(await sdkSigned(cbor, { headers: { 'Content-Type': 'application/x-amz-cbor-1.1', 'X-Amz-Security-Token': 'tok' } }), options)).toBe(AKID);
+      expect(verifySigV4(await sdkSigned(cbor, { headers: { 'Content-Type': 'application/x-amz-cbor-1.1', 'X-Amz-Security-Token': 'tok' } }), options)).toBe(
+        AKID,
+      );
     });
 
     it('with the body changed is InvalidSignatureException', async () => {
@@ -150,10 +161,16 @@ describe('SigV4 verification', () => {
       for (const skew of [-15 * minute, 15 * minute]) expect(verifySigV4(await sdkSigned(body, { at: new Date(SUITE_TIME + skew) }), options)).toBe(AKID);
       const lateReq = await sdkSigned(body, { at: new Date(SUITE_TIME - 15 * minute - 1000) });
       const late = errorOf(() => verifySigV4(lateReq, options));
-      expect([late.name, late.message]).toEqual(['InvalidSignatureException', 'Signature expired: 20150830T122059Z is now earlier than 20150830T122100Z (20150830T123600Z - 15 min.)']);
+      expect([late.name, late.message]).toEqual([
+        'InvalidSignatureException',
+        'Signature expired: 20150830T122059Z is now earlier than 20150830T122100Z (20150830T123600Z - 15 min.)',
+      ]);
       const earlyReq = await sdkSigned(body, { at: new Date(SUITE_TIME + 15 * minute + 1000) });
       const early = errorOf(() => verifySigV4(earlyReq, options));
-      expect([early.name, early.message]).toEqual(['InvalidSignatureException', 'Signature not yet current: 20150830T125101Z is still later than 20150830T125100Z (20150830T123600Z + 15 min.)']);
+      expect([early.name, early.message]).toEqual([
+        'InvalidSignatureException',
+        'Signature not yet current: 20150830T125101Z is still later than 20150830T125100Z (20150830T123600Z + 15 min.)',
+      ]);
     });
   });
 
@@ -170,7 +187,10 @@ describe('SigV4 verification', () => {
       ['another scheme', 'Basic dXNlcjpwYXNz'],
       ['no Signature', `AWS4-HMAC-SHA256 Credential=${AKID}/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date`],
       ['a short credential', `AWS4-HMAC-SHA256 Credential=${AKID}/20150830/us-east-1, SignedHeaders=host, Signature=${'0'.repeat(64)}`],
-      ['a signature that is not hex', `AWS4-HMAC-SHA256 Credential=${AKID}/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=xyz`],
+      [
+        'a signature that is not hex',
+        `AWS4-HMAC-SHA256 Credential=${AKID}/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=xyz`,
+      ],
       ['host not signed', `AWS4-HMAC-SHA256 Credential=${AKID}/20150830/us-east-1/service/aws4_request, SignedHeaders=x-amz-date, Signature=${'0'.repeat(64)}`],
     ])('%s is IncompleteSignatureException', (_what, authorization) => {
       expect(errorOf(() => verifySigV4(withAuth(authorization), options)).name).toBe('IncompleteSignatureException');
@@ -188,7 +208,9 @@ describe('SigV4 verification', () => {
   });
 
   it('parses the Authorization header parts', () => {
-    expect(parseAuthorization(`AWS4-HMAC-SHA256 Credential=AKID/20150830/eu-west-1/kinesis/aws4_request,SignedHeaders=host;x-amz-date,Signature=${'a'.repeat(64)}`)).toEqual({
+    expect(
+      parseAuthorization(`AWS4-HMAC-SHA256 Credential=AKID/20150830/eu-west-1/kinesis/aws4_request,SignedHeaders=host;x-amz-date,Signature=${'a'.repeat(64)}`),
+    ).toEqual({
       accessKeyId: 'AKID',
       date: '20150830',
       region: 'eu-west-1',

@@ -26,7 +26,7 @@ describe('operationOf', () => {
   it.each([
     ['Kinesis_20131202.SplitShard', 'Operation SplitShard is not supported. Supported operations: CreateStream,'],
     ['Firehose_20150804.PutRecord', 'Expected an X-Amz-Target header of the form Kinesis_20131202.<Operation>'],
-    [undefined, "got none"],
+    [undefined, 'got none'],
   ])('answers UnknownOperationException for %s', (target, message) => {
     const err = errorOf(() => operationOf(target));
     expect(err.name).toBe('UnknownOperationException');
@@ -53,8 +53,12 @@ describe('requests', () => {
 
   it('names the stream by StreamARN too', () => {
     expect(json('DescribeStreamSummary', { StreamARN: 'arn:aws:kinesis:eu-west-1:000000000000:stream/orders' })).toEqual({ streamName: 'orders' });
-    expect(rejected('DescribeStreamSummary', { StreamName: 'a', StreamARN: 'arn:aws:kinesis:eu-west-1:000000000000:stream/b' }).name).toBe('InvalidArgumentException');
-    expect(rejected('DescribeStreamSummary', {}).message).toBe("1 validation error detected: Value null at 'streamName' failed to satisfy constraint: Member must not be null (give StreamName or StreamARN)");
+    expect(rejected('DescribeStreamSummary', { StreamName: 'a', StreamARN: 'arn:aws:kinesis:eu-west-1:000000000000:stream/b' }).name).toBe(
+      'InvalidArgumentException',
+    );
+    expect(rejected('DescribeStreamSummary', {}).message).toBe(
+      "1 validation error detected: Value null at 'streamName' failed to satisfy constraint: Member must not be null (give StreamName or StreamARN)",
+    );
   });
 
   it('checks StreamName as Kinesis does, gathering every problem in one ValidationException', () => {
@@ -70,7 +74,9 @@ describe('requests', () => {
 
   it('a PartitionKey is 1 to 256 characters', () => {
     expect(json('PutRecord', { StreamName: 's', Data: '', PartitionKey: 'é'.repeat(256) }).partitionKey).toHaveLength(256);
-    expect(rejected('PutRecord', { StreamName: 's', Data: '', PartitionKey: 'k'.repeat(257) }).message).toContain("at 'partitionKey' failed to satisfy constraint: Member must have length less than or equal to 256");
+    expect(rejected('PutRecord', { StreamName: 's', Data: '', PartitionKey: 'k'.repeat(257) }).message).toContain(
+      "at 'partitionKey' failed to satisfy constraint: Member must have length less than or equal to 256",
+    );
   });
 
   it('Data is at most 1 MiB, and with its partition key too', () => {
@@ -79,11 +85,16 @@ describe('requests', () => {
       "at 'data' failed to satisfy constraint: Member must have length less than or equal to 1048576",
     );
     const err = rejected('PutRecord', { StreamName: 's', Data: mib, PartitionKey: 'k' });
-    expect([err.name, err.message]).toEqual(['InvalidArgumentException', 'Record size (data and partition key, 1048577 bytes) exceeds the limit of 1048576 bytes.']);
+    expect([err.name, err.message]).toEqual([
+      'InvalidArgumentException',
+      'Record size (data and partition key, 1048577 bytes) exceeds the limit of 1048576 bytes.',
+    ]);
   });
 
   it('an ExplicitHashKey must be a decimal of up to 39 digits', () => {
-    expect(rejected('PutRecord', { StreamName: 's', Data: '', PartitionKey: 'k', ExplicitHashKey: '0x10' }).message).toContain('Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})');
+    expect(rejected('PutRecord', { StreamName: 's', Data: '', PartitionKey: 'k', ExplicitHashKey: '0x10' }).message).toContain(
+      'Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})',
+    );
   });
 
   it('a member of the wrong type is SerializationException', () => {
@@ -102,8 +113,12 @@ describe('requests', () => {
     });
 
     it('refuses 0 or 501 records', () => {
-      expect(rejected('PutRecords', { StreamName: 's', Records: [] }).message).toContain("at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1");
-      expect(rejected('PutRecords', { StreamName: 's', Records: Array.from({ length: 501 }, (_, i) => rec(i)) }).message).toContain('Member must have length less than or equal to 500');
+      expect(rejected('PutRecords', { StreamName: 's', Records: [] }).message).toContain(
+        "at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
+      expect(rejected('PutRecords', { StreamName: 's', Records: Array.from({ length: 501 }, (_, i) => rec(i)) }).message).toContain(
+        'Member must have length less than or equal to 500',
+      );
     });
 
     it('names the record of a member problem', () => {
@@ -117,7 +132,10 @@ describe('requests', () => {
       const records = Array.from({ length: 6 }, (_, i) => ({ Data: big, PartitionKey: `k${i}` }));
       expect(json('PutRecords', { StreamName: 's', Records: records.slice(0, 5) }).records).toHaveLength(5);
       const err = rejected('PutRecords', { StreamName: 's', Records: records });
-      expect([err.name, err.message]).toEqual(['InvalidArgumentException', `Records size (${6 * (1024 * 1024 - 10 + 2)} bytes) exceeds the limit of 5242880 bytes per PutRecords request.`]);
+      expect([err.name, err.message]).toEqual([
+        'InvalidArgumentException',
+        `Records size (${6 * (1024 * 1024 - 10 + 2)} bytes) exceeds the limit of 5242880 bytes per PutRecords request.`,
+      ]);
     });
   });
 
@@ -126,7 +144,9 @@ describe('requests', () => {
 
     it('reads each iterator type with what it needs', () => {
       expect(json('GetShardIterator', { ...base, ShardIteratorType: 'TRIM_HORIZON' }).type).toBe('TRIM_HORIZON');
-      expect(json('GetShardIterator', { ...base, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: '49' + '0'.repeat(54) }).startingSequenceNumber).toBe('49' + '0'.repeat(54));
+      expect(
+        json('GetShardIterator', { ...base, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: '49' + '0'.repeat(54) }).startingSequenceNumber,
+      ).toBe('49' + '0'.repeat(54));
       expect(json('GetShardIterator', { ...base, ShardIteratorType: 'AT_TIMESTAMP', Timestamp: 1700000000.5 }).timestamp).toEqual(new Date(1_700_000_000_500));
     });
 
@@ -154,18 +174,31 @@ describe('requests', () => {
 
   it('GetRecords: an iterator of 1..512 characters and a Limit of 1..10000', () => {
     expect(json('GetRecords', { ShardIterator: 'abc', Limit: 10_000 })).toEqual({ shardIterator: 'abc', limit: 10_000 });
-    expect(rejected('GetRecords', { ShardIterator: 'abc', Limit: 0 }).message).toContain("Value 0 at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1");
+    expect(rejected('GetRecords', { ShardIterator: 'abc', Limit: 0 }).message).toContain(
+      "Value 0 at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
     expect(rejected('GetRecords', { ShardIterator: 'abc', Limit: 10_001 }).message).toContain('Member must have value less than or equal to 10000');
-    expect(rejected('GetRecords', { ShardIterator: 'a'.repeat(513) }).message).toContain("at 'shardIterator' failed to satisfy constraint: Member must have length less than or equal to 512");
+    expect(rejected('GetRecords', { ShardIterator: 'a'.repeat(513) }).message).toContain(
+      "at 'shardIterator' failed to satisfy constraint: Member must have length less than or equal to 512",
+    );
   });
 
   describe('CreateStream', () => {
     it('PROVISIONED with a ShardCount of at least 1, or ON_DEMAND without one', () => {
       expect(json('CreateStream', { StreamName: 's', ShardCount: 2 })).toEqual({ streamName: 's', shardCount: 2, mode: 'PROVISIONED', tags: undefined });
-      expect(json('CreateStream', { StreamName: 's', StreamModeDetails: { StreamMode: 'ON_DEMAND' }, Tags: { team: 'a' } })).toEqual({ streamName: 's', shardCount: undefined, mode: 'ON_DEMAND', tags: { team: 'a' } });
-      expect(rejected('CreateStream', { StreamName: 's', ShardCount: 0 }).message).toContain("Value 0 at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1");
+      expect(json('CreateStream', { StreamName: 's', StreamModeDetails: { StreamMode: 'ON_DEMAND' }, Tags: { team: 'a' } })).toEqual({
+        streamName: 's',
+        shardCount: undefined,
+        mode: 'ON_DEMAND',
+        tags: { team: 'a' },
+      });
+      expect(rejected('CreateStream', { StreamName: 's', ShardCount: 0 }).message).toContain(
+        "Value 0 at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1",
+      );
       expect(rejected('CreateStream', { StreamName: 's' }).name).toBe('InvalidArgumentException');
-      expect(rejected('CreateStream', { StreamName: 's', ShardCount: 1, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }).name).toBe('InvalidArgumentException');
+      expect(rejected('CreateStream', { StreamName: 's', ShardCount: 1, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }).name).toBe(
+        'InvalidArgumentException',
+      );
     });
   });
 
@@ -187,8 +220,12 @@ describe('requests', () => {
 
   it('tags: keys 1..128, values up to 256, at most 50 to remove', () => {
     expect(json('AddTagsToStream', { StreamName: 's', Tags: { a: '', b: 'x' } }).tags).toEqual({ a: '', b: 'x' });
-    expect(rejected('AddTagsToStream', { StreamName: 's', Tags: { a: 'v'.repeat(257) } }).message).toContain('Member must have length less than or equal to 256');
-    expect(rejected('RemoveTagsFromStream', { StreamName: 's', TagKeys: Array.from({ length: 51 }, (_, i) => `k${i}`) }).message).toContain('Member must have length less than or equal to 50');
+    expect(rejected('AddTagsToStream', { StreamName: 's', Tags: { a: 'v'.repeat(257) } }).message).toContain(
+      'Member must have length less than or equal to 256',
+    );
+    expect(rejected('RemoveTagsFromStream', { StreamName: 's', TagKeys: Array.from({ length: 51 }, (_, i) => `k${i}`) }).message).toContain(
+      'Member must have length less than or equal to 50',
+    );
     expect(json('ListTagsForStream', { StreamName: 's', Limit: 50 })).toEqual({ streamName: 's', exclusiveStartTagKey: undefined, limit: 50 });
   });
 

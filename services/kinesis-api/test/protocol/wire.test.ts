@@ -46,10 +46,17 @@ describe('wire formats', () => {
     });
 
     it('encodes Buffers as base64 and Dates as epoch seconds with the fraction', () => {
-      const res = encodeResponse('json', { Records: [{ Data: Buffer.from('hi'), ApproximateArrivalTimestamp: T, SequenceNumber: '49' }], MillisBehindLatest: 0, NextShardIterator: undefined });
+      const res = encodeResponse('json', {
+        Records: [{ Data: Buffer.from('hi'), ApproximateArrivalTimestamp: T, SequenceNumber: '49' }],
+        MillisBehindLatest: 0,
+        NextShardIterator: undefined,
+      });
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('application/x-amz-json-1.1');
-      expect(JSON.parse(res.body.toString())).toEqual({ Records: [{ Data: 'aGk=', ApproximateArrivalTimestamp: 1700000000.123, SequenceNumber: '49' }], MillisBehindLatest: 0 });
+      expect(JSON.parse(res.body.toString())).toEqual({
+        Records: [{ Data: 'aGk=', ApproximateArrivalTimestamp: 1700000000.123, SequenceNumber: '49' }],
+        MillisBehindLatest: 0,
+      });
     });
 
     it.each([
@@ -72,7 +79,14 @@ describe('wire formats', () => {
 
   describe('CBOR 1.1', () => {
     it('decodes what the Java SDK sends: byte strings and tag 1 epoch milliseconds', () => {
-      const body = decodeBody('cbor', cborMap([['Data', Buffer.from([0x42, 0x68, 0x69])], ['Timestamp', cborTimestamp(T.getTime())], ['Limit', Buffer.from([0x18, 100])]]));
+      const body = decodeBody(
+        'cbor',
+        cborMap([
+          ['Data', Buffer.from([0x42, 0x68, 0x69])],
+          ['Timestamp', cborTimestamp(T.getTime())],
+          ['Limit', Buffer.from([0x18, 100])],
+        ]),
+      );
       expect(wireBlob('cbor', body.Data)).toEqual(Buffer.from('hi'));
       expect(wireTimestamp('cbor', body.Timestamp)).toEqual(T);
       expect(body.Limit).toBe(100);
@@ -93,11 +107,19 @@ describe('wire formats', () => {
       const m = Buffer.alloc(9);
       m[0] = 0x1b;
       m.writeBigUInt64BE(2n ** 40n, 1);
-      expect(res.body).toEqual(cborMap([['D', Buffer.from([0x42, 0x68, 0x69])], ['M', m]]));
+      expect(res.body).toEqual(
+        cborMap([
+          ['D', Buffer.from([0x42, 0x68, 0x69])],
+          ['M', m],
+        ]),
+      );
     });
 
     it('round-trips a response through its own decoder', () => {
-      const res = encodeResponse('cbor', { Records: [{ Data: Buffer.from([0, 255]), ApproximateArrivalTimestamp: T, PartitionKey: 'k' }], MillisBehindLatest: 5 });
+      const res = encodeResponse('cbor', {
+        Records: [{ Data: Buffer.from([0, 255]), ApproximateArrivalTimestamp: T, PartitionKey: 'k' }],
+        MillisBehindLatest: 5,
+      });
       const back = decodeBody('cbor', res.body) as { Records: Record<string, unknown>[]; MillisBehindLatest: number };
       expect(wireBlob('cbor', back.Records[0].Data)).toEqual(Buffer.from([0, 255]));
       expect(wireTimestamp('cbor', back.Records[0].ApproximateArrivalTimestamp)).toEqual(T);
