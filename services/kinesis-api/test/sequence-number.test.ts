@@ -1,5 +1,5 @@
 import { seededRandom } from '../../../test-support/seeded-random';
-import { KinesisApiError } from '../src/errors';
+import { kinesisErrorOf } from './kinesis-error';
 import { SEQUENCE_NUMBER_LENGTH, decodeSequenceNumber, formatSequenceNumber, sequenceNumberOffset } from '../src/sequence-number';
 
 const MAX_OFFSET = (1n << 63n) - 1n;
@@ -64,14 +64,8 @@ describe('sequence numbers', () => {
 
     it('is InvalidArgumentException for garbage', () => {
       for (const text of ['abc', '12', '0', '49590338271490256608559692538361571095921575989136588898']) {
-        let err: unknown;
-        try {
-          sequenceNumberOffset(text, 0, 'orders');
-        } catch (e) {
-          err = e;
-        }
-        expect(err).toBeInstanceOf(KinesisApiError);
-        expect([(err as KinesisApiError).name, (err as KinesisApiError).message]).toEqual([
+        const err = kinesisErrorOf(() => sequenceNumberOffset(text, 0, 'orders'));
+        expect([err.name, err.message]).toEqual([
           'InvalidArgumentException',
           `StartingSequenceNumber ${text} used in GetShardIterator on shard shardId-000000000000 in stream orders is invalid.`,
         ]);

@@ -1,21 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { seededRandom } from '../../../test-support/seeded-random';
-import { KinesisApiError } from '../src/errors';
 import { ITERATOR_TTL_MS, MAX_ITERATOR_LENGTH, decodeShardIterator, encodeShardIterator, parseIteratorSecret } from '../src/shard-iterator';
+import { kinesisErrorOf } from './kinesis-error';
 
 const secret = Buffer.from('k'.repeat(32));
 const T0 = Date.UTC(2014, 5, 10, 19, 42, 5);
 const position = { stream: 'orders', partition: 3, offset: 1234n };
-
-function errorOf(fn: () => unknown): KinesisApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KinesisApiError) return err;
-    throw err;
-  }
-  throw new Error('expected a KinesisApiError');
-}
 
 describe('shard iterators', () => {
   it('round-trip stream, shard, offset and issue time (random positions)', () => {
@@ -33,7 +23,7 @@ describe('shard iterators', () => {
   it('stay valid for 5 minutes, then expire with Kinesis’s message', () => {
     const token = encodeShardIterator(position, { secret, nowMs: T0 });
     expect(decodeShardIterator(token, { secret, nowMs: T0 + ITERATOR_TTL_MS }).offset).toBe(1234n);
-    const err = errorOf(() => decodeShardIterator(token, { secret, nowMs: T0 + ITERATOR_TTL_MS + 307_000 }));
+    const err = kinesisErrorOf(() => decodeShardIterator(token, { secret, nowMs: T0 + ITERATOR_TTL_MS + 307_000 }));
     expect(err.name).toBe('ExpiredIteratorException');
     expect(err.message).toBe(
       'Iterator expired. The iterator was created at time Tue Jun 10 19:42:05 UTC 2014 while right now it is Tue Jun 10 19:52:12 UTC 2014 which is further in the future than the tolerated delay of 300000 milliseconds.',
@@ -42,7 +32,7 @@ describe('shard iterators', () => {
 
   it('signed with another key are InvalidArgumentException', () => {
     const token = encodeShardIterator(position, { secret: randomBytes(32), nowMs: T0 });
-    expect(errorOf(() => decodeShardIterator(token, { secret, nowMs: T0 })).name).toBe('InvalidArgumentException');
+    expect(kinesisErrorOf(() => decodeShardIterator(token, { secret, nowMs: T0 })).name).toBe('InvalidArgumentException');
   });
 
   it('with any byte changed are InvalidArgumentException, never another position', () => {
@@ -50,7 +40,7 @@ describe('shard iterators', () => {
     for (let i = 0; i < bytes.length; i++) {
       const tampered = Buffer.from(bytes);
       tampered[i] ^= 0x01;
-      const err = errorOf(() => decodeShardIterator(tampered.toString('base64url'), { secret, nowMs: T0 }));
+      const err = kinesisErrorOf(() => decodeShardIterator(tampered.toString('base64url'), { secret, nowMs: T0 }));
       expect([i, err.name, err.message]).toEqual([i, 'InvalidArgumentException', 'Invalid ShardIterator.']);
     }
   });
@@ -61,7 +51,7 @@ describe('shard iterators', () => {
     ['too short', 'AAAA'],
     ['too long', 'A'.repeat(MAX_ITERATOR_LENGTH + 1)],
   ])('%s is InvalidArgumentException', (_what, token) => {
-    expect(errorOf(() => decodeShardIterator(token, { secret, nowMs: T0 })).name).toBe('InvalidArgumentException');
+    expect(kinesisErrorOf(() => decodeShardIterator(token, { secret, nowMs: T0 })).name).toBe('InvalidArgumentException');
   });
 
   it('take a key of at least 32 bytes from the secret file', () => {

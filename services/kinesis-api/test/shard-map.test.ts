@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { seededRandom } from '../../../test-support/seeded-random';
-import { KinesisApiError } from '../src/errors';
 import {
   HASH_SPACE,
   MAX_HASH_KEY,
@@ -13,18 +12,9 @@ import {
   shardRange,
   shardRanges,
 } from '../src/shard-map';
+import { kinesisErrorOf } from './kinesis-error';
 
 const STREAM = { name: 'orders', shardCount: 3, accountId: '000000000000' };
-
-function errorOf(fn: () => unknown): KinesisApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KinesisApiError) return err;
-    throw err;
-  }
-  throw new Error('expected a KinesisApiError');
-}
 
 function randomHashKey(random: () => number): bigint {
   let h = 0n;
@@ -127,7 +117,7 @@ describe('parseExplicitHashKey', () => {
   });
 
   it.each(['', '-1', '01', '1.5', 'abc', ' 1', HASH_SPACE.toString(), '9'.repeat(40)])('rejects %j with InvalidArgumentException', (text) => {
-    const err = errorOf(() => parseExplicitHashKey(text));
+    const err = kinesisErrorOf(() => parseExplicitHashKey(text));
     expect(err.name).toBe('InvalidArgumentException');
     expect(err.message).toContain('ExplicitHashKey');
   });
@@ -148,7 +138,7 @@ describe('shard ids', () => {
   it.each(['shardId-000000000003', 'shardId-3', 'shardId-0000000000001', 'shard-000000000000', 'shardId-00000000000x'])(
     '%s of a 3-shard stream is ResourceNotFoundException',
     (id) => {
-      const err = errorOf(() => parseShardId(id, STREAM));
+      const err = kinesisErrorOf(() => parseShardId(id, STREAM));
       expect(err.name).toBe('ResourceNotFoundException');
       expect(err.message).toBe(`Shard ${id} in stream orders under account 000000000000 does not exist`);
     },

@@ -102,7 +102,7 @@ export class MemberReader {
     const bytes = v === undefined ? undefined : wireBlob(this.format, v);
     if (v !== undefined && bytes === undefined) this.wrongType(name, this.format === 'json' ? 'base64 text' : 'a byte string');
     if (bytes !== undefined && c.max !== undefined && bytes.length > c.max)
-      this.problem(name, 'java.nio.HeapByteBuffer', `Member must have length less than or equal to ${c.max}`);
+      this.problem(name, `<${bytes.length} bytes>`, `Member must have length less than or equal to ${c.max}`);
     return this.required(name, bytes, c.required ?? false);
   }
 

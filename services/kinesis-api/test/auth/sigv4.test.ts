@@ -1,22 +1,12 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { KinesisApiError } from '../../src/errors';
 import { canonicalPath, canonicalQuery, formatAmzDate, parseAmzDate, parseAuthorization, verifySigV4, type SignedRequest } from '../../src/auth/sigv4';
+import { kinesisErrorOf } from '../kinesis-error';
 
 const AKID = 'AKIDEXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 const credentials = new Map([[AKID, SECRET]]);
 const SUITE_TIME = Date.UTC(2015, 7, 30, 12, 36, 0);
-
-function errorOf(fn: () => unknown): KinesisApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KinesisApiError) return err;
-    throw err;
-  }
-  throw new Error('expected a KinesisApiError');
-}
 
 /** A request of AWS's SigV4 test suite (service `service`, us-east-1, 2015-08-30T12:36:00Z) with its published signature. */
 function suiteRequest(method: string, query: string, signature: string): SignedRequest {
@@ -94,7 +84,7 @@ describe('SigV4 verification', () => {
     });
 
     it('get-vanilla with one signature digit changed is InvalidSignatureException', () => {
-      const err = errorOf(() =>
+      const err = kinesisErrorOf(() =>
         verifySigV4(suiteRequest('GET', '', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf30'), {
           credentials,
           nowMs: SUITE_TIME,
@@ -124,13 +114,13 @@ describe('SigV4 verification', () => {
 
     it('with the body changed is InvalidSignatureException', async () => {
       const req = await sdkSigned(body);
-      const err = errorOf(() => verifySigV4({ ...req, body: Buffer.from(body.replace('aGk=', 'aGl=')) }, options));
+      const err = kinesisErrorOf(() => verifySigV4({ ...req, body: Buffer.from(body.replace('aGk=', 'aGl=')) }, options));
       expect(err.name).toBe('InvalidSignatureException');
     });
 
     it('with a signed header changed is InvalidSignatureException', async () => {
       const req = await sdkSigned(body);
-      const err = errorOf(() => verifySigV4({ ...req, headers: { ...req.headers, 'x-amz-target': 'Kinesis_20131202.DeleteStream' } }, options));
+      const err = kinesisErrorOf(() => verifySigV4({ ...req, headers: { ...req.headers, 'x-amz-target': 'Kinesis_20131202.DeleteStream' } }, options));
       expect(err.name).toBe('InvalidSignatureException');
     });
 
@@ -141,18 +131,18 @@ describe('SigV4 verification', () => {
 
     it('signed with a wrong secret is InvalidSignatureException', async () => {
       const req = await sdkSigned(body, { secret: 'not-the-secret' });
-      expect(errorOf(() => verifySigV4(req, options)).name).toBe('InvalidSignatureException');
+      expect(kinesisErrorOf(() => verifySigV4(req, options)).name).toBe('InvalidSignatureException');
     });
 
     it('by an unknown access key is UnrecognizedClientException', async () => {
       const req = await sdkSigned(body, { akid: 'AKIAUNKNOWN' });
-      const err = errorOf(() => verifySigV4(req, options));
+      const err = kinesisErrorOf(() => verifySigV4(req, options));
       expect([err.name, err.message]).toEqual(['UnrecognizedClientException', 'The security token included in the request is invalid.']);
     });
 
     it('scoped to another service is InvalidSignatureException', async () => {
       const req = await sdkSigned(body, { service: 'dynamodb' });
-      const err = errorOf(() => verifySigV4(req, options));
+      const err = kinesisErrorOf(() => verifySigV4(req, options));
       expect([err.name, err.message]).toEqual(['InvalidSignatureException', "Credential should be scoped to correct service: 'kinesis'."]);
     });
 
@@ -160,13 +150,13 @@ describe('SigV4 verification', () => {
       const minute = 60_000;
       for (const skew of [-15 * minute, 15 * minute]) expect(verifySigV4(await sdkSigned(body, { at: new Date(SUITE_TIME + skew) }), options)).toBe(AKID);
       const lateReq = await sdkSigned(body, { at: new Date(SUITE_TIME - 15 * minute - 1000) });
-      const late = errorOf(() => verifySigV4(lateReq, options));
+      const late = kinesisErrorOf(() => verifySigV4(lateReq, options));
       expect([late.name, late.message]).toEqual([
         'InvalidSignatureException',
         'Signature expired: 20150830T122059Z is now earlier than 20150830T122100Z (20150830T123600Z - 15 min.)',
       ]);
       const earlyReq = await sdkSigned(body, { at: new Date(SUITE_TIME + 15 * minute + 1000) });
-      const early = errorOf(() => verifySigV4(earlyReq, options));
+      const early = kinesisErrorOf(() => verifySigV4(earlyReq, options));
       expect([early.name, early.message]).toEqual([
         'InvalidSignatureException',
         'Signature not yet current: 20150830T125101Z is still later than 20150830T125100Z (20150830T123600Z + 15 min.)',
@@ -180,7 +170,7 @@ describe('SigV4 verification', () => {
     const options = { credentials, nowMs: SUITE_TIME, services: ['service'] };
 
     it('none at all is MissingAuthenticationTokenException', () => {
-      expect(errorOf(() => verifySigV4(withAuth(undefined), options)).name).toBe('MissingAuthenticationTokenException');
+      expect(kinesisErrorOf(() => verifySigV4(withAuth(undefined), options)).name).toBe('MissingAuthenticationTokenException');
     });
 
     it.each([
@@ -193,17 +183,19 @@ describe('SigV4 verification', () => {
       ],
       ['host not signed', `AWS4-HMAC-SHA256 Credential=${AKID}/20150830/us-east-1/service/aws4_request, SignedHeaders=x-amz-date, Signature=${'0'.repeat(64)}`],
     ])('%s is IncompleteSignatureException', (_what, authorization) => {
-      expect(errorOf(() => verifySigV4(withAuth(authorization), options)).name).toBe('IncompleteSignatureException');
+      expect(kinesisErrorOf(() => verifySigV4(withAuth(authorization), options)).name).toBe('IncompleteSignatureException');
     });
 
     it('no X-Amz-Date nor Date is IncompleteSignatureException', () => {
       const req = { ...base, headers: { host: base.headers.host, authorization: base.headers.authorization } };
-      expect(errorOf(() => verifySigV4(req, options)).message).toBe("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+      expect(kinesisErrorOf(() => verifySigV4(req, options)).message).toBe(
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+      );
     });
 
     it('a scope dated another day is InvalidSignatureException', () => {
       const req = withAuth(String(base.headers.authorization).replace('/20150830/', '/20150831/'));
-      expect(errorOf(() => verifySigV4(req, options)).name).toBe('InvalidSignatureException');
+      expect(kinesisErrorOf(() => verifySigV4(req, options)).name).toBe('InvalidSignatureException');
     });
   });
 

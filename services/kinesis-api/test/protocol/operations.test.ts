@@ -1,22 +1,12 @@
-import { KinesisApiError } from '../../src/errors';
 import { MAX_PUT_RECORDS, OPERATIONS, operationOf, readRequest, type Operation } from '../../src/protocol/operations';
 import { encodeBody, decodeBody, type WireFormat } from '../../src/protocol/wire';
+import { kinesisErrorOf } from '../kinesis-error';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
-function errorOf(fn: () => unknown): KinesisApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KinesisApiError) return err;
-    throw err;
-  }
-  throw new Error('expected a KinesisApiError');
-}
-
 /** A request as a client sends it: a JSON body as boto3 writes it. */
 const json = <O extends Operation>(op: O, body: Record<string, unknown>) => readRequest(op, 'json', decodeBody('json', Buffer.from(JSON.stringify(body))));
-const rejected = (op: Operation, body: Record<string, unknown>) => errorOf(() => json(op, body));
+const rejected = (op: Operation, body: Record<string, unknown>) => kinesisErrorOf(() => json(op, body));
 
 describe('operationOf', () => {
   it('reads the operation from X-Amz-Target', () => {
@@ -28,7 +18,7 @@ describe('operationOf', () => {
     ['Firehose_20150804.PutRecord', 'Expected an X-Amz-Target header of the form Kinesis_20131202.<Operation>'],
     [undefined, 'got none'],
   ])('answers UnknownOperationException for %s', (target, message) => {
-    const err = errorOf(() => operationOf(target));
+    const err = kinesisErrorOf(() => operationOf(target));
     expect(err.name).toBe('UnknownOperationException');
     expect(err.message).toContain(message);
   });
