@@ -24,6 +24,7 @@ COPY services/cdc/package.json services/cdc/
 COPY services/dwh-loader/package.json services/dwh-loader/
 COPY services/alerting/package.json services/alerting/
 COPY services/demo/package.json services/demo/
+COPY services/kinesis-api/package.json services/kinesis-api/
 COPY bridge/package.json bridge/
 # patches/: fixes to dependencies (patch-package), applied here since --ignore-scripts skips postinstall.
 # Of the install scripts only the Kafka addon's build is needed; it is run explicitly.

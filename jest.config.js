@@ -10,7 +10,7 @@ const common = {
   // Tests import the sources of every package (never a possibly stale dist/).
   moduleNameMapper: {
     '^@tideway/runtime$': '<rootDir>/services/runtime/src/index.ts',
-    '^@tideway/(cdc|dwh-loader|alerting|demo)$': '<rootDir>/services/$1/src/main.ts',
+    '^@tideway/(cdc|dwh-loader|alerting|demo|kinesis-api)$': '<rootDir>/services/$1/src/main.ts',
     '^@tideway/bridge$': '<rootDir>/bridge/src/main.ts',
   },
   // Spawned services and worker threads run dist/: it is built before any test runs.

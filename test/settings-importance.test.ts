@@ -6,6 +6,7 @@ import { definition as alerting } from '@tideway/alerting';
 import { definition as bridge } from '@tideway/bridge';
 import { definition as demo } from '@tideway/demo';
 import { pipelineSettings } from '../services/demo/src/pipeline/pipeline-settings';
+import { settings as kinesisApi } from '../services/kinesis-api/src/config';
 
 const SCHEMAS: [string, SettingsSchema][] = [
   ['cdc', cdc.settings],
@@ -13,6 +14,7 @@ const SCHEMAS: [string, SettingsSchema][] = [
   ['alerting', alerting.settings],
   ['bridge', bridge.settings],
   ['demo', demo.settings],
+  ['kinesis-api', kinesisApi],
   ['npm run demo', pipelineSettings],
 ];
 const GROUPS = IMPORTANCE_GROUPS.map((g) => g.importance);

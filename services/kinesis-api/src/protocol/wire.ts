@@ -1,0 +1,124 @@
+/**
+ * The two wire formats the AWS SDKs use for Kinesis, over `POST /` with
+ * `X-Amz-Target: Kinesis_20131202.<Operation>`:
+ * - JSON 1.1 (boto3, aws CLI, the JavaScript SDK): blobs are base64 strings, timestamps epoch
+ *   seconds as numbers (with a fraction);
+ * - CBOR 1.1 (the Java SDK v2 default): blobs are byte strings, timestamps CBOR tag 1 holding epoch
+ *   milliseconds (the Java SDK's AwsCborProtocolFactory writes and reads milliseconds there, not
+ *   the RFC's seconds).
+ * Decoded bodies keep blobs as they came (a base64 string or bytes) and turn timestamps into
+ * numbers or Dates; `members.ts` reads them by the operation's shape. Encoding takes plain objects
+ * holding Buffers and Dates. Pure.
+ */
+import type * as CborX from 'cbor-x' with { 'resolution-mode': 'import' };
+import { KinesisApiError, KINESIS_ERRORS, isKinesisApiError, type KinesisErrorName } from '../errors';
+
+// cbor-x ships CommonJS for Node but declares its types as an ES module only.
+const { Decoder, Encoder, Tag } = require('cbor-x') as typeof CborX;
+
+export type WireFormat = 'json' | 'cbor';
+
+export const CONTENT_TYPES: Record<WireFormat, string> = { json: 'application/x-amz-json-1.1', cbor: 'application/x-amz-cbor-1.1' };
+
+export const TARGET_PREFIX = 'Kinesis_20131202.';
+
+/** The format of a request's Content-Type; undefined for one the API does not speak. */
+export function wireFormatOf(contentType: string | undefined): WireFormat | undefined {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (type === '' || type === 'application/json' || /^application\/x-amz-json-1\.[01]$/.test(type)) return 'json';
+  if (type === 'application/cbor' || /^application\/x-amz-cbor-1\.[01]$/.test(type)) return 'cbor';
+  return undefined;
+}
+
+// Plain CBOR both ways (no cbor-x records or shared structures), maps with their shortest length
+// header, and 64-bit integers read as numbers: the Java SDK writes every long, a timestamp's too, as
+// one (cbor-x's decoder honours int64AsNumber; its typings leave it out).
+const cborDecoder = new Decoder({ mapsAsObjects: true, useRecords: false, int64AsNumber: true } as CborX.Options);
+const cborEncoder = new Encoder({ useRecords: false, tagUint8Array: false, variableMapSize: true });
+
+function serializationError(message: string): KinesisApiError {
+  return new KinesisApiError('SerializationException', message);
+}
+
+/** A request body as a plain object; SerializationException when it is not one. An empty body is `{}`. */
+export function decodeBody(format: WireFormat, body: Uint8Array): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = format === 'json' ? JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) : cborDecoder.decode(body);
+  } catch (err) {
+    throw serializationError(`The request body is not valid ${format === 'json' ? 'JSON' : 'CBOR'}: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
+    throw serializationError(`The request body must be a ${format === 'json' ? 'JSON object' : 'CBOR map'}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A timestamp member as decoded: epoch seconds (JSON) or epoch milliseconds (CBOR), into a Date; undefined when it is none. */
+export function wireTimestamp(format: WireFormat, value: unknown): Date | undefined {
+  let ms: number | undefined;
+  if (format === 'json') {
+    if (typeof value === 'number') ms = value * 1000;
+  } else if (value instanceof Date) {
+    // cbor-x reads tag 1 as seconds and multiplies by 1000; the Java SDK put milliseconds there.
+    ms = value.getTime() / 1000;
+  } else if (value instanceof Tag && value.tag === 1 && typeof value.value === 'number') {
+    ms = value.value;
+  } else if (typeof value === 'number') {
+    ms = value;
+  }
+  return ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms);
+}
+
+/** A blob member as decoded: base64 text (JSON) or bytes (CBOR); undefined when it is neither. */
+export function wireBlob(format: WireFormat, value: unknown): Buffer | undefined {
+  if (format === 'cbor') return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) return undefined;
+  return Buffer.from(value, 'base64');
+}
+
+/** Buffers, Dates and large integers of a response in the format's representation. */
+function toWire(format: WireFormat, value: unknown): unknown {
+  if (value instanceof Date) return format === 'json' ? value.getTime() / 1000 : new Tag(BigInt(value.getTime()), 1);
+  // cbor-x writes an integer beyond 32 bits as a float, which the Java SDK cannot read as a Long.
+  if (format === 'cbor' && typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) > 0xffffffff) return BigInt(value);
+  if (value instanceof Uint8Array) return format === 'json' ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
+  if (Array.isArray(value)) return value.map((v) => toWire(format, v));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toWire(format, v);
+    return out;
+  }
+  return value;
+}
+
+export function encodeBody(format: WireFormat, value: Record<string, unknown>): Buffer {
+  const wire = toWire(format, value);
+  return format === 'json' ? Buffer.from(JSON.stringify(wire), 'utf8') : Buffer.from(cborEncoder.encode(wire));
+}
+
+export interface WireResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+export function encodeResponse(format: WireFormat, value: Record<string, unknown>): WireResponse {
+  return { status: 200, headers: { 'content-type': CONTENT_TYPES[format] }, body: encodeBody(format, value) };
+}
+
+/**
+ * The AWS error shape: `__type` and `message` in the body (what boto3 and the Java SDK read) and the
+ * `x-amzn-ErrorType` header (what the JavaScript SDK reads first). An error that is not a Kinesis
+ * error is an InternalFailure whose text stays in the service's log, not in the answer.
+ */
+export function encodeError(format: WireFormat, err: unknown): WireResponse {
+  const name: KinesisErrorName = isKinesisApiError(err) ? err.name : 'InternalFailure';
+  const message = isKinesisApiError(err) ? err.message : 'The server encountered an internal error while processing the request.';
+  return {
+    status: KINESIS_ERRORS[name],
+    headers: { 'content-type': CONTENT_TYPES[format], 'x-amzn-errortype': name },
+    body: encodeBody(format, { __type: name, message }),
+  };
+}
