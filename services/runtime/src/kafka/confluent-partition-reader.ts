@@ -49,7 +49,10 @@ class Slot implements SlotState {
   private c?: any;
   /** Records consumed but not returned yet (a read's bound cut them), from `at.next` on. */
   private ahead: RdMessage[] = [];
-  private eof = false;
+  /** Where the consumer last reached the end of its partition (librdkafka's partition EOF), since its assignment. */
+  private eofAt?: number;
+  /** The assigned partition whose fetching is paused (it reached its end). */
+  private paused?: { topic: string; partition: number };
 
   constructor(private readonly conf: Record<string, unknown>) {}
 
@@ -58,53 +61,70 @@ class Slot implements SlotState {
     const c = new KafkaConsumer(this.conf, {});
     await callback((cb) => c.connect({ timeout: REQUEST_TIMEOUT_MS }, cb));
     c.setDefaultIsTimeoutOnlyForFirstMessage(true);
-    c.on('partition.eof', () => (this.eof = true));
+    c.on('partition.eof', (e: { topic: string; partition: number; offset: number }) => {
+      if (this.at?.topic === e.topic && this.at.partition === e.partition) this.eofAt = e.offset;
+    });
     this.c = c;
     return c;
   }
 
   async read(r: PartitionRead, ends: (c: any) => Promise<{ low: number; high: number }>): Promise<PartitionReadResult> {
     const c = await this.consumer();
-    const start = Number(r.offset);
+    const requested = Number(r.offset);
     const continuing = this.at?.topic === r.topic && this.at.partition === r.partition && this.at.next === r.offset;
-    let wm = this.cachedEnds(c, r) ?? (await ends(c));
-    if (start > wm.high) wm = await ends(c);
-    if (start > wm.high) {
+    // A repositioning asks the broker, so that records deleted meanwhile move the start.
+    let wm = (continuing ? this.cachedEnds(c, r) : undefined) ?? (await ends(c));
+    if (requested > wm.high) wm = await ends(c);
+    if (requested > wm.high) {
       // Assigning past the end would make librdkafka restart at the earliest offset.
       return { messages: [], nextOffset: r.offset, highWatermark: String(wm.high), logStartOffset: String(wm.low) };
     }
+    // Below the log start, reading starts at the log start (records deleted by retention or on request).
+    const start = Math.max(requested, wm.low);
     if (!continuing) {
-      this.at = undefined;
       this.ahead = [];
-      // Below the log start, librdkafka's offset reset (earliest) starts at the log start.
+      this.resume(c);
       c.assign([{ topic: r.topic, partition: r.partition, offset: start }]);
-      this.eof = false;
-      this.at = { topic: r.topic, partition: r.partition, next: r.offset };
+      this.eofAt = undefined;
+      this.at = { topic: r.topic, partition: r.partition, next: String(start) };
     }
-    const waitMs = start < wm.high ? Math.max(r.maxWaitMs ?? 500, DATA_WAIT_MS) : (r.maxWaitMs ?? 500);
-    const deadline = Date.now() + waitMs;
+    // Records below the end seen now are there to read (or skipped: markers, aborted records):
+    // the read waits for them, so that it answers as many as its bounds allow.
+    const end = wm.high;
+    const deadline = Date.now() + (start < end ? Math.max(r.maxWaitMs ?? 500, DATA_WAIT_MS) : (r.maxWaitMs ?? 500));
     const maxRecords = Math.max(1, r.maxRecords);
+    this.resume(c);
     let got = this.ahead.filter((m) => m.offset >= start);
     this.ahead = [];
-    // The end reached with nothing new is only known from an EOF after this read began.
-    if (got.length === 0) this.eof = false;
-    while (got.length < maxRecords) {
+    for (;;) {
+      if (got.length >= maxRecords || takeWithin(got, maxRecords, r.maxBytes) < got.length) break;
+      // The consumer reached the end: what it did not deliver up to there was skipped (markers, aborted records).
+      const atEnd = this.eofAt !== undefined && this.eofAt >= end;
+      const behind = (got.length > 0 ? got[got.length - 1].offset + 1 : start) < end;
+      if (got.length > 0 && (!behind || atEnd)) break;
+      if (got.length === 0 && atEnd && start < end) break;
       const remaining = deadline - Date.now();
-      if (got.length === 0 && (remaining <= 0 || this.eof)) break;
-      c.setDefaultConsumeTimeout(got.length > 0 ? 0 : Math.min(CONSUME_SLICE_MS, Math.max(1, remaining)));
+      if (remaining <= 0) break;
+      c.setDefaultConsumeTimeout(Math.min(CONSUME_SLICE_MS, remaining));
       const batch: RdMessage[] = await callback((cb) => c.consume(maxRecords - got.length, cb));
-      const mine = batch.filter((m) => m.topic === r.topic && m.partition === r.partition && m.offset >= start);
-      got = got.concat(mine);
-      if (got.length > 0 && batch.length === 0) break;
+      got = got.concat(batch.filter((m) => m.topic === r.topic && m.partition === r.partition && m.offset >= start));
     }
     const n = takeWithin(got, maxRecords, r.maxBytes);
     const messages = got.slice(0, n).map(toIncoming);
     this.ahead = got.slice(n);
     let next: number;
     if (messages.length > 0) next = got[n - 1].offset + 1;
-    else next = Math.max(start, this.position(c, r) ?? start);
-    this.at = { topic: r.topic, partition: r.partition, next: String(next) };
+    else next = this.eofAt !== undefined && this.eofAt >= end ? Math.max(start, this.eofAt) : start;
     wm = this.cachedEnds(c, r) ?? wm;
+    // Records deleted while this read went on: librdkafka restarted at the log start (auto.offset.reset).
+    if (messages.length === 0) next = Math.max(next, wm.low);
+    this.at = { topic: r.topic, partition: r.partition, next: String(next) };
+    if (next >= wm.high) {
+      // At the end, librdkafka would poll the broker on and on, and the next repositioning would
+      // wait for the poll in flight; records before the end stay fetched ahead for the next read.
+      this.paused = { topic: r.topic, partition: r.partition };
+      c.pause([this.paused]);
+    }
     return { messages, nextOffset: String(next), highWatermark: String(Math.max(wm.high, next)), logStartOffset: String(wm.low) };
   }
 
@@ -119,17 +139,12 @@ class Slot implements SlotState {
     }
   }
 
-  /** The offset after what the consumer went through, markers and aborted records included. */
-  private position(c: any, r: PartitionRead): number | undefined {
-    try {
-      const [p] = c.position([{ topic: r.topic, partition: r.partition }]) as Array<{ offset?: number }>;
-      return p?.offset !== undefined && p.offset >= 0 ? p.offset : undefined;
-    } catch {
-      return undefined;
-    }
+  private resume(c: any) {
+    if (!this.paused) return;
+    c.resume([this.paused]);
+    this.paused = undefined;
   }
 
-  /** A failed read leaves the position unknown: the next read assigns again. */
   forget() {
     this.at = undefined;
     this.ahead = [];
@@ -158,7 +173,8 @@ export class ConfluentPartitionReader implements PartitionReader {
       'auto.offset.reset': 'earliest',
       'enable.partition.eof': true,
       'isolation.level': (options.readCommitted ?? true) ? 'read_committed' : 'read_uncommitted',
-      'fetch.wait.max.ms': 100,
+      // A fetch at the end waits this long on the broker, and a repositioning waits for it.
+      'fetch.wait.max.ms': 10,
       'fetch.message.max.bytes': options.fetchMaxBytesPerPartition ?? 2 * 1_048_576,
       'queued.max.messages.kbytes': Math.max(1_024, Math.ceil((options.prefetchMaxBytes ?? 16 * 1_048_576) / 1_024)),
       'queued.min.messages': 100_000,
