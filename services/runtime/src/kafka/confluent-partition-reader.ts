@@ -8,6 +8,7 @@
  * subscribe and no commit it never joins the group nor writes offsets.
  */
 import { randomUUID } from 'node:crypto';
+import { sleep } from '../backoff';
 import { TidewayError } from '../errors';
 import { pickSlot, takeWithin, type SlotState } from './partition-read';
 import type { IncomingMessage, PartitionRead, PartitionReader, PartitionReaderOptions, PartitionReadResult } from './types';
@@ -53,6 +54,8 @@ class Slot implements SlotState {
   private eofAt?: number;
   /** The assigned partition whose fetching is paused (it reached its end). */
   private paused?: { topic: string; partition: number };
+  /** Set by close: a read in progress ends at its next consume call with what it has. */
+  stopping = false;
 
   constructor(private readonly conf: Record<string, unknown>) {}
 
@@ -104,7 +107,7 @@ class Slot implements SlotState {
       if (got.length > 0 && (!behind || atEnd)) break;
       if (got.length === 0 && atEnd && start < end) break;
       const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
+      if (remaining <= 0 || this.stopping) break;
       c.setDefaultConsumeTimeout(Math.min(CONSUME_SLICE_MS, remaining));
       const batch: RdMessage[] = await callback((cb) => c.consume(maxRecords - got.length, cb));
       got = got.concat(batch.filter((m) => m.topic === r.topic && m.partition === r.partition && m.offset >= start));
@@ -175,8 +178,8 @@ export class ConfluentPartitionReader implements PartitionReader {
       'isolation.level': (options.readCommitted ?? true) ? 'read_committed' : 'read_uncommitted',
       // A fetch at the end waits this long on the broker, and a repositioning waits for it.
       'fetch.wait.max.ms': 10,
-      'fetch.message.max.bytes': options.fetchMaxBytesPerPartition ?? 2 * 1_048_576,
-      'queued.max.messages.kbytes': Math.max(1_024, Math.ceil((options.prefetchMaxBytes ?? 16 * 1_048_576) / 1_024)),
+      'fetch.message.max.bytes': options.fetchMaxBytesPerPartition ?? 4 * 1_048_576,
+      'queued.max.messages.kbytes': Math.max(1_024, Math.ceil((options.prefetchMaxBytes ?? 32 * 1_048_576) / 1_024)),
       'queued.min.messages': 100_000,
     };
     this.slots = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, () => new Slot(conf));
@@ -184,7 +187,7 @@ export class ConfluentPartitionReader implements PartitionReader {
 
   async read(r: PartitionRead): Promise<PartitionReadResult> {
     if (this.closed) throw new TidewayError('CONNECTION_FAILED', 'partition reader is closed');
-    if (!/^\d+$/.test(r.offset)) throw new TidewayError('RECORD_INVALID', `offset ${r.offset} is not a non-negative integer`);
+    if (!/^\d+$/.test(r.offset)) throw new RangeError(`offset ${r.offset} is not a non-negative integer`);
     const slot = await this.acquire(r);
     try {
       return await slot.read(r, (c) => this.queryEnds(c, r));
@@ -222,9 +225,17 @@ export class ConfluentPartitionReader implements PartitionReader {
     if (w) w.take(this.take(this.slots[pickSlot(this.slots, w.read)]));
   }
 
+  /** Reads in progress end early with what they have; reads not started yet fail. */
   async close() {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.fail(new TidewayError('CONNECTION_FAILED', 'partition reader closed'));
-    await Promise.all(this.slots.map((s) => s.close()));
+    for (const s of this.slots) s.stopping = true;
+    // A consumer is disconnected once its read is done (a consume call ends within CONSUME_SLICE_MS).
+    await Promise.all(
+      this.slots.map(async (s) => {
+        while (s.busy) await sleep(10);
+        await s.close();
+      }),
+    );
   }
 }

@@ -198,9 +198,9 @@ export interface PartitionReaderOptions {
   readCommitted?: boolean;
   /** How many reads run at once (each on a connection of its own); further reads wait their turn. @default 4 */
   concurrency?: number;
-  /** Upper bound of bytes one fetch returns per partition. @default 2 MiB */
+  /** Upper bound of bytes one fetch returns per partition. @default 4 MiB */
   fetchMaxBytesPerPartition?: number;
-  /** Upper bound of records fetched ahead of reads, per concurrent read, in bytes. @default 16 MiB */
+  /** Upper bound of records fetched ahead of reads, per concurrent read, in bytes (memory: `concurrency` times this). @default 32 MiB */
   prefetchMaxBytes?: number;
 }
 
