@@ -24,6 +24,7 @@ import type {
   Consumer,
   ConsumerOptions,
   DeliveryReport,
+  HeaderValue,
   IncomingMessage,
   KafkaClient,
   MessageBatch,
@@ -50,6 +51,18 @@ type CkConsumer = any;
 type CkAdmin = any;
 type CkKafka = any;
 type CkEachBatchPayload = any;
+/** The library's producer under the KafkaJS one. */
+interface CkRdProducer {
+  produce(
+    topic: string,
+    partition: number,
+    value: Buffer | null,
+    key: Buffer | null,
+    timestamp: number,
+    opaque: unknown,
+    headers: Array<Record<string, HeaderValue>> | null,
+  ): void;
+}
 interface CkMessage {
   key?: Buffer | null;
   value: Buffer | string | null;
@@ -152,25 +165,26 @@ class ConfluentProducer implements Producer {
   }
   async send(messages: OutgoingMessage[]): Promise<DeliveryReport[]> {
     if (messages.length === 0) return [];
-    // The library's send reports only the lowest offset per partition; a send of one message
-    // reports that message's own. Each call hands its message to librdkafka before returning,
-    // so the messages are produced in the order given.
-    const sends: Array<Promise<Array<{ topicName: string; partition: number; baseOffset?: string }>>> = [];
-    for (const { topic, messages: msgs } of topicMessages(messages)) {
-      for (const m of msgs) sends.push(this.p.send({ topic, messages: [m] }));
-    }
-    const reports = await Promise.all(sends);
-    // topicMessages groups by topic: put the reports back in the order the messages were given.
-    const byTopic = new Map<string, Array<{ topicName: string; partition: number; baseOffset?: string }>>();
-    for (const [r] of reports) {
-      let list = byTopic.get(r.topicName);
-      if (!list) byTopic.set(r.topicName, (list = []));
-      list.push(r);
-    }
-    return messages.map((m) => {
-      const r = byTopic.get(m.topic)!.shift()!;
-      return { topic: m.topic, partition: r.partition, offset: r.baseOffset ?? '-1' };
-    });
+    // The library's send reports only the lowest offset per partition, and a send of one message at a
+    // time costs ~3 µs CPU more per record: messages go to librdkafka here as the library's send hands
+    // them over (its delivery callback settles the `{ resolve, reject }` given as opaque), one report each.
+    const internal = (this.p as { _getInternalClient(): CkRdProducer | null })._getInternalClient();
+    if (!this.connected || !internal) throw new TidewayError('CONNECTION_FAILED', 'producer is not connected');
+    const reports = messages.map(
+      (m) =>
+        new Promise<{ topicName: string; partition: number; baseOffset: number | null }>((resolve, reject) => {
+          try {
+            const key = typeof m.key === 'string' ? Buffer.from(m.key) : m.key;
+            const value = typeof m.value === 'string' ? Buffer.from(m.value) : m.value;
+            const headers = m.headers ? Object.entries(m.headers).map(([k, v]) => ({ [k]: v })) : null;
+            internal.produce(m.topic, m.partition ?? -1, value, key, m.timestamp ?? 0, { resolve, reject }, headers);
+          } catch (err) {
+            reject(err);
+          }
+        }),
+    );
+    const done = await Promise.all(reports);
+    return done.map((r, i) => ({ topic: messages[i].topic, partition: r.partition, offset: r.baseOffset === null ? '-1' : String(r.baseOffset) }));
   }
   async transaction(): Promise<ProducerTransaction> {
     if (!this.transactional) throw new Error('producer was not created with a transactionalId');
