@@ -165,12 +165,12 @@ async function latency(rate, seconds, partitions) {
     const batch = [];
     for (let i = 0; i < perTick; i++) batch.push(change(partitions));
     produced += batch.length;
-    const counts = new Map();
-    for (const m of batch) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
     inflight.push(
       producer.send(batch).then((reports) => {
         const ackedAt = Date.now();
-        for (const r of reports) pending.push({ partition: r.partition, lastOffset: Number(r.baseOffset) + counts.get(r.partition) - 1, ackedAt });
+        const last = new Map();
+        for (const r of reports) last.set(r.partition, Math.max(last.get(r.partition) ?? -1, Number(r.offset)));
+        for (const [partition, lastOffset] of last) pending.push({ partition, lastOffset, ackedAt });
       }),
     );
     tick += 1;

@@ -6,7 +6,7 @@
 import type { Consumer as KjsConsumer, Kafka, KafkaConfig, LogEntry, Producer as KjsProducer, SASLOptions, IHeaders, Message } from 'kafkajs';
 import { retryWithBackoff, sleep, type BackoffPolicy } from '../backoff';
 import type { DependencyHealth } from '../dependency-health';
-import { canRetry, errorMessage, TidewayError } from '../errors';
+import { canRetry, ConfigError, errorMessage, TidewayError } from '../errors';
 import type { Logger } from '../logger';
 import { connectionSecurity, type KafkaConnectionSettings } from './connection';
 import { alreadyExistingTopics, topicsWithoutLeaders } from './topic-readiness';
@@ -19,6 +19,7 @@ import type {
   IncomingMessage,
   KafkaClient,
   OutgoingMessage,
+  PartitionReader,
   Producer,
   ProducerOptions,
   ProducerTransaction,
@@ -65,34 +66,42 @@ export function kafkaConfigFrom(s: KafkaConnectionSettings, logger: Logger): Kaf
   };
 }
 
-
 function toHeaders(headers: Record<string, string | Buffer> | undefined): IHeaders | undefined {
   return headers;
 }
 
-
-function groupByTopic(messages: OutgoingMessage[]): Array<{ topic: string; messages: Message[] }> {
+/** The messages grouped by topic for kafkajs, and the same message objects in the order given. */
+function groupByTopic(messages: OutgoingMessage[]): { topicMessages: Array<{ topic: string; messages: Message[] }>; inOrder: Message[] } {
   const byTopic = new Map<string, Message[]>();
+  const inOrder: Message[] = [];
   for (const m of messages) {
     let list = byTopic.get(m.topic);
     if (!list) byTopic.set(m.topic, (list = []));
-    list.push({
+    const msg: Message = {
       key: m.key,
       value: m.value,
       partition: m.partition,
       headers: toHeaders(m.headers),
       timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
-    });
+    };
+    list.push(msg);
+    inOrder.push(msg);
   }
-  return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
+  return { topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })), inOrder };
 }
 
+/**
+ * The partition kafkajs chose for each message object (it calls the partitioner with the object
+ * itself, also for an explicit partition), so that a send can report every message's partition.
+ */
+type ChosenPartitions = WeakMap<Message, number>;
 
 class KafkajsProducer implements Producer {
   private connected = false;
   constructor(
     private readonly p: KjsProducer,
     private readonly transactional: boolean,
+    private readonly chosen: ChosenPartitions,
   ) {
     p.on(p.events.CONNECT, () => (this.connected = true));
     p.on(p.events.DISCONNECT, () => (this.connected = false));
@@ -110,15 +119,27 @@ class KafkajsProducer implements Producer {
   }
   async send(messages: OutgoingMessage[]): Promise<DeliveryReport[]> {
     if (messages.length === 0) return [];
-    const res = await this.p.sendBatch({ topicMessages: groupByTopic(messages), acks: -1 });
-    return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
+    const { topicMessages, inOrder } = groupByTopic(messages);
+    const res = await this.p.sendBatch({ topicMessages, acks: -1 });
+    // kafkajs writes one send's messages for a partition as one record batch, in the order given:
+    // the batch's base offset plus the message's place among them is its offset.
+    const next = new Map(res.map((r) => [`${r.topicName}:${r.partition}`, BigInt(r.baseOffset ?? '-1')]));
+    return inOrder.map((msg, i) => {
+      const topic = messages[i].topic;
+      const partition = this.chosen.get(msg) ?? msg.partition ?? -1;
+      const key = `${topic}:${partition}`;
+      const offset = next.get(key);
+      if (offset === undefined || offset < 0n) return { topic, partition, offset: '-1' };
+      next.set(key, offset + 1n);
+      return { topic, partition, offset: offset.toString() };
+    });
   }
   async transaction(): Promise<ProducerTransaction> {
     if (!this.transactional) throw new Error('producer was not created with a transactionalId');
     const t = await this.p.transaction();
     return {
       send: async (messages) => {
-        if (messages.length > 0) await t.sendBatch({ topicMessages: groupByTopic(messages), acks: -1 });
+        if (messages.length > 0) await t.sendBatch({ topicMessages: groupByTopic(messages).topicMessages, acks: -1 });
       },
       sendOffsets: async (groupId, offsets) => {
         await t.sendOffsets({ consumerGroupId: groupId, topics: offsetsByTopic(offsets) });
@@ -167,7 +188,12 @@ class KafkajsConsumer implements Consumer {
       for (const l of this.rebalanceListeners) l();
     });
     c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
-      const position = { topic: payload.topic, partition: payload.partition, next: (BigInt(payload.lastOffset) + 1n).toString(), highWatermark: payload.highWatermark };
+      const position = {
+        topic: payload.topic,
+        partition: payload.partition,
+        next: (BigInt(payload.lastOffset) + 1n).toString(),
+        highWatermark: payload.highWatermark,
+      };
       for (const l of this.batchEndListeners) l(position);
     });
   }
@@ -278,7 +304,6 @@ class KafkajsConsumer implements Consumer {
   }
 }
 
-
 type AbortedFilter = (input: { messages: unknown[]; abortedTransactions: Array<{ firstOffset: string; producerId: string }> }) => unknown[];
 
 /**
@@ -293,9 +318,18 @@ export function assertReadCommittedFilterPatched(): void {
   if (readCommittedFilterChecked) return;
   const filter = require('kafkajs/src/consumer/filterAbortedMessages') as AbortedFilter;
   const record = { offset: '2', key: Buffer.from('k'), batchContext: { producerId: '8', inTransaction: true } };
-  const kept = filter({ messages: [record], abortedTransactions: [{ firstOffset: '0', producerId: '7' }, { firstOffset: '1', producerId: '8' }] });
+  const kept = filter({
+    messages: [record],
+    abortedTransactions: [
+      { firstOffset: '0', producerId: '7' },
+      { firstOffset: '1', producerId: '8' },
+    ],
+  });
   if (kept.length !== 0) {
-    throw new TidewayError('DEPENDENCY_MISCONFIGURED', 'kafkajs lacks the read_committed fix in patches/kafkajs+2.2.4.patch: run `npm install` (postinstall applies it) or `npx patch-package`');
+    throw new TidewayError(
+      'DEPENDENCY_MISCONFIGURED',
+      'kafkajs lacks the read_committed fix in patches/kafkajs+2.2.4.patch: run `npm install` (postinstall applies it) or `npx patch-package`',
+    );
   }
   // The installed file does not change while the process runs: once is enough.
   readCommittedFilterChecked = true;
@@ -325,19 +359,31 @@ export class KafkajsClient implements KafkaClient {
 
   producer(options: ProducerOptions = {}): Producer {
     const transactional = options.transactionalId !== undefined;
+    const chosen: ChosenPartitions = new WeakMap();
     const p = this.kafka.producer({
       idempotent: options.idempotent ?? true,
       transactionalId: options.transactionalId,
       maxInFlightRequests: options.maxInFlightRequests ?? (transactional ? 1 : 5),
       transactionTimeout: options.transactionTimeoutMs ?? 60_000,
       retry: options.retry
-        ? { initialRetryTime: options.retry.initialRetryTimeMs ?? 300, maxRetryTime: options.retry.maxRetryTimeMs ?? 30_000, retries: options.retry.retries ?? 8 }
+        ? {
+            initialRetryTime: options.retry.initialRetryTimeMs ?? 300,
+            maxRetryTime: options.retry.maxRetryTimeMs ?? 30_000,
+            retries: options.retry.retries ?? 8,
+          }
         : undefined,
       allowAutoTopicCreation: true,
       // murmur2 on the key bytes, as the Java client: one key → one partition, whoever produced it.
-      createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
+      createPartitioner: () => {
+        const partitioner = kafkajs().Partitioners.DefaultPartitioner();
+        return (args) => {
+          const partition = partitioner(args);
+          chosen.set(args.message, partition);
+          return partition;
+        };
+      },
     });
-    return new KafkajsProducer(p, transactional);
+    return new KafkajsProducer(p, transactional, chosen);
   }
 
   consumer(options: ConsumerOptions): Consumer {
@@ -358,63 +404,113 @@ export class KafkajsClient implements KafkaClient {
     return new KafkajsConsumer(c, options, this.hooks);
   }
 
-  admin(): Admin {
-    const a = this.kafka.admin();
-    return {
-      connect: () => a.connect(),
-      disconnect: () => a.disconnect(),
-      /**
-       * Creates what is missing, tolerating others creating the same topics at the same moment
-       * (TOPIC_ALREADY_EXISTS is success), then waits until every partition of every topic has a
-       * leader: a topic just created is unknown to some requests for a moment (kafkajs's
-       * waitForLeaders only waits out LEADER_NOT_AVAILABLE, not UNKNOWN_TOPIC_OR_PARTITION).
-       */
-      async ensureTopics(topics: TopicSpec[]) {
-        const existing = new Set(await a.listTopics());
-        const missing = topics.filter((t) => !existing.has(t.topic));
-        let created = missing.map((t) => t.topic);
-        if (missing.length > 0) {
-          try {
-            await a.createTopics({
-              waitForLeaders: false,
-              topics: missing.map((t) => ({
-                topic: t.topic,
-                numPartitions: t.partitions ?? 1,
-                replicationFactor: t.replicationFactor ?? -1,
-                configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
-              })),
-            });
-          } catch (err) {
-            const byOthers = alreadyExistingTopics(err);
-            if (byOthers === undefined) throw err;
-            created = created.filter((t) => !byOthers.includes(t));
-          }
-        }
-        await waitForLeaders(a, topics.map((t) => t.topic));
-        return created;
-      },
-      listTopics: () => a.listTopics(),
-      async deleteTopics(topics: string[]) {
-        if (topics.length > 0) await a.deleteTopics({ topics });
-      },
-      async partitionCount(topic: string) {
-        const md = await a.fetchTopicMetadata({ topics: [topic] });
-        return md.topics[0]?.partitions.length ?? 0;
-      },
-      async endOffsets(topic: string) {
-        const offs = await a.fetchTopicOffsets(topic);
-        return offs.map((o) => ({ topic, partition: o.partition, offset: o.high }));
-      },
-      async startOffsets(topic: string) {
-        const offs = await a.fetchTopicOffsets(topic);
-        return offs.map((o) => ({ topic, partition: o.partition, offset: o.low }));
-      },
-      async committedOffsets(groupId: string, topic: string) {
-        const res = await a.fetchOffsets({ groupId, topics: [topic] });
-        return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
-      },
-    };
+  partitionReader(): PartitionReader {
+    throw new ConfigError(
+      'KAFKA_CLIENT',
+      'reading a partition at an exact offset without a consumer group needs KAFKA_CLIENT=confluent (kafkajs has no consumer without a group)',
+    );
   }
+
+  admin(): Admin {
+    return kafkajsAdmin(this.kafka.admin());
+  }
+}
+
+/** kafkajs's describe of a topic's configs; its `configSource` 1 is a topic override (DYNAMIC_TOPIC_CONFIG). */
+const TOPIC_OVERRIDE = 1;
+
+export function kafkajsAdmin(a: ReturnType<Kafka['admin']>): Admin {
+  const describe = async (topic: string, names?: string[]) => {
+    const { resources } = await a.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: kafkajs().ConfigResourceTypes.TOPIC, name: topic, ...(names ? { configNames: names } : {}) }],
+    });
+    const r = resources[0];
+    if (r.errorCode !== 0)
+      throw new TidewayError('RESOURCE_MISSING', `describing the configs of topic ${topic} failed: ${r.errorMessage ?? `error ${r.errorCode}`}`);
+    return r.configEntries;
+  };
+  return {
+    connect: () => a.connect(),
+    disconnect: () => a.disconnect(),
+    /**
+     * Creates what is missing, tolerating others creating the same topics at the same moment
+     * (TOPIC_ALREADY_EXISTS is success), then waits until every partition of every topic has a
+     * leader: a topic just created is unknown to some requests for a moment (kafkajs's
+     * waitForLeaders only waits out LEADER_NOT_AVAILABLE, not UNKNOWN_TOPIC_OR_PARTITION).
+     */
+    async ensureTopics(topics: TopicSpec[]) {
+      const existing = new Set(await a.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      let created = missing.map((t) => t.topic);
+      if (missing.length > 0) {
+        try {
+          await a.createTopics({
+            waitForLeaders: false,
+            topics: missing.map((t) => ({
+              topic: t.topic,
+              numPartitions: t.partitions ?? 1,
+              replicationFactor: t.replicationFactor ?? -1,
+              configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+            })),
+          });
+        } catch (err) {
+          const byOthers = alreadyExistingTopics(err);
+          if (byOthers === undefined) throw err;
+          created = created.filter((t) => !byOthers.includes(t));
+        }
+      }
+      await waitForLeaders(
+        a,
+        topics.map((t) => t.topic),
+      );
+      return created;
+    },
+    listTopics: () => a.listTopics(),
+    async deleteTopics(topics: string[]) {
+      if (topics.length > 0) await a.deleteTopics({ topics });
+    },
+    async partitionCount(topic: string) {
+      const md = await a.fetchTopicMetadata({ topics: [topic] });
+      return md.topics[0]?.partitions.length ?? 0;
+    },
+    async endOffsets(topic: string) {
+      const offs = await a.fetchTopicOffsets(topic);
+      return offs.map((o) => ({ topic, partition: o.partition, offset: o.high }));
+    },
+    async startOffsets(topic: string) {
+      const offs = await a.fetchTopicOffsets(topic);
+      return offs.map((o) => ({ topic, partition: o.partition, offset: o.low }));
+    },
+    async committedOffsets(groupId: string, topic: string) {
+      const res = await a.fetchOffsets({ groupId, topics: [topic] });
+      return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
+    },
+    async offsetsForTimestamp(topic: string, timestampMs: number) {
+      // kafkajs answers the high watermark where no record is that recent.
+      const offs = await a.fetchTopicOffsetsByTimestamp(topic, timestampMs);
+      return offs.map((o) => ({ topic, partition: o.partition, offset: o.offset }));
+    },
+    async topicConfigs(topic: string, names?: string[]) {
+      const entries = await describe(topic, names);
+      return Object.fromEntries(entries.map((e) => [e.configName, e.configValue]));
+    },
+    /**
+     * kafkajs has only AlterConfigs, which replaces all of a topic's overrides: the current
+     * overrides are read and sent again with the changed keys (two writers changing different
+     * keys of one topic at the same moment could undo each other's change).
+     */
+    async alterTopicConfigs(topic: string, configs: Record<string, string>) {
+      if (Object.keys(configs).length === 0) return;
+      const current = (await describe(topic)).filter((e) => (e as { configSource?: number }).configSource === TOPIC_OVERRIDE && !e.isSensitive);
+      const merged = new Map(current.map((e) => [e.configName, e.configValue]));
+      for (const [name, value] of Object.entries(configs)) merged.set(name, value);
+      await a.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: kafkajs().ConfigResourceTypes.TOPIC, name: topic, configEntries: [...merged].map(([name, value]) => ({ name, value })) }],
+      });
+    },
+  };
 }
 
 /** Polls the topics' metadata until every partition has a leader; "unknown topic" means not yet. */
@@ -433,6 +529,10 @@ async function waitForLeaders(a: ReturnType<Kafka['admin']>, topics: string[]): 
     );
   } catch (err) {
     if (!canRetry(err)) throw err;
-    throw new TidewayError('CONNECTION_FAILED', `topics ${pending.join(', ')} have no leader on every partition after ${TOPIC_READY_TIMEOUT_MS} ms: ${errorMessage(err)}`, { cause: err });
+    throw new TidewayError(
+      'CONNECTION_FAILED',
+      `topics ${pending.join(', ')} have no leader on every partition after ${TOPIC_READY_TIMEOUT_MS} ms: ${errorMessage(err)}`,
+      { cause: err },
+    );
   }
 }

@@ -31,11 +31,13 @@ export interface OutgoingMessage {
   timestamp?: number;
 }
 
+/** One per message of a `send`, in the order the messages were given. */
 export interface DeliveryReport {
   topic: string;
+  /** The partition the message was written to (its own, or the one its key chose). */
   partition: number;
-  /** Offset of the first record of this send on that partition. */
-  baseOffset: string;
+  /** The offset this message got: exact, also when other sends to the partition ran at the same time. */
+  offset: string;
 }
 
 export interface IncomingMessage {
@@ -94,7 +96,10 @@ export interface ProducerTransaction {
 export interface Producer {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  /** Resolves once every message is acknowledged by all in-sync replicas (acks=all). */
+  /**
+   * Resolves once every message is acknowledged by all in-sync replicas (acks=all), with one
+   * report per message, in the order given, each with the message's own partition and offset.
+   */
   send(messages: OutgoingMessage[]): Promise<DeliveryReport[]>;
   /** Only for a producer created with `transactionalId`. */
   transaction(): Promise<ProducerTransaction>;
@@ -171,10 +176,79 @@ export interface Admin {
   startOffsets(topic: string): Promise<TopicPartitionOffset[]>;
   /** Offsets committed by a group for a topic (`-1` where none). */
   committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
+  /**
+   * Per partition, the earliest offset whose record timestamp is at or after `timestampMs`
+   * (epoch millis); the high watermark where no record is that recent.
+   */
+  offsetsForTimestamp(topic: string, timestampMs: number): Promise<TopicPartitionOffset[]>;
+  /**
+   * The topic's effective configuration (topic overrides and the broker defaults in force), e.g.
+   * `retention.ms`; only the given names when `names` is passed (a name the broker does not know is absent).
+   */
+  topicConfigs(topic: string, names?: string[]): Promise<Record<string, string>>;
+  /**
+   * Sets the given topic configs, leaving every other override of the topic as it is. The broker
+   * validates values (an unknown name or a bad value is refused and nothing changes).
+   */
+  alterTopicConfigs(topic: string, configs: Record<string, string>): Promise<void>;
+}
+
+export interface PartitionReaderOptions {
+  /** Only see committed transactional records; the end is then the last stable offset. @default true */
+  readCommitted?: boolean;
+  /** How many reads run at once (each on a connection of its own); further reads wait their turn. @default 4 */
+  concurrency?: number;
+  /** Upper bound of bytes one fetch returns per partition. @default 4 MiB */
+  fetchMaxBytesPerPartition?: number;
+  /** Upper bound of records fetched ahead of reads, per concurrent read, in bytes (memory: `concurrency` times this). @default 32 MiB */
+  prefetchMaxBytes?: number;
+}
+
+export interface PartitionRead {
+  topic: string;
+  partition: number;
+  /** Where to start. Below the log start, reading starts at the log start. */
+  offset: string;
+  /** At most this many records. */
+  maxRecords: number;
+  /**
+   * At most this many bytes of keys and values, except that a read returns at least one record
+   * when there is one (a single record larger than this is returned alone). @default no bound
+   */
+  maxBytes?: number;
+  /** Longest wait for a first record when `offset` is at the end of the partition. @default 500 */
+  maxWaitMs?: number;
+}
+
+export interface PartitionReadResult {
+  /** Consecutive records of the partition (gaps only where transaction markers or aborted records are). */
+  messages: IncomingMessage[];
+  /** Offset to read next: after the last record returned, or past what was skipped (markers, aborted records). */
+  nextOffset: string;
+  /** The partition's end (the last stable offset under read_committed) as last seen by this read. */
+  highWatermark: string;
+  /** The partition's first offset as last seen, when known. */
+  logStartOffset?: string;
+}
+
+/**
+ * Reads a partition at an exact offset without a consumer group: no group is joined and no offset
+ * is committed. Safe to call concurrently for any partitions of any topics.
+ */
+export interface PartitionReader {
+  /**
+   * Records from `offset` on. An offset above the high watermark answers no records at once;
+   * at the high watermark, the read waits up to `maxWaitMs` for new ones.
+   */
+  read(request: PartitionRead): Promise<PartitionReadResult>;
+  /** Ends pending reads with an error and closes the connections. */
+  close(): Promise<void>;
 }
 
 export interface KafkaClient {
   producer(options?: ProducerOptions): Producer;
   consumer(options: ConsumerOptions): Consumer;
   admin(): Admin;
+  /** Groupless reads at exact offsets (KAFKA_CLIENT=confluent only: kafkajs has no consumer without a group). */
+  partitionReader(options?: PartitionReaderOptions): PartitionReader;
 }

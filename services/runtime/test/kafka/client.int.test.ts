@@ -3,14 +3,15 @@
  * topics, acks=all produce with key-stable partitioning (the same partition whichever library
  * produced the key), tombstones and headers, group consumption with manual commits, and
  * transactions (committed records visible to read_committed consumers, aborted ones never,
- * offsets committed with the transaction).
+ * offsets committed with the transaction), each message's own offset in the delivery reports,
+ * offsets for a timestamp, and topic configs.
  */
 import pino from 'pino';
 import { canRetry } from '../../src/errors';
 import { createKafkaClient, type KafkaClientChoice } from '../../src/kafka/client';
 import { keyPartition } from '../../src/kafka/key-partition';
 import type { Consumer, IncomingMessage, KafkaClient, OutgoingMessage } from '../../src/kafka/types';
-import { uniqueSuffix } from '../../../../test-support/stack';
+import { uniqueName, uniqueSuffix } from '../../../../test-support/stack';
 
 const logger = pino({ level: 'silent' });
 const clientWith = (choice: KafkaClientChoice): KafkaClient =>
@@ -32,7 +33,12 @@ const CHOICES: Array<[string, KafkaClientChoice]> = [
 let client: KafkaClient;
 
 
-async function consumeAll(groupId: string, topic: string, expected: number, readCommitted = true): Promise<{ consumer: Consumer; messages: IncomingMessage[] }> {
+async function consumeAll(
+  groupId: string,
+  topic: string,
+  expected: number,
+  readCommitted = true,
+): Promise<{ consumer: Consumer; messages: IncomingMessage[] }> {
   const consumer = client.consumer({ groupId, readCommitted, maxWaitTimeMs: 100 });
   await consumer.connect();
   await consumer.subscribe([topic]);
@@ -202,7 +208,12 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
         { topic, partition: 1, offset: String(20 - round) },
       ]);
       const committed = await admin.committedOffsets(groupId, topic);
-      seen.push(committed.sort((a, b) => a.partition - b.partition).map((c) => c.offset).join('/'));
+      seen.push(
+        committed
+          .sort((a, b) => a.partition - b.partition)
+          .map((c) => c.offset)
+          .join('/'),
+      );
     }
     await consumer.disconnect();
     expect(seen).toEqual(Array.from({ length: 21 }, (_, r) => `${r}/${20 - r}`));
@@ -339,4 +350,98 @@ describe.each(CHOICES)('KafkaClient: %s', (_label, choice) => {
     await consumer.disconnect();
     expect(await admin.committedOffsets(group, topic)).toEqual([{ topic, partition: 0, offset: '1' }]);
   });
+  it("reports each message's own partition and offset, also with other sends to the partition in flight", async () => {
+    const topic = uniqueName('rt-reports');
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 3 }]);
+    const producer = client.producer();
+    await producer.connect();
+    // Several sends at once, each of several records per partition, explicit and by key, and a second topic.
+    const other = uniqueName('rt-reports-other');
+    created.push(other);
+    await admin.ensureTopics([{ topic: other, partitions: 1 }]);
+    const sends = Array.from({ length: 6 }, (_, s) => {
+      const messages: OutgoingMessage[] = [];
+      for (let i = 0; i < 12; i++) {
+        const value = `s${s}-m${i}`;
+        if (i % 4 === 3) messages.push({ topic: other, key: null, value });
+        else if (i % 2 === 0) messages.push({ topic, partition: i % 3, key: null, value });
+        else messages.push({ topic, key: `key-${s}-${i}`, value });
+      }
+      return { messages, reports: producer.send(messages) };
+    });
+    const sent = await Promise.all(sends.map(async (x) => ({ messages: x.messages, reports: await x.reports })));
+    await producer.disconnect();
+
+    const at = new Map<string, string>();
+    for (const { messages, reports } of sent) {
+      expect(reports).toHaveLength(messages.length);
+      reports.forEach((r, i) => {
+        expect(r.topic).toBe(messages[i].topic);
+        if (messages[i].partition !== undefined) expect(r.partition).toBe(messages[i].partition);
+        if (messages[i].topic === topic && typeof messages[i].key === 'string') expect(r.partition).toBe(keyPartition(messages[i].key as string, 3));
+        at.set(`${r.topic}:${r.partition}:${r.offset}`, String(messages[i].value));
+      });
+    }
+    expect(at.size).toBe(6 * 12);
+    for (const t of [topic, other]) {
+      const expected = [...at.keys()].filter((k) => k.startsWith(`${t}:`)).length;
+      const { consumer, messages } = await consumeAll(uniqueName('rt-reports-reader'), t, expected, false);
+      await consumer.disconnect();
+      for (const m of messages) expect(at.get(`${m.topic}:${m.partition}:${m.offset}`)).toBe(m.value!.toString());
+    }
+  });
+
+  it('finds per partition the first offset at or after a timestamp, or the end where none is', async () => {
+    const base = Date.now() - 60_000;
+    const topic = await topicWith('rt-times', 2, (t) => [
+      { topic: t, partition: 0, key: 'a', value: '0', timestamp: base + 1_000 },
+      { topic: t, partition: 0, key: 'a', value: '1', timestamp: base + 2_000 },
+      { topic: t, partition: 0, key: 'a', value: '2', timestamp: base + 3_000 },
+      { topic: t, partition: 1, key: 'b', value: '0', timestamp: base + 5_000 },
+    ]);
+    const at = async (ms: number) => (await admin.offsetsForTimestamp(topic, ms)).sort((a, b) => a.partition - b.partition).map((o) => o.offset);
+    expect(await at(base)).toEqual(['0', '0']);
+    expect(await at(base + 2_000)).toEqual(['1', '0']);
+    expect(await at(base + 2_500)).toEqual(['2', '0']);
+    expect(await at(base + 5_000)).toEqual(['3', '0']);
+    expect(await at(base + 6_000)).toEqual(['3', '1']);
+  });
+
+  it('reads and changes topic configs, leaving the other overrides as they are', async () => {
+    const topic = uniqueName('rt-configs');
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 1, configs: { 'retention.ms': '3600000', 'max.message.bytes': '2000000' } }]);
+    expect(await admin.topicConfigs(topic, ['retention.ms'])).toEqual({ 'retention.ms': '3600000' });
+    const all = await admin.topicConfigs(topic);
+    expect(all['max.message.bytes']).toBe('2000000');
+    // A broker default in force is part of the effective configuration.
+    expect(all['cleanup.policy']).toBe('delete');
+
+    await admin.alterTopicConfigs(topic, { 'retention.ms': '7200000' });
+    // A describe answered by another broker than the one that took the change may lag a moment.
+    await eventually(async () =>
+      expect(await admin.topicConfigs(topic, ['retention.ms', 'max.message.bytes'])).toEqual({ 'retention.ms': '7200000', 'max.message.bytes': '2000000' }),
+    );
+    await admin.alterTopicConfigs(topic, { 'max.message.bytes': '3000000' });
+    await eventually(async () =>
+      expect(await admin.topicConfigs(topic, ['retention.ms', 'max.message.bytes'])).toEqual({ 'retention.ms': '7200000', 'max.message.bytes': '3000000' }),
+    );
+    await expect(admin.alterTopicConfigs(topic, { 'retention.ms': 'not-a-number' })).rejects.toThrow();
+    expect(await admin.topicConfigs(topic, ['retention.ms'])).toEqual({ 'retention.ms': '7200000' });
+  });
 });
+
+/** Retries `check` until it passes, for state that settles on the broker (a generous bound, not a timing assertion). */
+async function eventually(check: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
