@@ -20,7 +20,13 @@ const common = {
 module.exports = {
   projects: [
     // The timeout only catches a hang: on a loaded 2-core machine a worker-thread test can take seconds.
-    { ...common, displayName: 'unit', testTimeout: 60_000, testMatch: ['**/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testTimeout: 60_000,
+      testMatch: ['**/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'],
+    },
     {
       ...common,
       displayName: 'integration',

@@ -151,7 +151,8 @@ async function startService(service, env = {}) {
     async ready(deadlineMs = 120_000) {
       const until = Date.now() + deadlineMs;
       for (;;) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`tideway ${service} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`tideway ${service} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail}`);
         try {
           if ((await fetch(`${url}/readyz`)).status === 200) return;
         } catch {
@@ -189,7 +190,12 @@ function run(main) {
 function benchKafka() {
   const { createLogger, KafkajsClient, kafkaConfigFrom } = require('@tideway/runtime');
   const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
-  return new KafkajsClient(kafkaConfigFrom({ kafkaBrokers: brokers, kafkaClientId: 'bench', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10000 }, createLogger('bench', 'silent')));
+  return new KafkajsClient(
+    kafkaConfigFrom(
+      { kafkaBrokers: brokers, kafkaClientId: 'bench', kafkaSaslMechanism: 'none', kafkaTls: false, kafkaConnectionTimeoutMs: 10000 },
+      createLogger('bench', 'silent'),
+    ),
+  );
 }
 
 // ---- statistics ----------------------------------------------------------------------------

@@ -22,7 +22,8 @@ const file = path.resolve(__dirname, '..', 'package-lock.json');
 const lock = JSON.parse(fs.readFileSync(file, 'utf8'));
 const check = process.argv.includes('--check');
 
-const PLATFORM = /-(darwin|linux|win32|android|freebsd|openbsd|netbsd|sunos|aix|openharmony)-(arm64|x64|arm|ia32|ppc64|s390x|loong64|riscv64|mips64el|wasm32)(?:-([a-z0-9]+))?$/;
+const PLATFORM =
+  /-(darwin|linux|win32|android|freebsd|openbsd|netbsd|sunos|aix|openharmony)-(arm64|x64|arm|ia32|ppc64|s390x|loong64|riscv64|mips64el|wasm32)(?:-([a-z0-9]+))?$/;
 
 // Where node would find `dep` from the package at `key` (nested first, then each parent, then the root).
 function resolvedKey(key, dep) {
@@ -66,7 +67,14 @@ if (check) {
 
 if (added.length) {
   const { '': root, ...rest } = lock.packages;
-  lock.packages = { '': root, ...Object.fromEntries(Object.keys(rest).sort((a, b) => a.localeCompare(b, 'en')).map((k) => [k, rest[k]])) };
+  lock.packages = {
+    '': root,
+    ...Object.fromEntries(
+      Object.keys(rest)
+        .sort((a, b) => a.localeCompare(b, 'en'))
+        .map((k) => [k, rest[k]]),
+    ),
+  };
   fs.writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 }
 console.log(`added ${added.length} lock entries${added.length ? `:\n  ${added.join('\n  ')}` : ''}`);

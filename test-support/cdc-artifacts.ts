@@ -20,7 +20,9 @@ export async function dropCdcArtifacts(n: CdcNames, tables: string[], topics: st
   await c.connect();
   try {
     for (let i = 0; i < 100; i++) {
-      const r = await c.query<{ active: boolean; active_pid: number | null }>('SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1', [n.slot]);
+      const r = await c.query<{ active: boolean; active_pid: number | null }>('SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1', [
+        n.slot,
+      ]);
       if (r.rows.length === 0) break;
       if (r.rows[0].active && r.rows[0].active_pid) await c.query('SELECT pg_terminate_backend($1)', [r.rows[0].active_pid]);
       try {

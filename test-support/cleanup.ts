@@ -8,7 +8,10 @@ export type Defer = (cleanup: () => Promise<unknown> | unknown) => void;
 export function afterEachCleanup(): Defer {
   const pending: Array<() => Promise<unknown> | unknown> = [];
   afterEach(async () => {
-    for (const c of pending.splice(0).reverse()) await Promise.resolve().then(c).catch(() => undefined);
+    for (const c of pending.splice(0).reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch(() => undefined);
   });
   return (cleanup) => {
     pending.push(cleanup);

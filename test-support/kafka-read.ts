@@ -30,7 +30,12 @@ export async function readTopicUntil(topic: string, done: (all: IncomingMessage[
   const kafka = testKafka(options.brokers);
   const timeoutMs = options.timeoutMs ?? 120_000;
   if (options.awaitTopic) await topicExists(kafka, topic, timeoutMs).catch(() => undefined);
-  const consumer = kafka.consumer({ groupId: uniqueName('tideway-test-read'), fromBeginning: true, readCommitted: options.readCommitted ?? false, maxWaitTimeMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: uniqueName('tideway-test-read'),
+    fromBeginning: true,
+    readCommitted: options.readCommitted ?? false,
+    maxWaitTimeMs: 200,
+  });
   const all: IncomingMessage[] = [];
   let settling = false;
   let finish!: () => void;
@@ -106,7 +111,12 @@ export async function readTopicToEnd(kafka: KafkaClient, topic: string): Promise
 }
 
 /** Reads the topic to its end again until `done(records)` or the deadline, and returns the last read. */
-export async function readTopicEventually(kafka: KafkaClient, topic: string, done: (records: IncomingMessage[]) => boolean, timeoutMs = 90_000): Promise<IncomingMessage[]> {
+export async function readTopicEventually(
+  kafka: KafkaClient,
+  topic: string,
+  done: (records: IncomingMessage[]) => boolean,
+  timeoutMs = 90_000,
+): Promise<IncomingMessage[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const records = await readTopicToEnd(kafka, topic);

@@ -2,10 +2,25 @@
  * Kafka in integration tests, through the runtime's client (never a Kafka library directly): a
  * client, topics, producing, and a consumer group's progress. Reading a topic back: kafka-read.ts.
  */
-import { KafkajsClient, createKafkaClient, createLogger, kafkaConfigFrom, type KafkaClient, type KafkaClientName, type OutgoingMessage, type TopicSpec } from '@tideway/runtime';
+import {
+  KafkajsClient,
+  createKafkaClient,
+  createLogger,
+  kafkaConfigFrom,
+  type KafkaClient,
+  type KafkaClientName,
+  type OutgoingMessage,
+  type TopicSpec,
+} from '@tideway/runtime';
 import { waitFor } from './wait';
 
-const connection = (brokers: string) => ({ kafkaBrokers: brokers.split(','), kafkaClientId: 'tideway-test', kafkaSaslMechanism: 'none' as const, kafkaTls: false, kafkaConnectionTimeoutMs: 10_000 });
+const connection = (brokers: string) => ({
+  kafkaBrokers: brokers.split(','),
+  kafkaClientId: 'tideway-test',
+  kafkaSaslMechanism: 'none' as const,
+  kafkaTls: false,
+  kafkaConnectionTimeoutMs: 10_000,
+});
 
 /** A Kafka client for `brokers` (default: the stack's), for test set-up and read-back. */
 export function testKafka(brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'): KafkajsClient {
@@ -17,7 +32,10 @@ export function testKafka(brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092
  * needs the service's assignor.
  */
 export function serviceKafka(brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'): KafkaClient {
-  return createKafkaClient({ ...connection(brokers), kafkaClient: (process.env.KAFKA_CLIENT as KafkaClientName | undefined) ?? 'confluent' }, createLogger('test', 'silent'));
+  return createKafkaClient(
+    { ...connection(brokers), kafkaClient: (process.env.KAFKA_CLIENT as KafkaClientName | undefined) ?? 'confluent' },
+    createLogger('test', 'silent'),
+  );
 }
 
 async function withAdmin<T>(kafka: KafkaClient, fn: (admin: ReturnType<KafkaClient['admin']>) => Promise<T>): Promise<T> {

@@ -14,7 +14,7 @@ export async function readStream(client: KinesisClient, name: string): Promise<S
   const out: StreamRecord[] = [];
   for (const shard of shards) {
     let it = (await client.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-    for (let empty = 0; it && empty < 2; ) {
+    for (let empty = 0; it && empty < 2;) {
       const res = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
       const recs = res.Records ?? [];
       for (const r of recs) out.push({ shardId: shard.ShardId!, partitionKey: r.PartitionKey!, data: Buffer.from(r.Data!), sequenceNumber: r.SequenceNumber! });

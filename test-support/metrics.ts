@@ -4,7 +4,8 @@ import { waitFor } from './wait';
 
 function parseLabels(text: string): Record<string, string> {
   const labels: Record<string, string> = {};
-  for (const m of text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[m[1]] = m[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+  for (const m of text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+    labels[m[1]] = m[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
   return labels;
 }
 
@@ -26,11 +27,18 @@ export async function waitForMetric(proc: TidewayProcess, name: string, labels: 
   let last = 0;
   await waitFor(
     async () => {
-      if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new ProcessExited(`exited (${proc.child.exitCode ?? proc.child.signalCode}):\n${proc.logs()}`);
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null)
+        throw new ProcessExited(`exited (${proc.child.exitCode ?? proc.child.signalCode}):\n${proc.logs()}`);
       last = metricValue(await proc.metrics(), name, labels);
       return last >= min;
     },
-    { timeoutMs, intervalMs: 50, what: `${name} ${JSON.stringify(labels)} >= ${min}`, describe: () => `at ${last}:\n${proc.logs()}`, stopOn: (err) => err instanceof ProcessExited },
+    {
+      timeoutMs,
+      intervalMs: 50,
+      what: `${name} ${JSON.stringify(labels)} >= ${min}`,
+      describe: () => `at ${last}:\n${proc.logs()}`,
+      stopOn: (err) => err instanceof ProcessExited,
+    },
   );
 }
 

@@ -81,7 +81,14 @@ export function pipelineServiceEnv(p: PipelinePlan, brokers: string): Record<Pip
       CDC_TOPIC_PARTITIONS: '2',
     },
     'dwh-loader': { ...common, DWH_TOPICS: p.changeTopic, DWH_SCHEMA: p.schema, DWH_GROUP_ID: `${p.groupPrefix}-dwh`, DWH_CONCURRENCY: '2' },
-    alerting: { ...common, ALERTING_RULES: p.rulesFile, ALERTING_GROUP_ID: `${p.groupPrefix}-alerting`, ALERTS_TOPIC: p.alertsTopic, ALERTING_INTERNAL_PARTITIONS: '2', ALERTING_EVALUATION_THREADS: '0' },
+    alerting: {
+      ...common,
+      ALERTING_RULES: p.rulesFile,
+      ALERTING_GROUP_ID: `${p.groupPrefix}-alerting`,
+      ALERTS_TOPIC: p.alertsTopic,
+      ALERTING_INTERNAL_PARTITIONS: '2',
+      ALERTING_EVALUATION_THREADS: '0',
+    },
     bridge: { ...common, BRIDGE_ROUTES: p.routesFile, BRIDGE_GROUP_PREFIX: `${p.groupPrefix}-bridge-`, BRIDGE_COMMIT_INTERVAL_MS: '200' },
   };
 }
@@ -100,7 +107,16 @@ function writeServiceFiles(p: PipelinePlan): void {
       '',
     ].join('\n'),
   );
-  writeFileSync(p.routesFile, ['routes:', `  - name: ${p.id}-kinesis`, `    topics: [${p.changeTopic}]`, `    kinesis: { stream: ${p.stream}, create: { shards: 1 }, partitionKey: key }`, ''].join('\n'));
+  writeFileSync(
+    p.routesFile,
+    [
+      'routes:',
+      `  - name: ${p.id}-kinesis`,
+      `    topics: [${p.changeTopic}]`,
+      `    kinesis: { stream: ${p.stream}, create: { shards: 1 }, partitionKey: key }`,
+      '',
+    ].join('\n'),
+  );
 }
 
 async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
@@ -130,13 +146,18 @@ export async function insertPipelineRows(p: PipelinePlan, rows: PipelineRow[]): 
   if (rows.length === 0) return;
   await withClient(sourceUrl(), async (c) => {
     const values = rows.map((_, i) => `($${2 * i + 1}::bigint, $${2 * i + 2}::bigint, 'row ' || $${2 * i + 1}::bigint::text)`).join(', ');
-    await c.query(`INSERT INTO "${p.schema}"."${p.table}" (id, amount, note) VALUES ${values}`, rows.flatMap((r) => [r.id, r.amount]));
+    await c.query(
+      `INSERT INTO "${p.schema}"."${p.table}" (id, amount, note) VALUES ${values}`,
+      rows.flatMap((r) => [r.id, r.amount]),
+    );
   });
 }
 
 async function rowsOf(url: string, p: PipelinePlan): Promise<string[]> {
   return withClient(url, async (c) => {
-    const r = await c.query<{ line: string }>(`SELECT id::text || ' ' || amount::text || ' ' || coalesce(note, '-') AS line FROM "${p.schema}"."${p.table}" ORDER BY id`);
+    const r = await c.query<{ line: string }>(
+      `SELECT id::text || ' ' || amount::text || ' ' || coalesce(note, '-') AS line FROM "${p.schema}"."${p.table}" ORDER BY id`,
+    );
     return r.rows.map((x) => x.line);
   });
 }
@@ -154,7 +175,8 @@ export async function streamIds(p: PipelinePlan): Promise<number[]> {
     const shards = (await client.send(new ListShardsCommand({ StreamName: p.stream }))).Shards ?? [];
     const ids = new Set<number>();
     for (const shard of shards) {
-      let it = (await client.send(new GetShardIteratorCommand({ StreamName: p.stream, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let it = (await client.send(new GetShardIteratorCommand({ StreamName: p.stream, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' })))
+        .ShardIterator;
       while (it) {
         const res = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }));
         for (const r of res.Records ?? []) {
@@ -213,7 +235,11 @@ export class TopicCollector {
 }
 
 /** Spawns the four services at the same instant (ports are chosen first). */
-export async function startPipelineServices(p: PipelinePlan, brokers: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Record<PipelineService, TidewayProcess>> {
+export async function startPipelineServices(
+  p: PipelinePlan,
+  brokers: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Record<PipelineService, TidewayProcess>> {
   const env = pipelineServiceEnv(p, brokers);
   const procs = await Promise.all(PIPELINE_SERVICES.map((s) => TidewayProcess.start(s, { ...env[s], ...extraEnv })));
   return Object.fromEntries(PIPELINE_SERVICES.map((s, i) => [s, procs[i]])) as Record<PipelineService, TidewayProcess>;
@@ -239,7 +265,13 @@ export async function dropPipeline(p: PipelinePlan): Promise<void> {
       const r = await c.query<{ active_pid: number | null }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [p.slot]);
       if (r.rows.length === 0) break;
       if (r.rows[0].active_pid) await c.query('SELECT pg_terminate_backend($1)', [r.rows[0].active_pid]);
-      if (await c.query('SELECT pg_drop_replication_slot($1)', [p.slot]).then(() => true, () => false)) break;
+      if (
+        await c.query('SELECT pg_drop_replication_slot($1)', [p.slot]).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r2) => setTimeout(r2, 200));
     }
     await c.query(`DROP PUBLICATION IF EXISTS "${p.slot}"`);

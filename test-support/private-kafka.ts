@@ -63,7 +63,13 @@ export class PrivateKafka {
   }
 
   private async servesMetadata(): Promise<boolean> {
-    const admin = new Kafka({ clientId: 'private-kafka-probe', brokers: [this.brokers], connectionTimeout: 1000, retry: { retries: 0 }, logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      clientId: 'private-kafka-probe',
+      brokers: [this.brokers],
+      connectionTimeout: 1000,
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    }).admin();
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();

@@ -23,7 +23,11 @@ import { ServerProcess } from './private-server';
 /** The newest Debian PostgreSQL server binaries (as scripts/stack/lib.sh's pg_bindir finds them). */
 export function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
-  const majors = existsSync(root) ? readdirSync(root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a)) : [];
+  const majors = existsSync(root)
+    ? readdirSync(root)
+        .filter((d) => /^\d+$/.test(d))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   for (const m of majors) {
     const bin = join(root, m, 'bin');
     if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'postgres'))) return bin;

@@ -153,7 +153,10 @@ export class RowLoad {
 }
 
 /** What a change topic read back says about a RowLoad's table: missing (key, version) pairs and duplicates. */
-export function changeCoverage(events: Array<{ id: number; version: number }>, committed: Map<number, number>): { missing: string[]; duplicates: number; distinct: number } {
+export function changeCoverage(
+  events: Array<{ id: number; version: number }>,
+  committed: Map<number, number>,
+): { missing: string[]; duplicates: number; distinct: number } {
   const seen = new Set<string>();
   let duplicates = 0;
   for (const e of events) {

@@ -132,7 +132,17 @@ async function throughput(n) {
   kit.result(
     'alerting',
     'throughput',
-    { mode: 'throughput', events: n, seconds: r.seconds, eventsPerSecond: Math.round(r.rate), cpuSeconds: r.cpuSeconds, cpuMicrosPerRecord: r.cpuMicrosPerRecord, alerts, transactions, peakRssMiB: Math.round(rss) },
+    {
+      mode: 'throughput',
+      events: n,
+      seconds: r.seconds,
+      eventsPerSecond: Math.round(r.rate),
+      cpuSeconds: r.cpuSeconds,
+      cpuMicrosPerRecord: r.cpuMicrosPerRecord,
+      alerts,
+      transactions,
+      peakRssMiB: Math.round(rss),
+    },
     `throughput: ${n} events in ${r.seconds.toFixed(2)} s → ${Math.round(r.rate)} events/s, ${kit.cpuText(r.cpuMicrosPerRecord, 'event')} (${alerts} alerts, ${transactions} transactions), peak RSS ${Math.round(rss)} MiB`,
   );
 }

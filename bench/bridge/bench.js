@@ -88,7 +88,16 @@ async function rawConsumeRate() {
   });
   await consumer.disconnect();
   // Cores busy while reading: the consumer's and the broker's CPU over the interval.
-  return { records: n, seconds: r.seconds, rate: r.rate, cpuSeconds: r.cpuSeconds, cpuMicrosPerRecord: r.cpuMicrosPerRecord, brokerCpuSeconds: r.brokerCpuSeconds, brokerCpuMicrosPerRecord: r.brokerCpuMicrosPerRecord, coresBusy: (r.cpuSeconds + r.brokerCpuSeconds) / r.seconds };
+  return {
+    records: n,
+    seconds: r.seconds,
+    rate: r.rate,
+    cpuSeconds: r.cpuSeconds,
+    cpuMicrosPerRecord: r.cpuMicrosPerRecord,
+    brokerCpuSeconds: r.brokerCpuSeconds,
+    brokerCpuMicrosPerRecord: r.brokerCpuMicrosPerRecord,
+    coresBusy: (r.cpuSeconds + r.brokerCpuSeconds) / r.seconds,
+  };
 }
 
 async function committedAll(group) {
@@ -120,10 +129,24 @@ async function runBridge(name, destinationYaml, env = {}) {
   const rss = kit.peakRssMiB(bridge.pid);
   if (process.env.BENCH_SHOW_METRICS) {
     const text = await bridge.metrics();
-    console.log(text.split('\n').filter((l) => /^tideway_bridge_(batch_records_(sum|count)|retries|throttles|delivery_latency_seconds_(sum|count))/.test(l)).join('\n'));
+    console.log(
+      text
+        .split('\n')
+        .filter((l) => /^tideway_bridge_(batch_records_(sum|count)|retries|throttles|delivery_latency_seconds_(sum|count))/.test(l))
+        .join('\n'),
+    );
   }
   await bridge.stop();
-  return { destination: name, seconds: r.seconds, rate: r.rate, peakRssMiB: rss, cpuSeconds: r.cpuSeconds, cpuMicrosPerRecord: r.cpuMicrosPerRecord, brokerCpuSeconds: r.brokerCpuSeconds, brokerCpuMicrosPerRecord: r.brokerCpuMicrosPerRecord };
+  return {
+    destination: name,
+    seconds: r.seconds,
+    rate: r.rate,
+    peakRssMiB: rss,
+    cpuSeconds: r.cpuSeconds,
+    cpuMicrosPerRecord: r.cpuMicrosPerRecord,
+    brokerCpuSeconds: r.brokerCpuSeconds,
+    brokerCpuMicrosPerRecord: r.brokerCpuMicrosPerRecord,
+  };
 }
 
 async function emptyBucket(bucket) {
@@ -161,14 +184,25 @@ async function main() {
         const bucket = `${prefix}-fh`;
         await s3.send(new CreateBucketCommand({ Bucket: bucket }));
         cleanups.push(() => emptyBucket(bucket));
-        await firehose.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: prefix, DeliveryStreamType: 'DirectPut', ExtendedS3DestinationConfiguration: { RoleARN: 'arn:aws:iam::123456789012:role/x', BucketARN: `arn:aws:s3:::${bucket}`, Prefix: 'fh/' } }));
+        await firehose.send(
+          new CreateDeliveryStreamCommand({
+            DeliveryStreamName: prefix,
+            DeliveryStreamType: 'DirectPut',
+            ExtendedS3DestinationConfiguration: { RoleARN: 'arn:aws:iam::123456789012:role/x', BucketARN: `arn:aws:s3:::${bucket}`, Prefix: 'fh/' },
+          }),
+        );
         cleanups.push(() => firehose.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: prefix })));
         results.push(await runBridge('firehose', `    firehose: { deliveryStream: ${prefix} }\n`));
       } else if (d === 's3') {
         const bucket = `${prefix}-s3`;
         await s3.send(new CreateBucketCommand({ Bucket: bucket }));
         cleanups.push(() => emptyBucket(bucket));
-        results.push(await runBridge('s3', `    s3: { bucket: ${bucket}, prefix: "raw/dt=!{timestamp:yyyy-MM-dd}/", bufferingHints: { sizeInMBs: 8, intervalInSeconds: 1 } }\n`));
+        results.push(
+          await runBridge(
+            's3',
+            `    s3: { bucket: ${bucket}, prefix: "raw/dt=!{timestamp:yyyy-MM-dd}/", bufferingHints: { sizeInMBs: 8, intervalInSeconds: 1 } }\n`,
+          ),
+        );
       }
       const r = results[results.length - 1];
       kit.result(

@@ -31,7 +31,17 @@ function startKinesisSink(shardCount = 64) {
       const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
       let out;
       if (target.endsWith('.DescribeStreamSummary')) {
-        out = { StreamDescriptionSummary: { StreamName: body.StreamName, StreamARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${body.StreamName}`, StreamStatus: 'ACTIVE', OpenShardCount: shardCount, RetentionPeriodHours: 24, StreamCreationTimestamp: 0, EnhancedMonitoring: [] } };
+        out = {
+          StreamDescriptionSummary: {
+            StreamName: body.StreamName,
+            StreamARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${body.StreamName}`,
+            StreamStatus: 'ACTIVE',
+            OpenShardCount: shardCount,
+            RetentionPeriodHours: 24,
+            StreamCreationTimestamp: 0,
+            EnhancedMonitoring: [],
+          },
+        };
       } else if (target.endsWith('.ListShards')) {
         out = { Shards: shards };
       } else if (target.endsWith('.PutRecords')) {
@@ -50,7 +60,17 @@ function startKinesisSink(shardCount = 64) {
     });
   });
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${server.address().port}`, stats, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) })),
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}`,
+        stats,
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      }),
+    ),
   );
 }
 

@@ -40,7 +40,15 @@ async function connect() {
 }
 
 function startCdc(port) {
-  return kit.startService('cdc', { CDC_DATABASE_URL: DB, CDC_TABLES: `public.${table}`, CDC_SLOT: slot, CDC_PUBLICATION: publication, CDC_SNAPSHOT: 'never', METRICS_PORT: String(port), KAFKAJS_NO_PARTITIONER_WARNING: '1' });
+  return kit.startService('cdc', {
+    CDC_DATABASE_URL: DB,
+    CDC_TABLES: `public.${table}`,
+    CDC_SLOT: slot,
+    CDC_PUBLICATION: publication,
+    CDC_SNAPSHOT: 'never',
+    METRICS_PORT: String(port),
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+  });
 }
 
 async function waitConfirmed(meta, lsn) {
@@ -103,7 +111,15 @@ async function main() {
     kit.result(
       'cdc',
       'live',
-      { changes: TOTAL, writeSeconds: writeSec, seconds: live.seconds, changesPerSecond: Math.round(live.rate), cpuSeconds: live.cpuSeconds, cpuMicrosPerRecord: live.cpuMicrosPerRecord, peakRssMiB: Math.round(liveRss) },
+      {
+        changes: TOTAL,
+        writeSeconds: writeSec,
+        seconds: live.seconds,
+        changesPerSecond: Math.round(live.rate),
+        cpuSeconds: live.cpuSeconds,
+        cpuMicrosPerRecord: live.cpuMicrosPerRecord,
+        peakRssMiB: Math.round(liveRss),
+      },
       `live:      ${TOTAL} changes written in ${writeSec.toFixed(2)} s, all acknowledged by Kafka after ${live.seconds.toFixed(2)} s → ${Math.round(live.rate)} changes/s, ${kit.cpuText(live.cpuMicrosPerRecord, 'change')}`,
     );
 
@@ -117,7 +133,13 @@ async function main() {
     kit.result(
       'cdc',
       'catch-up',
-      { changes: TOTAL, seconds: catchUp.seconds, changesPerSecond: Math.round(catchUp.rate), cpuSeconds: catchUp.cpuSeconds, cpuMicrosPerRecord: catchUp.cpuMicrosPerRecord },
+      {
+        changes: TOTAL,
+        seconds: catchUp.seconds,
+        changesPerSecond: Math.round(catchUp.rate),
+        cpuSeconds: catchUp.cpuSeconds,
+        cpuMicrosPerRecord: catchUp.cpuMicrosPerRecord,
+      },
       `catch-up:  ${TOTAL} changes drained in ${catchUp.seconds.toFixed(2)} s (including start-up) → ${Math.round(catchUp.rate)} changes/s, ${kit.cpuText(catchUp.cpuMicrosPerRecord, 'change')}`,
     );
     await cdc.ready();
@@ -157,10 +179,22 @@ async function main() {
     kit.result(
       'cdc',
       'latency',
-      { targetRate: RATE, achievedRate: Math.round(achieved), seconds: LATENCY_SECONDS, changes: written, p50Ms: p50, p99Ms: p99, cpuSeconds: latencyRun.cpuSeconds, cpuMicrosPerRecord: latencyRun.cpuMicrosPerRecord, peakRssMiB: Math.round(rss) },
+      {
+        targetRate: RATE,
+        achievedRate: Math.round(achieved),
+        seconds: LATENCY_SECONDS,
+        changes: written,
+        p50Ms: p50,
+        p99Ms: p99,
+        cpuSeconds: latencyRun.cpuSeconds,
+        cpuMicrosPerRecord: latencyRun.cpuMicrosPerRecord,
+        peakRssMiB: Math.round(rss),
+      },
       `latency:   ${Math.round(achieved)} changes/s for ${LATENCY_SECONDS} s: commit→Kafka-ack p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${kit.cpuText(latencyRun.cpuMicrosPerRecord, 'change')}`,
     );
-    console.log(`peak RSS:  ${Math.max(liveRss, rss).toFixed(0)} MiB (tideway cdc process, VmHWM: live run ${liveRss.toFixed(0)}, catch-up + latency run ${rss.toFixed(0)})`);
+    console.log(
+      `peak RSS:  ${Math.max(liveRss, rss).toFixed(0)} MiB (tideway cdc process, VmHWM: live run ${liveRss.toFixed(0)}, catch-up + latency run ${rss.toFixed(0)})`,
+    );
   } finally {
     await cdc.stop();
     for (let i = 0; i < 50; i++) {

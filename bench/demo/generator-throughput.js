@@ -34,7 +34,15 @@ async function main() {
     kit.result(
       'demo-generator',
       'throughput',
-      { changes: total, batch, seconds: +r.seconds.toFixed(2), changesPerSecond: Math.round(r.rate), cpuSeconds: r.cpuSeconds, cpuMicrosPerRecord: r.cpuMicrosPerRecord, rssMiB },
+      {
+        changes: total,
+        batch,
+        seconds: +r.seconds.toFixed(2),
+        changesPerSecond: Math.round(r.rate),
+        cpuSeconds: r.cpuSeconds,
+        cpuMicrosPerRecord: r.cpuMicrosPerRecord,
+        rssMiB,
+      },
       `generator: ${total} changes in batches of ${batch} in ${r.seconds.toFixed(2)} s → ${Math.round(r.rate)} changes/s, ${kit.cpuText(r.cpuMicrosPerRecord, 'change')}, RSS ${rssMiB} MiB`,
     );
   } finally {

@@ -54,7 +54,14 @@ function change(partitions) {
   // As tideway cdc does: all changes of a key on one partition.
   const partition = key % partitions;
   lsn += 1;
-  const row = { policy_id: key, holder: `Holder ${key}`, premium: (rand() * 5000).toFixed(2), status: rand() < 0.9 ? 'active' : 'lapsed', starts_on: '2026-01-15', updated_at: new Date().toISOString() };
+  const row = {
+    policy_id: key,
+    holder: `Holder ${key}`,
+    premium: (rand() * 5000).toFixed(2),
+    status: rand() < 0.9 ? 'active' : 'lapsed',
+    starts_on: '2026-01-15',
+    updated_at: new Date().toISOString(),
+  };
   let op = live.has(key) ? 'u' : 'c';
   if (op === 'u' && rand() < 0.1) op = 'd';
   if (op === 'd') live.delete(key);
@@ -64,7 +71,18 @@ function change(partitions) {
     after: op === 'd' ? null : row,
     op,
     ts_ms: Date.now(),
-    source: { version: 'bench', connector: 'postgresql', name: 'tideway', db: 'app', schema: 'public', table: 'policies', lsn, txId: lsn, ts_ms: Date.now(), snapshot: 'false' },
+    source: {
+      version: 'bench',
+      connector: 'postgresql',
+      name: 'tideway',
+      db: 'app',
+      schema: 'public',
+      table: 'policies',
+      lsn,
+      txId: lsn,
+      ts_ms: Date.now(),
+      snapshot: 'false',
+    },
   };
   return { topic, partition, key: JSON.stringify({ policy_id: key }), value: JSON.stringify(value), headers: { [COLUMNS_HEADER]: COLUMNS } };
 }
@@ -105,7 +123,7 @@ async function connect(partitions) {
 
 async function throughput(n, partitions, mode) {
   const { admin, producer, db } = await connect(partitions);
-  for (let sent = 0; sent < n; ) {
+  for (let sent = 0; sent < n;) {
     const batch = [];
     for (let i = 0; i < 2000 && sent < n; i++, sent++) batch.push(change(partitions));
     await producer.send(batch);
@@ -123,7 +141,17 @@ async function throughput(n, partitions, mode) {
   kit.result(
     'dwh-loader',
     'throughput',
-    { mode: 'throughput', loadMode: mode, changes: n, partitions, seconds: r.seconds, changesPerSecond: Math.round(r.rate), cpuSeconds: r.cpuSeconds, cpuMicrosPerRecord: r.cpuMicrosPerRecord, peakRssMiB: Math.round(rss) },
+    {
+      mode: 'throughput',
+      loadMode: mode,
+      changes: n,
+      partitions,
+      seconds: r.seconds,
+      changesPerSecond: Math.round(r.rate),
+      cpuSeconds: r.cpuSeconds,
+      cpuMicrosPerRecord: r.cpuMicrosPerRecord,
+      peakRssMiB: Math.round(rss),
+    },
     `throughput (${mode}): ${n} changes in ${r.seconds.toFixed(2)} s → ${Math.round(r.rate)} changes/s, ${kit.cpuText(r.cpuMicrosPerRecord, 'change')}, peak RSS ${Math.round(rss)} MiB`,
   );
 }
@@ -193,10 +221,24 @@ async function latency(rate, seconds, partitions) {
   kit.result(
     'dwh-loader',
     'latency',
-    { mode: 'latency', targetRate: rate, achievedRate, batchesMeasured: latencies.length, unresolved: pending.length, p50Ms, p99Ms, maxMs, cpuSeconds: cpu.cpuSeconds, cpuMicrosPerRecord: cpu.cpuMicrosPerRecord, peakRssMiB: Math.round(rss) },
+    {
+      mode: 'latency',
+      targetRate: rate,
+      achievedRate,
+      batchesMeasured: latencies.length,
+      unresolved: pending.length,
+      p50Ms,
+      p99Ms,
+      maxMs,
+      cpuSeconds: cpu.cpuSeconds,
+      cpuMicrosPerRecord: cpu.cpuMicrosPerRecord,
+      peakRssMiB: Math.round(rss),
+    },
     `latency: ${achievedRate} changes/s for ${seconds} s: ack→visible p50 ${p50Ms} ms, p99 ${p99Ms} ms, max ${maxMs} ms (${latencies.length} batches, ${pending.length} unresolved), ${kit.cpuText(cpu.cpuMicrosPerRecord, 'change')}, peak RSS ${Math.round(rss)} MiB`,
   );
 }
 
 const [cmd = 'throughput', a, b, c] = process.argv.slice(2);
-kit.run(() => (cmd === 'latency' ? latency(Number(a || 5000), Number(b || 30), Number(c || 3)) : throughput(Number(a || 200000), Number(b || 3), c || 'upsert')));
+kit.run(() =>
+  cmd === 'latency' ? latency(Number(a || 5000), Number(b || 30), Number(c || 3)) : throughput(Number(a || 200000), Number(b || 3), c || 'upsert'),
+);

@@ -81,7 +81,11 @@ const runners = {
     const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: BROKERS, logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const produce = await produceAll(n, (j) => ({ key: key(j), value: value(j) }), (messages) => producer.send({ topic, acks: -1, messages }));
+    const produce = await produceAll(
+      n,
+      (j) => ({ key: key(j), value: value(j) }),
+      (messages) => producer.send({ topic, acks: -1, messages }),
+    );
     await producer.disconnect();
 
     const consumer = kafka.consumer({ groupId: `bench-kafkajs-${randomUUID()}`, maxBytesPerPartition: 2 * 1048576 });
@@ -95,10 +99,19 @@ const runners = {
     const { Producer, Consumer, ProduceAcks, compatibilityPartitioner } = await import('@platformatic/kafka');
     const { key, value } = records(n, size);
     const producer = new Producer({ clientId: 'bench-platformatic', bootstrapBrokers: BROKERS, idempotent: true, partitioner: compatibilityPartitioner });
-    const produce = await produceAll(n, (j) => ({ topic, key: key(j), value: value(j) }), (messages) => producer.send({ messages, acks: ProduceAcks.ALL }));
+    const produce = await produceAll(
+      n,
+      (j) => ({ topic, key: key(j), value: value(j) }),
+      (messages) => producer.send({ messages, acks: ProduceAcks.ALL }),
+    );
     await producer.close();
 
-    const consumer = new Consumer({ clientId: 'bench-platformatic', groupId: `bench-platformatic-${randomUUID()}`, bootstrapBrokers: BROKERS, maxBytesPerPartition: 2 * 1048576 });
+    const consumer = new Consumer({
+      clientId: 'bench-platformatic',
+      groupId: `bench-platformatic-${randomUUID()}`,
+      bootstrapBrokers: BROKERS,
+      maxBytesPerPartition: 2 * 1048576,
+    });
     let seen = 0;
     const done = measure(n);
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
@@ -120,9 +133,17 @@ const runners = {
     const kafka = new Kafka({ kafkaJS: { clientId: 'bench-confluent', brokers: BROKERS, logLevel: logLevel.NOTHING } });
     // BENCH_CONFLUENT_PRODUCER / _CONSUMER: extra librdkafka settings (JSON) to try, e.g. '{"linger.ms":0}'.
     const extra = (name) => JSON.parse(process.env[name] ?? '{}');
-    const producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 }, partitioner: 'murmur2_random', ...extra('BENCH_CONFLUENT_PRODUCER') });
+    const producer = kafka.producer({
+      kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 },
+      partitioner: 'murmur2_random',
+      ...extra('BENCH_CONFLUENT_PRODUCER'),
+    });
     await producer.connect();
-    const produce = await produceAll(n, (j) => ({ key: key(j), value: value(j) }), (messages) => producer.send({ topic, messages }));
+    const produce = await produceAll(
+      n,
+      (j) => ({ key: key(j), value: value(j) }),
+      (messages) => producer.send({ topic, messages }),
+    );
     await producer.disconnect();
 
     const consumer = kafka.consumer({

@@ -59,10 +59,13 @@ export class BatchSender {
 
   private schedule(at: number): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, Math.max(1, at - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(1, at - this.now()),
+    );
   }
 
   private async dispatch(units: Unit<BridgeRecord>[]): Promise<void> {
@@ -81,7 +84,10 @@ export class BatchSender {
         for (const u of units) this.o.onThrottled?.(u, this.now());
       }
       if (needsOperator(code)) outcomes.destinationHealthy(false, `${code}: ${(err as Error).message}`);
-      logger.warn({ route, errorCode: code, err: needsOperator(code) ? err : undefined, units: units.length }, 'request failed as a whole; retrying with backoff');
+      logger.warn(
+        { route, errorCode: code, err: needsOperator(code) ? err : undefined, units: units.length },
+        'request failed as a whole; retrying with backoff',
+      );
       this.queue.failAll(units, this.now());
     }
     if (answers) {

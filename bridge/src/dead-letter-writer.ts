@@ -41,7 +41,7 @@ export class DeadLetterWriter {
   }
 
   private async loop(): Promise<void> {
-    for (let attempt = 0; this.queue.length > 0; ) {
+    for (let attempt = 0; this.queue.length > 0;) {
       const jobs = this.queue.splice(0, 500);
       try {
         if (!this.producer.isConnected()) await this.producer.connect();

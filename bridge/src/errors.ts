@@ -22,7 +22,16 @@ export class DestinationMissingError extends TidewayError {
 }
 
 /** Error names AWS uses for "slow down". */
-const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'ProvisionedThroughputExceededException', 'LimitExceededException', 'RequestLimitExceeded', 'TooManyRequestsException', 'SlowDown', 'ServiceUnavailableException']);
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'SlowDown',
+  'ServiceUnavailableException',
+]);
 
 export function isThrottling(code: string): boolean {
   return THROTTLING.has(code);
@@ -66,5 +75,7 @@ export function awsErrorCode(err: unknown): string {
 
 /** Whole-call errors after which the destination cannot work until someone acts. */
 export function needsOperator(code: string): boolean {
-  return ['ResourceNotFoundException', 'NoSuchBucket', 'AccessDeniedException', 'AccessDenied', 'ValidationException', 'InvalidArgumentException'].includes(code);
+  return ['ResourceNotFoundException', 'NoSuchBucket', 'AccessDeniedException', 'AccessDenied', 'ValidationException', 'InvalidArgumentException'].includes(
+    code,
+  );
 }

@@ -63,8 +63,7 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
       let sink: Sink;
       if (d.type === 'kinesis') {
         sink = new KinesisSink({ ...common, destination: d, client: kinesisClient(clientOptions), shardMapRefreshMs: s.shardMapRefreshMs });
-      }
-      else if (d.type === 'firehose') sink = new FirehoseSink({ ...common, destination: d, client: firehoseClient(clientOptions) });
+      } else if (d.type === 'firehose') sink = new FirehoseSink({ ...common, destination: d, client: firehoseClient(clientOptions) });
       else sink = new S3Sink({ ...common, destination: d, client: s3Client({ ...clientOptions, forcePathStyle: d.forcePathStyle }) });
       const pipeline: RoutePipeline = new RoutePipeline({
         route,

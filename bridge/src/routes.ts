@@ -106,7 +106,8 @@ function optBool(o: Obj, key: string, field: string, dflt: boolean): boolean {
 }
 
 function num(v: unknown, field: string, min: number, max: number, integer = true): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) fail(field, `must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
+    fail(field, `must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
   if (v < min || v > max) fail(field, `must be between ${min} and ${max}, got ${v}`);
   return v;
 }
@@ -167,7 +168,10 @@ function parseKinesis(v: Obj): KinesisDestination {
       onlyKeys(v.aggregation, 'kinesis.aggregation', ['enabled', 'maxBytes']);
       aggregation = {
         enabled: optBool(v.aggregation, 'enabled', 'kinesis.aggregation.enabled', true),
-        maxBytes: v.aggregation.maxBytes === undefined ? aggregation.maxBytes : num(v.aggregation.maxBytes, 'kinesis.aggregation.maxBytes', 1024, LIMITS.kinesis.maxRecordBytes),
+        maxBytes:
+          v.aggregation.maxBytes === undefined
+            ? aggregation.maxBytes
+            : num(v.aggregation.maxBytes, 'kinesis.aggregation.maxBytes', 1024, LIMITS.kinesis.maxRecordBytes),
       };
     } else fail('kinesis.aggregation', 'must be true, false or { enabled, maxBytes }');
   }
@@ -184,7 +188,8 @@ function parseFirehose(v: Obj): FirehoseDestination {
       onlyKeys(v.packing, 'firehose.packing', ['enabled', 'maxBytes']);
       packing = {
         enabled: optBool(v.packing, 'enabled', 'firehose.packing.enabled', true),
-        maxBytes: v.packing.maxBytes === undefined ? packing.maxBytes : num(v.packing.maxBytes, 'firehose.packing.maxBytes', 1024, LIMITS.firehose.maxRecordBytes),
+        maxBytes:
+          v.packing.maxBytes === undefined ? packing.maxBytes : num(v.packing.maxBytes, 'firehose.packing.maxBytes', 1024, LIMITS.firehose.maxRecordBytes),
       };
     } else fail('firehose.packing', 'must be true, false or { enabled, maxBytes }');
   }
@@ -208,8 +213,10 @@ function parseS3(v: Obj, hasCustomEndpoint: boolean): S3Destination {
   if (v.bufferingHints !== undefined && v.bufferingHints !== null) {
     if (!isObj(v.bufferingHints)) fail('s3.bufferingHints', 'must be { sizeInMBs, intervalInSeconds }');
     onlyKeys(v.bufferingHints, 's3.bufferingHints', ['sizeInMBs', 'intervalInSeconds']);
-    if (v.bufferingHints.sizeInMBs !== undefined) sizeBytes = Math.round(num(v.bufferingHints.sizeInMBs, 's3.bufferingHints.sizeInMBs', 0.001, 128, false) * 1024 * 1024);
-    if (v.bufferingHints.intervalInSeconds !== undefined) intervalMs = num(v.bufferingHints.intervalInSeconds, 's3.bufferingHints.intervalInSeconds', 0, 900) * 1000;
+    if (v.bufferingHints.sizeInMBs !== undefined)
+      sizeBytes = Math.round(num(v.bufferingHints.sizeInMBs, 's3.bufferingHints.sizeInMBs', 0.001, 128, false) * 1024 * 1024);
+    if (v.bufferingHints.intervalInSeconds !== undefined)
+      intervalMs = num(v.bufferingHints.intervalInSeconds, 's3.bufferingHints.intervalInSeconds', 0, 900) * 1000;
   }
   const cw = v.conditionalWrites === undefined ? 'auto' : v.conditionalWrites === true ? 'on' : v.conditionalWrites === false ? 'off' : v.conditionalWrites;
   if (cw !== 'auto' && cw !== 'on' && cw !== 'off') fail('s3.conditionalWrites', `must be auto, true or false, got ${JSON.stringify(v.conditionalWrites)}`);
@@ -238,7 +245,10 @@ function checkPrefix(prefix: string, field: string, isErrorPrefix: boolean): voi
     if ((ns === 'field' || ns === 'partitionKeyFromQuery') && arg && isValidPath(arg)) continue;
     if (ns === 'firehose' && arg === 'random-string') continue;
     if (ns === 'firehose' && arg === 'error-output-type' && isErrorPrefix) continue;
-    fail(field, `unsupported expression !{${expr}} (use !{timestamp:<format>}, !{field:<path>}, !{partitionKeyFromQuery:<path>}, !{firehose:random-string}${isErrorPrefix ? ', !{firehose:error-output-type}' : ''})`);
+    fail(
+      field,
+      `unsupported expression !{${expr}} (use !{timestamp:<format>}, !{field:<path>}, !{partitionKeyFromQuery:<path>}, !{firehose:random-string}${isErrorPrefix ? ', !{firehose:error-output-type}' : ''})`,
+    );
   }
   if (prefix.replace(PREFIX_EXPRESSION, '').includes('!{')) fail(field, 'has an unterminated !{ expression');
 }
@@ -272,7 +282,8 @@ export function parseRoutes(doc: Record<string, unknown>, file: string, options:
       names.add(name);
       const topics = parseTopics(raw.topics);
       const destinations = (['kinesis', 'firehose', 's3'] as const).filter((d) => raw[d] !== undefined);
-      if (destinations.length !== 1) fail('', `needs exactly one destination (kinesis, firehose or s3), found ${destinations.length === 0 ? 'none' : destinations.join(' and ')}`);
+      if (destinations.length !== 1)
+        fail('', `needs exactly one destination (kinesis, firehose or s3), found ${destinations.length === 0 ? 'none' : destinations.join(' and ')}`);
       const d = destinations[0];
       const body = raw[d];
       if (!isObj(body)) fail(d, 'must be a mapping');

@@ -47,7 +47,8 @@ export function interpretTransformResult(count: number, result: unknown): Transf
     const i = typeof recordId === 'string' && /^\d+$/.test(recordId) ? Number(recordId) : -1;
     if (i < 0 || i >= count || out[i] !== undefined) continue;
     if (res === 'Ok') {
-      out[i] = typeof data === 'string' ? { result: 'Ok', data: Buffer.from(data, 'base64') } : { result: 'ProcessingFailed', error: 'result Ok without base64 data' };
+      out[i] =
+        typeof data === 'string' ? { result: 'Ok', data: Buffer.from(data, 'base64') } : { result: 'ProcessingFailed', error: 'result Ok without base64 data' };
     } else if (res === 'Dropped') out[i] = { result: 'Dropped' };
     else if (res === 'ProcessingFailed') out[i] = { result: 'ProcessingFailed', error: 'transform returned ProcessingFailed' };
     else out[i] = { result: 'ProcessingFailed', error: `transform returned unknown result ${JSON.stringify(res)}` };

@@ -36,11 +36,18 @@ async function setup() {
 /** Every line of every object the delivery stream wrote. */
 async function deliveredLines(bucket: string): Promise<string[]> {
   const lines: string[] = [];
-  for (const key of await listKeys(s3c, bucket, 'txn/')) lines.push(...(await getObject(s3c, bucket, key)).toString('utf8').split('\n').filter((l) => l !== ''));
+  for (const key of await listKeys(s3c, bucket, 'txn/'))
+    lines.push(
+      ...(await getObject(s3c, bucket, key))
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
   return lines;
 }
 
-const txns = (topic: string, n: number) => Array.from({ length: n }, (_, seq) => ({ topic, key: `cliente-${seq % 17}`, value: JSON.stringify({ txn: `TXN${seq}`, seq, monto: seq * 10 }) }));
+const txns = (topic: string, n: number) =>
+  Array.from({ length: n }, (_, seq) => ({ topic, key: `cliente-${seq % 17}`, value: JSON.stringify({ txn: `TXN${seq}`, seq, monto: seq * 10 }) }));
 
 test('the delivery stream’s S3 destination holds every record, newline-delimited', async () => {
   const { topic, bucket, stream, route, group } = await setup();
@@ -55,11 +62,18 @@ test('the delivery stream’s S3 destination holds every record, newline-delimit
 
 test('FailedPutCount, throttled and failing calls are retried: every record exactly once', async () => {
   const { topic, bucket, stream, route, group } = await setup();
-  const proxy = await new FaultProxy(process.env.AWS_ENDPOINT_URL_FIREHOSE!, { recordFailure: 0.3, throttle: 0.1, serverError: 0.05, applyTo: (t) => t.endsWith('.PutRecordBatch') }).start();
+  const proxy = await new FaultProxy(process.env.AWS_ENDPOINT_URL_FIREHOSE!, {
+    recordFailure: 0.3,
+    throttle: 0.1,
+    serverError: 0.05,
+    applyTo: (t) => t.endsWith('.PutRecordBatch'),
+  }).start();
   defer(() => proxy.stop());
   const msgs = txns(topic, 1200);
   await produce(kafka, msgs);
-  bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    firehose: { deliveryStream: ${stream} }\n`), { AWS_ENDPOINT_URL_FIREHOSE: proxy.url });
+  bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    firehose: { deliveryStream: ${stream} }\n`), {
+    AWS_ENDPOINT_URL_FIREHOSE: proxy.url,
+  });
   await waitCaughtUp(kafka, group, topic, 120_000);
   const lines = await deliveredLines(bucket);
   expect(lines.map((l) => (JSON.parse(l) as { seq: number }).seq).sort((a, b) => a - b)).toEqual(msgs.map((_m, i) => i));
@@ -72,11 +86,19 @@ test('FailedPutCount, throttled and failing calls are retried: every record exac
 
 test('packing puts several records in one Firehose record; the delivered lines are the same', async () => {
   const { topic, bucket, stream, route, group } = await setup();
-  const proxy = await new FaultProxy(process.env.AWS_ENDPOINT_URL_FIREHOSE!, { recordFailure: 0, throttle: 0, serverError: 0, applyTo: (t) => t.endsWith('.PutRecordBatch') }).start();
+  const proxy = await new FaultProxy(process.env.AWS_ENDPOINT_URL_FIREHOSE!, {
+    recordFailure: 0,
+    throttle: 0,
+    serverError: 0,
+    applyTo: (t) => t.endsWith('.PutRecordBatch'),
+  }).start();
   defer(() => proxy.stop());
   const msgs = txns(topic, 1000);
   await produce(kafka, msgs);
-  bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    firehose: { deliveryStream: ${stream}, packing: { maxBytes: 5120 } }\n`), { AWS_ENDPOINT_URL_FIREHOSE: proxy.url });
+  bridge = await startBridge(
+    writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    firehose: { deliveryStream: ${stream}, packing: { maxBytes: 5120 } }\n`),
+    { AWS_ENDPOINT_URL_FIREHOSE: proxy.url },
+  );
   await waitCaughtUp(kafka, group, topic, 120_000);
   const lines = await deliveredLines(bucket);
   expect(lines.map((l) => (JSON.parse(l) as { seq: number }).seq).sort((a, b) => a - b)).toEqual(msgs.map((_m, i) => i));

@@ -38,7 +38,15 @@ async function setup(partitions = 3, shards = 3, configs?: Record<string, string
   const id = uniqueSuffix('-');
   const topic = `bridge-kin-${id}`;
   const stream = `bridge-kin-${id}`;
-  await createTopics(kafka, configs ? [{ topic, partitions, configs }, { topic: `${topic}.dlq`, partitions: 1, configs }] : [{ topic, partitions }]);
+  await createTopics(
+    kafka,
+    configs
+      ? [
+          { topic, partitions, configs },
+          { topic: `${topic}.dlq`, partitions: 1, configs },
+        ]
+      : [{ topic, partitions }],
+  );
   defer(() => deleteTopics(kafka, [topic, `${topic}.dlq`]));
   await createStream(client, stream, shards);
   defer(() => deleteStream(client, stream));
@@ -76,10 +84,16 @@ test('every Kafka record lands on its key’s shard, exactly once, per-key order
   const { topic, stream, route, group } = await setup();
   const msgs = records(topic, 1500, 40);
   await produce(kafka, msgs);
-  bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis:\n      stream: ${stream}\n      partitionKey: key\n`));
+  bridge = await startBridge(
+    writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis:\n      stream: ${stream}\n      partitionKey: key\n`),
+  );
   await bridge.waitReady();
   await waitCaughtUp(kafka, group, topic, 120_000);
-  await verifyStream(stream, msgs.map((m) => JSON.parse(m.value) as Sent), true);
+  await verifyStream(
+    stream,
+    msgs.map((m) => JSON.parse(m.value) as Sent),
+    true,
+  );
   const metrics = await bridge.metrics();
   expect(metricValue(metrics, 'tideway_bridge_records_delivered_total', { route })).toBe(1500);
   expect(await bridge.stop()).toBe(0);
@@ -98,10 +112,16 @@ test('per-record ProvisionedThroughputExceeded, throttled and failing calls: ret
   // Few keys, many records each: a failed record has later records of its key right behind it.
   const msgs = records(topic, 1200, 12);
   await produce(kafka, msgs);
-  bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis: { stream: ${stream} }\n`), { AWS_ENDPOINT_URL_KINESIS: proxy.url });
+  bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    kinesis: { stream: ${stream} }\n`), {
+    AWS_ENDPOINT_URL_KINESIS: proxy.url,
+  });
   await waitCaughtUp(kafka, group, topic, 200_000);
   // The proxy never stores a failed record, so a correct bridge ends with exactly one copy, in order.
-  await verifyStream(stream, msgs.map((m) => JSON.parse(m.value) as Sent), true);
+  await verifyStream(
+    stream,
+    msgs.map((m) => JSON.parse(m.value) as Sent),
+    true,
+  );
   expect(proxy.stats.recordsFailed).toBeGreaterThan(0);
   expect(proxy.stats.throttled).toBeGreaterThan(0);
   expect(proxy.stats.serverErrors).toBeGreaterThan(0);
@@ -123,7 +143,11 @@ test('SIGKILL in the middle of delivery, then restart: nothing lost, per-key fir
   await produce(kafka, msgs.slice(1000));
   bridge = await startBridge(routes);
   await waitCaughtUp(kafka, group, topic, 120_000);
-  await verifyStream(stream, msgs.map((m) => JSON.parse(m.value) as Sent), false);
+  await verifyStream(
+    stream,
+    msgs.map((m) => JSON.parse(m.value) as Sent),
+    false,
+  );
 });
 
 test('KPL aggregation: the stream holds aggregated records that aws-kinesis-agg unpacks into every record, in order', async () => {
@@ -136,7 +160,11 @@ test('KPL aggregation: the stream holds aggregated records that aws-kinesis-agg 
   // Aggregation packs a key's records: far fewer Kinesis records than Kafka records.
   expect(raw.length).toBeLessThan(msgs.length);
   const agg = require('aws-kinesis-agg') as {
-    deaggregateSync(r: { data: string; partitionKey: string; sequenceNumber: string }, checksums: boolean, cb: (err: Error | null, recs?: Array<{ partitionKey: string; data: string }>) => void): void;
+    deaggregateSync(
+      r: { data: string; partitionKey: string; sequenceNumber: string },
+      checksums: boolean,
+      cb: (err: Error | null, recs?: Array<{ partitionKey: string; data: string }>) => void,
+    ): void;
   };
   const unpacked: Array<Sent & { shardId: string }> = [];
   for (const r of raw) {

@@ -42,8 +42,14 @@ test('a missing destination makes its route unready without stalling another rou
   defer(() => deleteBucket(s3c, bucket));
   defer(() => deleteStream(kin, missing));
   defer(() => deleteStream(kin, created));
-  await produce(kafka, Array.from({ length: 200 }, (_, i) => ({ topic: topicA, key: `k${i % 3}`, value: JSON.stringify({ i }) })));
-  await produce(kafka, Array.from({ length: 300 }, (_, i) => ({ topic: topicB, key: `k${i % 3}`, value: JSON.stringify({ i }) })));
+  await produce(
+    kafka,
+    Array.from({ length: 200 }, (_, i) => ({ topic: topicA, key: `k${i % 3}`, value: JSON.stringify({ i }) })),
+  );
+  await produce(
+    kafka,
+    Array.from({ length: 300 }, (_, i) => ({ topic: topicB, key: `k${i % 3}`, value: JSON.stringify({ i }) })),
+  );
   const yaml = `routes:
   - name: to-missing-${id}
     topics: [${topicA}]
@@ -65,7 +71,11 @@ test('a missing destination makes its route unready without stalling another rou
   expect((await readStream(kin, created)).length).toBe(300);
   const ready = await fetch(`${bridge.url}/readyz`);
   expect(ready.status).toBe(503);
-  expect(((await ready.json()) as { checks: Record<string, boolean> }).checks).toMatchObject({ [`route:to-missing-${id}`]: false, [`route:to-s3-${id}`]: true, [`route:to-created-${id}`]: true });
+  expect(((await ready.json()) as { checks: Record<string, boolean> }).checks).toMatchObject({
+    [`route:to-missing-${id}`]: false,
+    [`route:to-s3-${id}`]: true,
+    [`route:to-created-${id}`]: true,
+  });
   expect(bridge.logs(200).replace(/\\"/g, '"')).toContain(`route "to-missing-${id}": Kinesis stream "${missing}" does not exist`);
   expect(bridge.child.exitCode).toBeNull();
 

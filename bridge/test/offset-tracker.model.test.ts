@@ -143,14 +143,16 @@ function runCase(seed: number, steps: number): string | undefined {
       // Safety: everything below the committed offset reached the destination.
       for (const o of p.log) {
         if (o >= p.committed) break;
-        if (!delivered.get(p)!.has(o)) return `seed ${seed} step ${step}: ${p.topic}-${p.partition} committed ${p.committed} but offset ${o} was never delivered`;
+        if (!delivered.get(p)!.has(o))
+          return `seed ${seed} step ${step}: ${p.topic}-${p.partition} committed ${p.committed} but offset ${o} was never delivered`;
       }
       // Asking for the commit point is itself an operation (it may tidy internal state), so it is
       // asked only now and then, as the commit timer does, not after every step.
       if (p.cursor === undefined || !observe) continue;
       const expected = referencePoint(p);
       const actual = tracker.commitPoint(p.topic, p.partition);
-      if (expected !== undefined && actual !== expected) return `seed ${seed} step ${step}: ${p.topic}-${p.partition} commit point ${actual}, reference ${expected}`;
+      if (expected !== undefined && actual !== expected)
+        return `seed ${seed} step ${step}: ${p.topic}-${p.partition} commit point ${actual}, reference ${expected}`;
     }
   }
   return undefined;

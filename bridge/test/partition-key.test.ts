@@ -1,6 +1,11 @@
 import { partitionKeyFor, partitionKeyHash } from '../src/partition-key';
 
-const rec = (key: string | null, value: unknown = {}) => ({ topic: 't', partition: 3, key: key === null ? null : Buffer.from(key), value: Buffer.from(JSON.stringify(value)) });
+const rec = (key: string | null, value: unknown = {}) => ({
+  topic: 't',
+  partition: 3,
+  key: key === null ? null : Buffer.from(key),
+  value: Buffer.from(JSON.stringify(value)),
+});
 
 describe('partitionKeyFor', () => {
   it('uses the Kafka key, and the Kafka partition for records without one', () => {

@@ -40,7 +40,13 @@ async function objects(bucket: string, prefix = ''): Promise<Map<string, string[
   for (const key of await listKeys(s3c, bucket, prefix)) {
     const body = await getObject(s3c, bucket, key);
     expect(body.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // GZIP
-    out.set(key, gunzipSync(body).toString('utf8').split('\n').filter((l) => l !== ''));
+    out.set(
+      key,
+      gunzipSync(body)
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
   }
   return out;
 }
@@ -106,12 +112,19 @@ test('seed 004 end to end: transform runs unchanged, GZIP JSON lines under expan
 
 test('S3 errors (503 SlowDown, 500) are retried; every record lands once; object metadata names its offsets', async () => {
   const { topic, bucket, route, group } = await setup(1);
-  const proxy = await new FaultProxy(process.env.AWS_ENDPOINT_URL_S3!, { recordFailure: 0, throttle: 0.2, serverError: 0.2, applyTo: (_t, method) => method === 'PUT' }).start();
+  const proxy = await new FaultProxy(process.env.AWS_ENDPOINT_URL_S3!, {
+    recordFailure: 0,
+    throttle: 0.2,
+    serverError: 0.2,
+    applyTo: (_t, method) => method === 'PUT',
+  }).start();
   defer(() => proxy.stop());
   const msgs = Array.from({ length: 2000 }, (_, seq) => ({ topic, key: `k${seq % 5}`, value: JSON.stringify({ seq, device_id: `d${seq % 3}` }) }));
   await produce(kafka, msgs);
   bridge = await startBridge(
-    writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    s3:\n      bucket: ${bucket}\n      prefix: "by-device/device=!{field:device_id}/"\n      bufferingHints: { sizeInMBs: 0.01, intervalInSeconds: 1 }\n`),
+    writeRoutes(
+      `routes:\n  - name: ${route}\n    topics: [${topic}]\n    s3:\n      bucket: ${bucket}\n      prefix: "by-device/device=!{field:device_id}/"\n      bufferingHints: { sizeInMBs: 0.01, intervalInSeconds: 1 }\n`,
+    ),
     { AWS_ENDPOINT_URL_S3: proxy.url },
   );
   await waitCaughtUp(kafka, group, topic, 120_000);
@@ -135,14 +148,20 @@ test('SIGKILL then restart: nothing lost, and replayed buffers rewrite the same 
   const msgs = Array.from({ length: 3000 }, (_, seq) => ({ topic, key: `k${seq % 5}`, value: JSON.stringify({ seq, pad: 'p'.repeat(200) }) }));
   await produce(kafka, msgs.slice(0, 1500));
   // Buffers flush by size only (interval 900 s), so object boundaries depend on data, not time.
-  const routes = writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    s3:\n      bucket: ${bucket}\n      prefix: "raw/"\n      bufferingHints: { sizeInMBs: 0.05, intervalInSeconds: 900 }\n`);
+  const routes = writeRoutes(
+    `routes:\n  - name: ${route}\n    topics: [${topic}]\n    s3:\n      bucket: ${bucket}\n      prefix: "raw/"\n      bufferingHints: { sizeInMBs: 0.05, intervalInSeconds: 900 }\n`,
+  );
   // A long commit interval leaves written-but-uncommitted objects behind at the kill.
   bridge = await startBridge(routes, { BRIDGE_COMMIT_INTERVAL_MS: '3000' });
   await waitForMetric(bridge, 'tideway_bridge_s3_objects_written_total', { route }, 3);
   await bridge.kill();
   await produce(kafka, msgs.slice(1500));
   // Same route, now also flushing by time so the tail gets written; full buffers are cut by size as before.
-  bridge = await startBridge(writeRoutes(`routes:\n  - name: ${route}\n    topics: [${topic}]\n    s3:\n      bucket: ${bucket}\n      prefix: "raw/"\n      bufferingHints: { sizeInMBs: 0.05, intervalInSeconds: 1 }\n`));
+  bridge = await startBridge(
+    writeRoutes(
+      `routes:\n  - name: ${route}\n    topics: [${topic}]\n    s3:\n      bucket: ${bucket}\n      prefix: "raw/"\n      bufferingHints: { sizeInMBs: 0.05, intervalInSeconds: 1 }\n`,
+    ),
+  );
   await waitCaughtUp(kafka, group, topic, 120_000);
   await bridge.stop();
   bridge = undefined;
@@ -156,11 +175,17 @@ test('SIGKILL then restart: nothing lost, and replayed buffers rewrite the same 
 test('a buffer larger than a part is streamed as a multipart upload; topics by regex', async () => {
   const { topic, bucket, route, group } = await setup(1);
   // Incompressible 1 KiB values: ~12 MiB of records gzip to well over one 5 MiB part.
-  const msgs = Array.from({ length: 12_000 }, (_, seq) => ({ topic, key: `k${seq % 7}`, value: JSON.stringify({ seq, noise: randomBytes(700).toString('base64') }) }));
+  const msgs = Array.from({ length: 12_000 }, (_, seq) => ({
+    topic,
+    key: `k${seq % 7}`,
+    value: JSON.stringify({ seq, noise: randomBytes(700).toString('base64') }),
+  }));
   await produce(kafka, msgs);
   const regex = `^${topic.replace('.', '\\\\.')}$`;
   bridge = await startBridge(
-    writeRoutes(`routes:\n  - name: ${route}\n    topics: { regex: "${regex}" }\n    s3:\n      bucket: ${bucket}\n      prefix: "big/"\n      partSizeMB: 5\n      bufferingHints: { sizeInMBs: 64, intervalInSeconds: 5 }\n`),
+    writeRoutes(
+      `routes:\n  - name: ${route}\n    topics: { regex: "${regex}" }\n    s3:\n      bucket: ${bucket}\n      prefix: "big/"\n      partSizeMB: 5\n      bufferingHints: { sizeInMBs: 64, intervalInSeconds: 5 }\n`,
+    ),
   );
   await waitCaughtUp(kafka, group, topic, 120_000).catch((err) => {
     throw new Error(`${err}\n${bridge!.logs(50)}`);
@@ -172,7 +197,13 @@ test('a buffer larger than a part is streamed as a multipart upload; topics by r
     const head = await s3c.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     // S3 ETags of multipart objects end in -<part count>.
     if (/-\d+"?$/.test(head.ETag ?? '')) multipart++;
-    seqs.push(...gunzipSync(await getObject(s3c, bucket, key)).toString('utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { seq: number }).seq));
+    seqs.push(
+      ...gunzipSync(await getObject(s3c, bucket, key))
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    );
   }
   expect(multipart).toBeGreaterThan(0);
   expect(seqs.sort((a, b) => a - b)).toEqual(msgs.map((_m, i) => i));

@@ -7,7 +7,12 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 describe('Firehose transformation contract', () => {
   it('builds the Lambda event Firehose sends', () => {
     const e = buildTransformEvent('r', [{ data: Buffer.from('x'), timestamp: 5 }], 'us-east-1', 'inv');
-    expect(e).toEqual({ invocationId: 'inv', deliveryStreamArn: 'arn:aws:firehose:us-east-1:000000000000:deliverystream/r', region: 'us-east-1', records: [{ recordId: '0', approximateArrivalTimestamp: 5, data: b64('x') }] });
+    expect(e).toEqual({
+      invocationId: 'inv',
+      deliveryStreamArn: 'arn:aws:firehose:us-east-1:000000000000:deliverystream/r',
+      region: 'us-east-1',
+      records: [{ recordId: '0', approximateArrivalTimestamp: 5, data: b64('x') }],
+    });
   });
 
   it('maps results back by recordId; missing, duplicate or unknown results are ProcessingFailed', () => {
@@ -29,7 +34,12 @@ describe('Firehose transformation contract', () => {
   it('a handler that throws fails its records; callback-style handlers work', async () => {
     const throwing = new FirehoseTransform('r', () => Promise.reject(new Error('boom')), 'us-east-1');
     expect(await throwing.apply([{ data: Buffer.from('x'), timestamp: 0 }])).toEqual([{ result: 'ProcessingFailed', error: 'transform threw: boom' }]);
-    const cb = new FirehoseTransform('r', (event, _ctx, callback) => callback!(null, { records: (event as { records: Array<{ recordId: string; data: string }> }).records.map((r) => ({ ...r, result: 'Ok' })) }), 'us-east-1');
+    const cb = new FirehoseTransform(
+      'r',
+      (event, _ctx, callback) =>
+        callback!(null, { records: (event as { records: Array<{ recordId: string; data: string }> }).records.map((r) => ({ ...r, result: 'Ok' })) }),
+      'us-east-1',
+    );
     expect(await cb.apply([{ data: Buffer.from('y'), timestamp: 0 }])).toEqual([{ result: 'Ok', data: Buffer.from('y') }]);
   });
 
@@ -41,10 +51,20 @@ describe('Firehose transformation contract', () => {
   it('runs seed 004’s example transform unchanged: Celsius → Fahrenheit, humidity filter, failures', async () => {
     const t = FirehoseTransform.load('iot', join(__dirname, '..', '..', 'examples', 'transforms', 'iot-firehose.js'), 'us-east-1');
     const out = await t.apply(
-      ['{"device_id":"sensor-001","temperature":22.5,"humidity":60}', '{"device_id":"sensor-002","temperature":30,"humidity":10}', 'garbage', '{"device_id":"x","humidity":50}'].map((s) => ({ data: Buffer.from(s), timestamp: 0 })),
+      [
+        '{"device_id":"sensor-001","temperature":22.5,"humidity":60}',
+        '{"device_id":"sensor-002","temperature":30,"humidity":10}',
+        'garbage',
+        '{"device_id":"x","humidity":50}',
+      ].map((s) => ({ data: Buffer.from(s), timestamp: 0 })),
     );
     expect(out[0].result).toBe('Ok');
-    expect(JSON.parse((out[0] as { data: Buffer }).data.toString())).toEqual({ device_id: 'sensor-001', temperature_c: 22.5, temperature_f: 72.5, humidity: 60 });
+    expect(JSON.parse((out[0] as { data: Buffer }).data.toString())).toEqual({
+      device_id: 'sensor-001',
+      temperature_c: 22.5,
+      temperature_f: 72.5,
+      humidity: 60,
+    });
     expect(out.slice(1).map((o) => o.result)).toEqual(['Dropped', 'ProcessingFailed', 'ProcessingFailed']);
   });
 });

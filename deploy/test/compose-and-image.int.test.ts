@@ -90,7 +90,9 @@ describe('docker-compose.yml', () => {
   });
 
   test('Prometheus scrapes every Tideway container on its metrics port, with the job names the rules expect', () => {
-    const config = parse(readFileSync(join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    const config = parse(readFileSync(join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
     const jobs = Object.fromEntries(config.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]));
     for (const name of TIDEWAY_SERVICES) {
       expect(jobs[`tideway-${name}`]).toEqual([`${name}:9464`]);
@@ -148,9 +150,19 @@ describe('Dockerfile (static checks; npm run test:containers builds and runs it)
 
   test('copies the manifest of every workspace before npm ci, and every path it copies exists and is not ignored', () => {
     const rootPkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
-    const copies = lines.filter((l) => /^COPY (?!--from)/.test(l)).flatMap((l) => l.replace(/^COPY (--\S+ )*/, '').split(/\s+/).slice(0, -1));
+    const copies = lines
+      .filter((l) => /^COPY (?!--from)/.test(l))
+      .flatMap((l) =>
+        l
+          .replace(/^COPY (--\S+ )*/, '')
+          .split(/\s+/)
+          .slice(0, -1),
+      );
     for (const ws of rootPkg.workspaces) expect(copies).toContain(`${ws}/package.json`);
-    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const src of copies) {
       expect([src, existsSync(join(REPO_ROOT, src))]).toEqual([src, true]);
       expect(ignored.filter((pattern) => src === pattern || src.startsWith(`${pattern}/`))).toEqual([]);

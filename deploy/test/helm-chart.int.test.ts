@@ -41,7 +41,11 @@ const valuesFile = (values: unknown) => tempFile('values.yaml', JSON.stringify(v
 
 /** All features on, with the CRDs served: the largest rendering, validated below. */
 const FULL_VALUES = {
-  kafka: { brokers: 'kafka-0.kafka:9093,kafka-1.kafka:9093', tls: { enabled: true, caSecret: { name: 'kafka-ca', key: 'ca.crt' } }, sasl: { mechanism: 'scram-sha-512', existingSecret: 'kafka-user' } },
+  kafka: {
+    brokers: 'kafka-0.kafka:9093,kafka-1.kafka:9093',
+    tls: { enabled: true, caSecret: { name: 'kafka-ca', key: 'ca.crt' } },
+    sasl: { mechanism: 'scram-sha-512', existingSecret: 'kafka-user' },
+  },
   services: {
     cdc: { secretEnv: { CDC_DATABASE_URL: { name: 'pg', key: 'url' } } },
     dwhLoader: { keda: { enabled: true, topic: 'app.public.claims', partitions: 6, maxReplicas: 20 } },
@@ -77,7 +81,9 @@ describe('rendered manifests are valid Kubernetes objects (offline schemas)', ()
     // Core kinds, strict: unknown fields (a misspelt key) fail too.
     const kv = run(ensureTool('kubernetes-validate'), ['--strict', '--kubernetes-version', KUBE_VERSION, file]);
     const lines = (kv.stdout + kv.stderr).split('\n').filter(Boolean);
-    const problems = lines.filter((l) => !l.startsWith('INFO') && !/Couldn't find schema for kind (ServiceMonitor|PrometheusRule|ScaledObject|TriggerAuthentication) /.test(l));
+    const problems = lines.filter(
+      (l) => !l.startsWith('INFO') && !/Couldn't find schema for kind (ServiceMonitor|PrometheusRule|ScaledObject|TriggerAuthentication) /.test(l),
+    );
     expect(problems).toEqual([]);
     const core = objects.filter((o) => !['ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'TriggerAuthentication'].includes(o.kind));
     expect(lines.filter((l) => l.startsWith('INFO') && l.includes(' passed for resource '))).toHaveLength(core.length);
@@ -106,8 +112,18 @@ describe('what the chart renders', () => {
       expect(c.resources.limits.memory).toBeDefined();
       expect(pod.securityContext.runAsNonRoot).toBe(true);
       expect(pod.securityContext.seccompProfile.type).toBe('RuntimeDefault');
-      expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
-      expect(c.env).toEqual(expect.arrayContaining([{ name: 'METRICS_HOST', value: '0.0.0.0' }, { name: 'KAFKA_BROKERS', value: 'kafka-0.kafka:9092,kafka-1.kafka:9092,kafka-2.kafka:9092' }]));
+      expect(c.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(c.env).toEqual(
+        expect.arrayContaining([
+          { name: 'METRICS_HOST', value: '0.0.0.0' },
+          { name: 'KAFKA_BROKERS', value: 'kafka-0.kafka:9092,kafka-1.kafka:9092,kafka-2.kafka:9092' },
+        ]),
+      );
     }
     expect(ofKind(objects, 'PodDisruptionBudget')).toHaveLength(4);
     expect(ofKind(objects, 'Service')).toHaveLength(4);
@@ -138,7 +154,9 @@ describe('what the chart renders', () => {
     expect(rule.spec.groups).toEqual(source.groups);
     const monitor = ofKind(objects, 'ServiceMonitor')[0];
     expect(monitor.spec.jobLabel).toBe('tideway.dev/job');
-    const jobs = ofKind(objects, 'Service').map((s) => s.metadata.labels?.['tideway.dev/job']).sort();
+    const jobs = ofKind(objects, 'Service')
+      .map((s) => s.metadata.labels?.['tideway.dev/job'])
+      .sort();
     expect(jobs).toEqual(SERVICES.map((s) => `tideway-${s}`).sort());
   });
 
@@ -146,7 +164,10 @@ describe('what the chart renders', () => {
     const { objects } = template(['-f', valuesFile(FULL_VALUES), ...withCrds]);
     const so = ofKind(objects, 'ScaledObject')[0];
     expect(so.spec.maxReplicaCount).toBe(6); // maxReplicas 20, partitions 6
-    expect(so.spec.triggers[0]).toMatchObject({ type: 'kafka', metadata: { topic: 'app.public.claims', consumerGroup: 'tideway-dwh-loader', tls: 'enable', sasl: 'scram_sha512' } });
+    expect(so.spec.triggers[0]).toMatchObject({
+      type: 'kafka',
+      metadata: { topic: 'app.public.claims', consumerGroup: 'tideway-dwh-loader', tls: 'enable', sasl: 'scram_sha512' },
+    });
     // KEDA authenticates to Kafka with the service's own Secrets.
     const auth = ofKind(objects, 'TriggerAuthentication')[0];
     expect(so.spec.triggers[0].authenticationRef).toEqual({ name: auth.metadata.name });
@@ -182,7 +203,9 @@ describe('what the chart renders', () => {
 
   test('the Grafana dashboards ship as ConfigMaps, identical to deploy/grafana/dashboards', () => {
     const { objects } = template(['--set', 'dashboards.enabled=true']);
-    const files = readdirSync(join(GRAFANA_DIR, 'dashboards')).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(join(GRAFANA_DIR, 'dashboards'))
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(files.length).toBeGreaterThanOrEqual(5);
     const shipped = ofKind(objects, 'ConfigMap').filter((c) => c.metadata.labels?.grafana_dashboard === '1');
     const byFile = new Map(shipped.flatMap((c) => Object.entries(c.data ?? {})));
@@ -202,7 +225,24 @@ describe('what the chart renders', () => {
       `{{- define "notes-check" }}${notes}{{- end }}\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include "notes-check" . | quote }}\n`,
     );
     const render = (args: string[]) =>
-      (parse(runOk(helm, ['template', 'tw', copy, '--namespace', 'etl', '--kube-version', KUBE_VERSION, '-f', MINIMAL_VALUES, '--show-only', 'templates/notes-check.yaml', ...args])) as Manifest).data!.notes;
+      (
+        parse(
+          runOk(helm, [
+            'template',
+            'tw',
+            copy,
+            '--namespace',
+            'etl',
+            '--kube-version',
+            KUBE_VERSION,
+            '-f',
+            MINIMAL_VALUES,
+            '--show-only',
+            'templates/notes-check.yaml',
+            ...args,
+          ]),
+        ) as Manifest
+      ).data!.notes;
     const missing = render(['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'services.bridge.enabled=false']);
     expect(missing).toContain('deployment/tw-tideway-cdc');
     expect(missing).toMatch(/bridge\s+disabled/);
@@ -216,8 +256,24 @@ describe('what the chart renders', () => {
 test('helm package stores the linked dashboards and rules in the chart archive, and the archive renders them', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tideway-package-'));
   runOk(helm, ['package', CHART_DIR, '-d', dir]);
-  const archive = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
-  const out = runOk(helm, ['template', 'tw', archive, '--kube-version', KUBE_VERSION, '-f', MINIMAL_VALUES, '--set', 'dashboards.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', ...withCrds]);
+  const archive = join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith('.tgz'))!,
+  );
+  const out = runOk(helm, [
+    'template',
+    'tw',
+    archive,
+    '--kube-version',
+    KUBE_VERSION,
+    '-f',
+    MINIMAL_VALUES,
+    '--set',
+    'dashboards.enabled=true',
+    '--set',
+    'metrics.prometheusRule.enabled=true',
+    ...withCrds,
+  ]);
   const objects = parseAllDocuments(out).map((d) => d.toJS() as Manifest);
   expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')).toHaveLength(5);
   expect(ofKind(objects, 'PrometheusRule')).toHaveLength(1);
@@ -249,12 +305,34 @@ describe('values.schema.json and template guards reject bad values with the offe
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(message);
     // Given through another route (a Secret of every service), it renders.
-    const given = key === 'cdc' || key === 'dwhLoader' ? ['--set', `commonSecretEnv.${key === 'cdc' ? 'CDC' : 'DWH'}_DATABASE_URL.name=s`, '--set', `commonSecretEnv.${key === 'cdc' ? 'CDC' : 'DWH'}_DATABASE_URL.key=url`] : ['--set', `services.${key}.config.content=x: 1`];
+    const given =
+      key === 'cdc' || key === 'dwhLoader'
+        ? [
+            '--set',
+            `commonSecretEnv.${key === 'cdc' ? 'CDC' : 'DWH'}_DATABASE_URL.name=s`,
+            '--set',
+            `commonSecretEnv.${key === 'cdc' ? 'CDC' : 'DWH'}_DATABASE_URL.key=url`,
+          ]
+        : ['--set', `services.${key}.config.content=x: 1`];
     expect(run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, ...others, ...given]).status).toBe(0);
   });
 
   test('hpa and keda on the same service are refused', () => {
-    const r = run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, '-f', MINIMAL_VALUES, '--set', 'services.bridge.hpa.enabled=true', '--set', 'services.bridge.keda.enabled=true', '--set', 'services.bridge.keda.topic=t']);
+    const r = run(helm, [
+      'template',
+      'tw',
+      CHART_DIR,
+      '--kube-version',
+      KUBE_VERSION,
+      '-f',
+      MINIMAL_VALUES,
+      '--set',
+      'services.bridge.hpa.enabled=true',
+      '--set',
+      'services.bridge.keda.enabled=true',
+      '--set',
+      'services.bridge.keda.topic=t',
+    ]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('services.bridge: enable either hpa or keda, not both');
   });

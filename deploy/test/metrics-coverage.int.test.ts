@@ -51,15 +51,33 @@ beforeAll(async () => {
   for (const pkg of ['services/cdc', 'services/dwh-loader', 'services/alerting', 'bridge']) {
     if (!existsSync(join(REPO_ROOT, pkg, 'dist', 'main.js'))) throw new Error(`${pkg}/dist is missing: run npm run build first`);
   }
-  await sql(appUrl, `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.events (id int PRIMARY KEY, amount numeric(10,2), note text); INSERT INTO ${schema}.events VALUES (1, 10.5, 'first')`);
+  await sql(
+    appUrl,
+    `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.events (id int PRIMARY KEY, amount numeric(10,2), note text); INSERT INTO ${schema}.events VALUES (1, 10.5, 'first')`,
+  );
 
   const rulesFile = join(work, 'rules.yaml');
-  writeFileSync(rulesFile, stringify({ rules: [{ id: 'big-amount', topic: changeTopic, severity: 'high', title: 'Big amount', keyBy: 'after.id', when: 'double(after.amount) > 1000.0' }] }));
+  writeFileSync(
+    rulesFile,
+    stringify({
+      rules: [{ id: 'big-amount', topic: changeTopic, severity: 'high', title: 'Big amount', keyBy: 'after.id', when: 'double(after.amount) > 1000.0' }],
+    }),
+  );
   const routesFile = join(work, 'routes.yaml');
-  writeFileSync(routesFile, stringify({ routes: [{ name: `metrics-${id}`, topics: [changeTopic], kinesis: { stream: `deploy-metrics-${id}`, create: { shards: 1 } } }] }));
+  writeFileSync(
+    routesFile,
+    stringify({ routes: [{ name: `metrics-${id}`, topics: [changeTopic], kinesis: { stream: `deploy-metrics-${id}`, create: { shards: 1 } } }] }),
+  );
 
   const envOf: Record<string, NodeJS.ProcessEnv> = {
-    cdc: { CDC_TABLES: `${schema}.events`, CDC_SLOT: slot, CDC_PUBLICATION: slot, CDC_TOPIC_TEMPLATE: '{schema}.{table}.changes', CDC_TOPIC_PARTITIONS: '1', CDC_STATE_TABLE: `${schema}.cdc_state` },
+    cdc: {
+      CDC_TABLES: `${schema}.events`,
+      CDC_SLOT: slot,
+      CDC_PUBLICATION: slot,
+      CDC_TOPIC_TEMPLATE: '{schema}.{table}.changes',
+      CDC_TOPIC_PARTITIONS: '1',
+      CDC_STATE_TABLE: `${schema}.cdc_state`,
+    },
     'dwh-loader': { DWH_TOPICS: changeTopic, DWH_SCHEMA: schema, DWH_GROUP_ID: `deploy-metrics-${id}` },
     alerting: { ALERTING_RULES: rulesFile, ALERTING_GROUP_ID: `deploy-metrics-${id}`, ALERTS_TOPIC: `${schema}.alerts` },
     bridge: { BRIDGE_ROUTES: routesFile, BRIDGE_GROUP_PREFIX: `deploy-metrics-${id}-` },
@@ -76,7 +94,10 @@ beforeAll(async () => {
 afterAll(async () => {
   prometheus?.kill('SIGTERM');
   await Promise.all([...services.values()].map((p) => p.stop()));
-  await sql(appUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP PUBLICATION IF EXISTS ${slot}; SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}'`).catch(() => undefined);
+  await sql(
+    appUrl,
+    `DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP PUBLICATION IF EXISTS ${slot}; SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}'`,
+  ).catch(() => undefined);
   await sql(warehouseUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
   await deleteTopicsContaining(id).catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
@@ -134,9 +155,13 @@ test('a real Prometheus scrapes the running services: every target up, the shipp
   writeFileSync(configFile, stringify(config));
   runOk(join(bin, 'promtool'), ['check', 'config', configFile]);
   const logs: string[] = [];
-  prometheus = spawn(join(bin, 'prometheus'), [`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(work, 'tsdb')}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  prometheus = spawn(
+    join(bin, 'prometheus'),
+    [`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(work, 'tsdb')}`],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   prometheus.stdout?.on('data', (d: Buffer) => logs.push(d.toString()));
   prometheus.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
   const api = async <T>(path: string): Promise<T> => ((await (await fetch(`http://127.0.0.1:${port}${path}`)).json()) as { data: T }).data;
@@ -160,7 +185,9 @@ test('a real Prometheus scrapes the running services: every target up, the shipp
   });
 
   // The same data the dashboards read: up{} for every job, and the services' own series.
-  const up = await api<{ result: { metric: { job: string }; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent('up{job=~"tideway-.+"}')}`);
+  const up = await api<{ result: { metric: { job: string }; value: [number, string] }[] }>(
+    `/api/v1/query?query=${encodeURIComponent('up{job=~"tideway-.+"}')}`,
+  );
   expect(up.result.map((r) => [r.metric.job, r.value[1]]).sort()).toEqual([...services.keys()].map((s) => [`tideway-${s}`, '1']).sort());
 
   type Rule = { name: string; health: string; lastError?: string };

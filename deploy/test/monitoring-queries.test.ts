@@ -2,7 +2,9 @@ import { exportedFamilies, metricFamilyCandidates, metricNames, withoutGrafanaVa
 
 describe('metricNames', () => {
   test('finds the metrics of an aggregation, not functions, label names or label values', () => {
-    expect(metricNames('sum by (service, topic) (increase(tideway_dlq_records_total{service="bridge", reason=~"a|b"}[10m])) > 0')).toEqual(['tideway_dlq_records_total']);
+    expect(metricNames('sum by (service, topic) (increase(tideway_dlq_records_total{service="bridge", reason=~"a|b"}[10m])) > 0')).toEqual([
+      'tideway_dlq_records_total',
+    ]);
   });
   test('finds histogram series and both sides of a ratio', () => {
     expect(metricNames('histogram_quantile(0.99, sum by (le) (rate(tideway_x_seconds_bucket[5m])))')).toEqual(['tideway_x_seconds_bucket']);

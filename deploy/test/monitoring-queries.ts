@@ -34,8 +34,34 @@ export function ruleQueries(fileName: string, rules: { groups?: { rules?: { aler
 }
 
 const PROMQL_WORDS = new Set([
-  'sum', 'min', 'max', 'avg', 'count', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless',
-  'rate', 'irate', 'increase', 'delta', 'histogram_quantile', 'offset', 'bool', 'le', 'topk', 'bottomk', 'abs', 'absent', 'clamp_min', 'clamp_max',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'count',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'histogram_quantile',
+  'offset',
+  'bool',
+  'le',
+  'topk',
+  'bottomk',
+  'abs',
+  'absent',
+  'clamp_min',
+  'clamp_max',
 ]);
 
 /**

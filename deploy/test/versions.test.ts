@@ -27,7 +27,9 @@ const stack = {
 const nodeMajor = stack.node.split('.')[0];
 
 describe('versions: one set for the native stack, compose, the image, the chart and the README', () => {
-  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { image?: string; build?: { args?: Record<string, string> } }> };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+    services: Record<string, { image?: string; build?: { args?: Record<string, string> } }>;
+  };
 
   test('the native stack names each version once (sanity of the sources read here)', () => {
     expect(stack.kafka).toMatch(/^\d+\.\d+\.\d+$/);

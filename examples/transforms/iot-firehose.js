@@ -19,7 +19,7 @@ function transformReading(reading) {
   return {
     ...rest,
     temperature_c: temperature,
-    temperature_f: Math.round((temperature * 9 / 5 + 32) * 100) / 100,
+    temperature_f: Math.round(((temperature * 9) / 5 + 32) * 100) / 100,
     humidity,
   };
 }

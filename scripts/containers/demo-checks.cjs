@@ -73,7 +73,11 @@ async function main() {
       const all = (t, a) => a.missing === 0 && events_of(t) > 0;
       const read = TABLES.reduce((n, t) => n + events_of(t), 0);
       checks = [
-        { what: 'every change captured (one event per committed change)', ok: events === expectedEvents && read === events, detail: `${events} events (${read} read) / ${expectedEvents} expected` },
+        {
+          what: 'every change captured (one event per committed change)',
+          ok: events === expectedEvents && read === events,
+          detail: `${events} events (${read} read) / ${expectedEvents} expected`,
+        },
         { what: 'the warehouse equals the source, row by row', ok: w.sourceRows > 0 && !w.missing && !w.different && !w.extra, detail: JSON.stringify(w) },
         { what: 'every transaction event reached Kinesis', ok: all('transactions', landed.kinesis), detail: JSON.stringify(landed.kinesis) },
         { what: 'fraud alerts fired', ok: counter.alertsFired() > 0, detail: `${counter.alertsFired()} alerts` },

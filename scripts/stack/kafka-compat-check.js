@@ -53,7 +53,13 @@ async function main() {
   });
 
   await step('admin.createTopics (3 partitions) + fetchTopicMetadata', async () => {
-    const created = await admin.createTopics({ topics: [{ topic: input, numPartitions: 3 }, { topic: output, numPartitions: 1 }], waitForLeaders: true });
+    const created = await admin.createTopics({
+      topics: [
+        { topic: input, numPartitions: 3 },
+        { topic: output, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    });
     if (!created) throw new Error('createTopics returned false');
     const md = await admin.fetchTopicMetadata({ topics: [input] });
     if (md.topics[0].partitions.length !== 3) throw new Error('wrong partition count');

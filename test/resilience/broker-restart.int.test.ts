@@ -98,10 +98,31 @@ describe('all four services across a Kafka broker restart', () => {
     const rules = join(dir, 'rules.yaml');
     writeFileSync(
       rules,
-      ['rules:', '  - id: big-insert', `    topic: ${topic}`, '    severity: high', '    filter: op == "c"', '    keyBy: after.id', `    when: after.amount > ${ALERT_OVER}`, ''].join('\n'),
+      [
+        'rules:',
+        '  - id: big-insert',
+        `    topic: ${topic}`,
+        '    severity: high',
+        '    filter: op == "c"',
+        '    keyBy: after.id',
+        `    when: after.amount > ${ALERT_OVER}`,
+        '',
+      ].join('\n'),
     );
     const routes = join(dir, 'routes.yaml');
-    writeFileSync(routes, ['routes:', `  - name: ${table}`, `    topics: [${topic}]`, '    kinesis:', `      stream: ${stream}`, '      create: { shards: 1 }', '      partitionKey: key', ''].join('\n'));
+    writeFileSync(
+      routes,
+      [
+        'routes:',
+        `  - name: ${table}`,
+        `    topics: [${topic}]`,
+        '    kinesis:',
+        `      stream: ${stream}`,
+        '      create: { shards: 1 }',
+        '      partitionKey: key',
+        '',
+      ].join('\n'),
+    );
 
     const common = { KAFKA_BROKERS: broker.brokers, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
     const start = async (service: string, own: Record<string, string>) => {
@@ -109,7 +130,13 @@ describe('all four services across a Kafka broker restart', () => {
       procs.push(p);
       return p;
     };
-    const cdc = await start('cdc', { CDC_DATABASE_URL: env.CDC_DATABASE_URL, CDC_TABLES: `public.${table}`, CDC_SLOT: table, CDC_PUBLICATION: table, CDC_HEARTBEAT_MS: '1000' });
+    const cdc = await start('cdc', {
+      CDC_DATABASE_URL: env.CDC_DATABASE_URL,
+      CDC_TABLES: `public.${table}`,
+      CDC_SLOT: table,
+      CDC_PUBLICATION: table,
+      CDC_HEARTBEAT_MS: '1000',
+    });
     const loader = await start('dwh-loader', {
       DWH_TOPICS: topic,
       DWH_SCHEMA: schema,
@@ -126,7 +153,12 @@ describe('all four services across a Kafka broker restart', () => {
       ALERTING_EVALUATION_THREADS: '1',
       ALERTING_SESSION_TIMEOUT_MS: '10000',
     });
-    const bridge = await start('bridge', { BRIDGE_ROUTES: routes, BRIDGE_GROUP_PREFIX: `${table}-bridge-`, BRIDGE_COMMIT_INTERVAL_MS: '500', BRIDGE_RETRY_MAX_MS: '2000' });
+    const bridge = await start('bridge', {
+      BRIDGE_ROUTES: routes,
+      BRIDGE_GROUP_PREFIX: `${table}-bridge-`,
+      BRIDGE_COMMIT_INTERVAL_MS: '500',
+      BRIDGE_RETRY_MAX_MS: '2000',
+    });
     const services = { cdc, 'dwh-loader': loader, alerting, bridge };
     for (const p of procs) await p.waitReady(180_000);
     sampler = new ReadinessSampler(services);
@@ -149,7 +181,9 @@ describe('all four services across a Kafka broker restart', () => {
     const readyAgainMs = await readyAgain(services, restartedAt);
     await waitFor(() => load!.transactions >= transactionsDuringOutage + 100, { timeoutMs: 120_000, what: 'load after the restart' });
     await load.stop();
-    console.log(`broker-restart: ${load.transactions} transactions (${transactionsDuringOutage} before the broker was back); ready again (ms after the restart, waited for in turn) ${JSON.stringify(readyAgainMs)}`);
+    console.log(
+      `broker-restart: ${load.transactions} transactions (${transactionsDuringOutage} before the broker was back); ready again (ms after the restart, waited for in turn) ${JSON.stringify(readyAgainMs)}`,
+    );
     const logs = (p: TidewayProcess) => (p.child.exitCode === null ? '' : p.logs(40));
     expect(Object.fromEntries(Object.entries(services).map(([n, p]) => [n, { exit: p.child.exitCode, logs: logs(p) }]))).toEqual(
       Object.fromEntries(names.map((n) => [n, { exit: null, logs: '' }])),
@@ -157,7 +191,10 @@ describe('all four services across a Kafka broker restart', () => {
 
     const committed = load.committed;
     // cdc: every committed version of every key in the change topic.
-    const read = await readTopicUntil(topic, (all) => changeCoverage(changes(all), committed).missing.length === 0, { brokers: broker.brokers, timeoutMs: 180_000 });
+    const read = await readTopicUntil(topic, (all) => changeCoverage(changes(all), committed).missing.length === 0, {
+      brokers: broker.brokers,
+      timeoutMs: 180_000,
+    });
     const topicCoverage = changeCoverage(changes(read), committed);
     expect(topicCoverage.missing.slice(0, 20)).toEqual([]);
 
@@ -183,9 +220,17 @@ describe('all four services across a Kafka broker restart', () => {
       .filter((e) => e?.op === 'c' && e.after !== null && e.after.amount > ALERT_OVER);
     const expectedAlerts = inserts.map((e) => e!.after!.id).sort((a, b) => a - b);
     expect([...new Set(expectedAlerts)]).toEqual(load.insertedOver(ALERT_OVER, SEEDED).sort((a, b) => a - b));
-    const alertIds = (all: IncomingMessage[]) => all.map((m) => (JSON.parse(m.value!.toString('utf8')) as { values: { after: { id: number } } }).values.after.id);
+    const alertIds = (all: IncomingMessage[]) =>
+      all.map((m) => (JSON.parse(m.value!.toString('utf8')) as { values: { after: { id: number } } }).values.after.id);
     // Read on for a while once all are there: a doubled alert would show up.
-    const alerts = alertIds(await readTopicUntil(alertsTopic, (all) => all.length >= expectedAlerts.length, { brokers: broker.brokers, readCommitted: true, timeoutMs: 180_000, settleMs: 5000 })).sort((a, b) => a - b);
+    const alerts = alertIds(
+      await readTopicUntil(alertsTopic, (all) => all.length >= expectedAlerts.length, {
+        brokers: broker.brokers,
+        readCommitted: true,
+        timeoutMs: 180_000,
+        settleMs: 5000,
+      }),
+    ).sort((a, b) => a - b);
     expect(expectedAlerts.length).toBeGreaterThan(0);
     expect(alerts).toEqual(expectedAlerts);
 
@@ -210,7 +255,10 @@ describe('all four services across a Kafka broker restart', () => {
     // Checked last, so that a failure here still shows whether data was lost; and no service is
     // left not ready once everything has settled.
     for (const p of procs) await p.waitReady(60_000);
-    expect({ notReady, seenDuringOutage }).toEqual({ notReady: Object.fromEntries(names.map((n) => [n, true])), seenDuringOutage: Object.fromEntries(names.map((n) => [n, []])) });
+    expect({ notReady, seenDuringOutage }).toEqual({
+      notReady: Object.fromEntries(names.map((n) => [n, true])),
+      seenDuringOutage: Object.fromEntries(names.map((n) => [n, []])),
+    });
     await sampler.stop();
     for (const p of procs) expect({ exit: await p.stop() }).toEqual({ exit: 0 });
   });

@@ -114,7 +114,8 @@ describe('cdc and dwh-loader across a PostgreSQL restart', () => {
 
     // Every committed version of every key is in the change topic (duplicates allowed, counted).
     const committed = load.committed;
-    const events = (all: Parameters<typeof afterImage>[0][]) => all.map((m) => afterImage<{ id: number; version: number }>(m)).filter((a): a is { id: number; version: number } => a !== null);
+    const events = (all: Parameters<typeof afterImage>[0][]) =>
+      all.map((m) => afterImage<{ id: number; version: number }>(m)).filter((a): a is { id: number; version: number } => a !== null);
     const read = await readTopicUntil(topic, (all) => changeCoverage(events(all), committed).missing.length === 0, { timeoutMs: 180_000 });
     const coverage = changeCoverage(events(read), committed);
     console.log(`postgres-restart: ${read.length} change records, ${coverage.distinct} distinct changes, ${coverage.duplicates} duplicates`);
@@ -140,7 +141,10 @@ describe('cdc and dwh-loader across a PostgreSQL restart', () => {
     expect(source.length).toBe(committed.size);
 
     // Checked last, so that a failure here still shows whether data was lost.
-    expect({ notReady, seenDuringOutage }).toEqual({ notReady: Object.fromEntries(names.map((n) => [n, true])), seenDuringOutage: Object.fromEntries(names.map((n) => [n, []])) });
+    expect({ notReady, seenDuringOutage }).toEqual({
+      notReady: Object.fromEntries(names.map((n) => [n, true])),
+      seenDuringOutage: Object.fromEntries(names.map((n) => [n, []])),
+    });
     await sampler.stop();
     for (const p of procs) expect(await p.stop()).toBe(0);
   });

@@ -38,12 +38,21 @@ interface Progress {
   stream: number[];
 }
 
-async function untilDelivered(procs: Record<PipelineService, TidewayProcess>, expect: { rows: string[]; alerts: number; ids: number[] }, alerts: TopicCollector, p: PipelinePlan): Promise<Progress> {
+async function untilDelivered(
+  procs: Record<PipelineService, TidewayProcess>,
+  expect: { rows: string[]; alerts: number; ids: number[] },
+  alerts: TopicCollector,
+  p: PipelinePlan,
+): Promise<Progress> {
   const deadline = Date.now() + ROUND_DEADLINE_MS;
   for (;;) {
     const exited = exitedServices(procs);
     if (exited.length > 0) throw new Error(`a service exited:\n${exited.join('\n')}`);
-    const last: Progress = { warehouse: await warehouseRows(p), alerts: new Set(alerts.records.map((m) => m.key?.toString())).size, stream: await streamIds(p) };
+    const last: Progress = {
+      warehouse: await warehouseRows(p),
+      alerts: new Set(alerts.records.map((m) => m.key?.toString())).size,
+      stream: await streamIds(p),
+    };
     if (last.warehouse.join('\n') === expect.rows.join('\n') && last.alerts >= expect.alerts && last.stream.join(',') === expect.ids.join(',')) return last;
     if (Date.now() > deadline) {
       const logs = Object.entries(procs).map(([s, proc]) => `--- ${s}\n${proc.logs(15)}`);

@@ -38,7 +38,13 @@ async function runCases(library, cases) {
       const observed = await fn();
       results[name] = { pass: true, observed };
     } catch (err) {
-      results[name] = { pass: false, observed: String(err?.stack ?? err).split('\n').slice(0, 3).join(' | ') };
+      results[name] = {
+        pass: false,
+        observed: String(err?.stack ?? err)
+          .split('\n')
+          .slice(0, 3)
+          .join(' | '),
+      };
     }
     const r = results[name];
     console.log(`${library} ${name}: ${r.pass ? 'PASS' : 'FAIL'} (${((Date.now() - t0) / 1000).toFixed(1)} s) ${JSON.stringify(r.observed)}`);

@@ -30,7 +30,11 @@ async function withAdmin(fn) {
 async function createTopic(topic, numPartitions = 1) {
   await withAdmin(async (admin) => {
     await admin.createTopics({ topics: [{ topic, numPartitions }] });
-    await waitFor(async () => (await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null))?.[0]?.partitions?.filter((x) => x.leader >= 0).length === numPartitions, () => `metadata of ${topic}`);
+    await waitFor(
+      async () =>
+        (await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null))?.[0]?.partitions?.filter((x) => x.leader >= 0).length === numPartitions,
+      () => `metadata of ${topic}`,
+    );
   });
 }
 
@@ -49,7 +53,10 @@ async function read(topic, { readCommitted = true, startAt, done }) {
         for (const m of batch.messages) seen.push({ partition: batch.partition, offset: m.offset, value: m.value?.toString() });
       },
     });
-    await waitFor(() => done(seen), () => `read ${JSON.stringify(seen)}`);
+    await waitFor(
+      () => done(seen),
+      () => `read ${JSON.stringify(seen)}`,
+    );
     await sleep(1000); // anything after the expected records would show up now
     return seen;
   } finally {
@@ -111,7 +118,10 @@ const cases = {
     await createTopic(topic, partitions);
     const keys = Array.from({ length: 300 }, (_, i) => `policy-${i * 7919}`);
     const out = {};
-    for (const [label, extra] of [['partitioner murmur2_random', {}], ['librdkafka default (no partitioner)', { partitioner: undefined }]]) {
+    for (const [label, extra] of [
+      ['partitioner murmur2_random', {}],
+      ['librdkafka default (no partitioner)', { partitioner: undefined }],
+    ]) {
       const config = { kafkaJS: { acks: -1, idempotent: true }, 'linger.ms': 5, partitioner: 'murmur2_random', ...extra };
       if (config.partitioner === undefined) delete config.partitioner;
       const p = kafka.producer(config);
@@ -173,7 +183,9 @@ const cases = {
       kafkaJS: { groupId, fromBeginning: true, autoCommit: false, maxWaitTimeInMs: 100 },
       'js.consumer.max.batch.size': 50,
       rebalance_cb: (err, assignment) => {
-        assignments.push(`${err.code === ErrorCodes.ERR__ASSIGN_PARTITIONS ? 'assign' : err.code === ErrorCodes.ERR__REVOKE_PARTITIONS ? 'revoke' : err.code} ${assignment.map((a) => `${a.topic}/${a.partition}`).join(',')}`);
+        assignments.push(
+          `${err.code === ErrorCodes.ERR__ASSIGN_PARTITIONS ? 'assign' : err.code === ErrorCodes.ERR__REVOKE_PARTITIONS ? 'revoke' : err.code} ${assignment.map((a) => `${a.topic}/${a.partition}`).join(',')}`,
+        );
       },
     });
     const seen = { 0: [], 1: [] };
@@ -196,20 +208,35 @@ const cases = {
           for (const m of batch.messages) seen[batch.partition].push(Number(m.offset));
         },
       });
-      await waitFor(() => assignments.length > 0, () => 'no assignment callback');
-      await waitFor(() => seen[0].length >= 20, () => `p0 ${seen[0].length}`);
+      await waitFor(
+        () => assignments.length > 0,
+        () => 'no assignment callback',
+      );
+      await waitFor(
+        () => seen[0].length >= 20,
+        () => `p0 ${seen[0].length}`,
+      );
       await sleep(1500);
       const p1WhilePaused = seen[1].length;
       // kafkajs semantics: a batch of partition 1 fetched before pause() may already be delivered.
       observed.pause = `partition 1 records delivered while paused (after the first batch): ${p1WhilePaused}`;
       consumer.resume([{ topic, partitions: [1] }]);
-      await waitFor(() => seen[1].length >= 20, () => `p1 after resume ${seen[1].length}`);
+      await waitFor(
+        () => seen[1].length >= 20,
+        () => `p1 after resume ${seen[1].length}`,
+      );
       observed.resume = `partition 1 offsets delivered: ${seen[1].join(',')}`;
       observed.batches = `batch sizes ${batchSizes.join(',')}`;
-      assert(batchSizes.some((b) => Number(b.split(':')[1]) > 1), 'no batch larger than one record');
+      assert(
+        batchSizes.some((b) => Number(b.split(':')[1]) > 1),
+        'no batch larger than one record',
+      );
 
       consumer.seek({ topic, partition: 0, offset: '5' });
-      await waitFor(() => seen[0].length >= 35, () => `after seek p0 ${seen[0].slice(18).join(',')}`);
+      await waitFor(
+        () => seen[0].length >= 35,
+        () => `after seek p0 ${seen[0].slice(18).join(',')}`,
+      );
       observed.seek = `partition 0 after seek to 5: ${seen[0].slice(20, 23).join(',')}…`;
       assert(seen[0][20] === 5, `seek delivered ${seen[0][20]}`);
 
@@ -223,7 +250,10 @@ const cases = {
       observed.commits = `committed offsets ${JSON.stringify(byPartition)}`;
       assert(byPartition[0] === '12' && byPartition[1] === '20', observed.commits);
       observed.assignments = assignments;
-      assert(assignments.some((a) => a.startsWith('assign') && a.includes(`${topic}/0`) && a.includes(`${topic}/1`)), 'no assignment of both partitions');
+      assert(
+        assignments.some((a) => a.startsWith('assign') && a.includes(`${topic}/0`) && a.includes(`${topic}/1`)),
+        'no assignment of both partitions',
+      );
     } finally {
       await consumer.disconnect();
       await tx.disconnect();
@@ -235,7 +265,9 @@ const cases = {
   },
 };
 
-console.log(`@confluentinc/kafka-javascript ${require('@confluentinc/kafka-javascript/package.json').version}, librdkafka ${librdkafkaVersion}, Node ${process.version}`);
+console.log(
+  `@confluentinc/kafka-javascript ${require('@confluentinc/kafka-javascript/package.json').version}, librdkafka ${librdkafkaVersion}, Node ${process.version}`,
+);
 runCases('confluent', cases).then(
   (r) => process.exit(Object.values(r).every((x) => x.pass) ? 0 : 1),
   (err) => {

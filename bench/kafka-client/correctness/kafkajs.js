@@ -39,7 +39,10 @@ async function read(topic, { readCommitted = true, startAt, done }) {
         for (const m of batch.messages) seen.push({ partition: batch.partition, offset: m.offset, value: m.value?.toString() });
       },
     });
-    await waitFor(() => done(seen), () => `read ${JSON.stringify(seen)}`);
+    await waitFor(
+      () => done(seen),
+      () => `read ${JSON.stringify(seen)}`,
+    );
     await sleep(1000);
     return seen;
   } finally {

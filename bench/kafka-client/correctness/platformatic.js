@@ -26,7 +26,10 @@ async function withAdmin(fn) {
 async function createTopic(topic, partitions = 1) {
   await withAdmin(async (admin) => {
     await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
-    await waitFor(async () => (await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => null))?.topics?.get(topic)?.partitionsCount === partitions, () => `metadata of ${topic}`);
+    await waitFor(
+      async () => (await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => null))?.topics?.get(topic)?.partitionsCount === partitions,
+      () => `metadata of ${topic}`,
+    );
   });
 }
 
@@ -42,7 +45,10 @@ async function read(topic, { readCommitted = true, startAt, done }) {
       ...(startAt === undefined ? { mode: 'earliest' } : { mode: 'manual', offsets: [{ topic, partition: 0, offset: BigInt(startAt) }] }),
     });
     stream.on('data', (m) => seen.push({ partition: m.partition, offset: String(m.offset), value: m.value?.toString() }));
-    await waitFor(() => done(seen), () => `read ${JSON.stringify(seen)}`);
+    await waitFor(
+      () => done(seen),
+      () => `read ${JSON.stringify(seen)}`,
+    );
     await sleep(1000); // anything after the expected records would show up now
     await stream.close();
     return seen;
@@ -121,7 +127,10 @@ const cases = {
     await createTopic(topic, partitions);
     const keys = Array.from({ length: 300 }, (_, i) => `policy-${i * 7919}`);
     const out = {};
-    for (const [label, options] of [['compatibilityPartitioner', { partitioner: lib.compatibilityPartitioner }], ['default partitioner', {}]]) {
+    for (const [label, options] of [
+      ['compatibilityPartitioner', { partitioner: lib.compatibilityPartitioner }],
+      ['default partitioner', {}],
+    ]) {
       const p = producer(options);
       const results = [];
       for (const key of keys) results.push(await p.send({ messages: [{ topic, key: Buffer.from(key), value: Buffer.from('x') }] }));
@@ -181,9 +190,15 @@ const cases = {
       const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
       const seen = [];
       stream.on('data', (m) => seen.push(m));
-      await waitFor(() => seen.length >= 40, () => `seen ${seen.length}`);
+      await waitFor(
+        () => seen.length >= 40,
+        () => `seen ${seen.length}`,
+      );
       observed.assignments = joins;
-      assert(joins.some((j) => j.includes(`${topic}/0+1`)), `join events ${JSON.stringify(joins)}`);
+      assert(
+        joins.some((j) => j.includes(`${topic}/0+1`)),
+        `join events ${JSON.stringify(joins)}`,
+      );
       observed.api = {
         batch: 'no batch API: a stream of single messages',
         pausePartition: `MessagesStream.pause/resume take no partition (whole stream); typeof stream.pausePartition: ${typeof stream.pausePartition}`,
@@ -198,10 +213,14 @@ const cases = {
       await stream.close();
       // The transaction's offset is visible once the markers are written: poll (generously) for it.
       let committed;
-      await waitFor(async () => {
-        committed = await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [0, 1] }] });
-        return committed.get(topic)[0] === 12n && committed.get(topic)[1] === 20n;
-      }, () => `committed offsets ${[...committed.get(topic)].map(String).join(',')}`, 20_000).catch((err) => (observed.commitError = err.message));
+      await waitFor(
+        async () => {
+          committed = await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [0, 1] }] });
+          return committed.get(topic)[0] === 12n && committed.get(topic)[1] === 20n;
+        },
+        () => `committed offsets ${[...committed.get(topic)].map(String).join(',')}`,
+        20_000,
+      ).catch((err) => (observed.commitError = err.message));
       observed.commits = `committed offsets ${[...committed.get(topic)].map(String).join(',')}`;
     } finally {
       await consumer.close(true);

@@ -108,7 +108,9 @@ export class FirehoseSink implements Sink {
 
   private async putRecordBatch(units: readonly Unit<BridgeRecord>[]): Promise<UnitOutcome[]> {
     const nl = this.o.destination.newlineDelimited;
-    const records = units.map((u) => ({ Data: u.entries.length === 1 ? firehoseData(u.entries[0].payload.data, nl) : Buffer.concat(u.entries.map((e) => firehoseData(e.payload.data, nl))) }));
+    const records = units.map((u) => ({
+      Data: u.entries.length === 1 ? firehoseData(u.entries[0].payload.data, nl) : Buffer.concat(u.entries.map((e) => firehoseData(e.payload.data, nl))),
+    }));
     const res = await this.o.client.send(new PutRecordBatchCommand({ DeliveryStreamName: this.o.destination.deliveryStream, Records: records }));
     return outcomesOfBatchCall('PutRecordBatch', units.length, res.RequestResponses ?? []);
   }

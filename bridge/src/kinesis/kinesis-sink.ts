@@ -91,7 +91,9 @@ export class KinesisSink implements Sink {
       try {
         await client.send(
           new CreateStreamCommand(
-            'shards' in d.create ? { StreamName: d.stream, ShardCount: d.create.shards } : { StreamName: d.stream, StreamModeDetails: { StreamMode: 'ON_DEMAND' } },
+            'shards' in d.create
+              ? { StreamName: d.stream, ShardCount: d.create.shards }
+              : { StreamName: d.stream, StreamModeDetails: { StreamMode: 'ON_DEMAND' } },
           ),
         );
       } catch (e) {
@@ -105,7 +107,10 @@ export class KinesisSink implements Sink {
       status = res.StreamDescriptionSummary?.StreamStatus;
     }
     await this.refreshShards();
-    this.shardTimer = setInterval(() => void this.refreshShards().catch((err) => logger.warn({ route, err }, 'could not refresh the shard map')), this.o.shardMapRefreshMs);
+    this.shardTimer = setInterval(
+      () => void this.refreshShards().catch((err) => logger.warn({ route, err }, 'could not refresh the shard map')),
+      this.o.shardMapRefreshMs,
+    );
     this.shardTimer.unref();
   }
 
@@ -113,7 +118,9 @@ export class KinesisSink implements Sink {
     const shards: ShardRange[] = [];
     let token: string | undefined;
     do {
-      const res = await this.o.client.send(token ? new ListShardsCommand({ NextToken: token }) : new ListShardsCommand({ StreamName: this.o.destination.stream }));
+      const res = await this.o.client.send(
+        token ? new ListShardsCommand({ NextToken: token }) : new ListShardsCommand({ StreamName: this.o.destination.stream }),
+      );
       for (const s of res.Shards ?? []) {
         if (s.SequenceNumberRange?.EndingSequenceNumber) continue; // closed by resharding
         shards.push({ shardId: s.ShardId!, start: BigInt(s.HashKeyRange!.StartingHashKey!), end: BigInt(s.HashKeyRange!.EndingHashKey!) });
@@ -130,7 +137,11 @@ export class KinesisSink implements Sink {
       const partitionKey = partitionKeyFor(d.partitionKey, r.message);
       const keyBytes = Buffer.byteLength(partitionKey, 'utf8');
       if (r.data.length + keyBytes > LIMITS.kinesis.maxRecordBytes) {
-        outcomes.deadLetter(r, DLQ_REASONS.tooLarge, `record is ${r.data.length + keyBytes} bytes with its partition key; Kinesis accepts at most ${LIMITS.kinesis.maxRecordBytes}`);
+        outcomes.deadLetter(
+          r,
+          DLQ_REASONS.tooLarge,
+          `record is ${r.data.length + keyBytes} bytes with its partition key; Kinesis accepts at most ${LIMITS.kinesis.maxRecordBytes}`,
+        );
         continue;
       }
       const bytes = d.aggregation.enabled ? aggregatedRecordOverhead(r.data.length) : r.data.length + keyBytes;
@@ -147,7 +158,13 @@ export class KinesisSink implements Sink {
     const entries: PutRecordsRequestEntry[] = units.map((u) =>
       u.entries.length === 1
         ? { PartitionKey: u.key, Data: u.entries[0].payload.data }
-        : { PartitionKey: u.key, Data: aggregate(u.key, u.entries.map((e) => e.payload.data)) },
+        : {
+            PartitionKey: u.key,
+            Data: aggregate(
+              u.key,
+              u.entries.map((e) => e.payload.data),
+            ),
+          },
     );
     const res = await this.o.client.send(new PutRecordsCommand({ StreamName: this.o.destination.stream, Records: entries }));
     return outcomesOfBatchCall('PutRecords', units.length, res.Records ?? []);

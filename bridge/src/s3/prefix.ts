@@ -26,14 +26,22 @@ export function formatTimestamp(ms: number, pattern: string): string {
   const d = new Date(ms);
   return pattern.replace(/yyyy|yy|MM|dd|HH|mm|ss|SSS/g, (t) => {
     switch (t) {
-      case 'yyyy': return pad(d.getUTCFullYear(), 4);
-      case 'yy': return pad(d.getUTCFullYear() % 100, 2);
-      case 'MM': return pad(d.getUTCMonth() + 1, 2);
-      case 'dd': return pad(d.getUTCDate(), 2);
-      case 'HH': return pad(d.getUTCHours(), 2);
-      case 'mm': return pad(d.getUTCMinutes(), 2);
-      case 'ss': return pad(d.getUTCSeconds(), 2);
-      default: return pad(d.getUTCMilliseconds(), 3);
+      case 'yyyy':
+        return pad(d.getUTCFullYear(), 4);
+      case 'yy':
+        return pad(d.getUTCFullYear() % 100, 2);
+      case 'MM':
+        return pad(d.getUTCMonth() + 1, 2);
+      case 'dd':
+        return pad(d.getUTCDate(), 2);
+      case 'HH':
+        return pad(d.getUTCHours(), 2);
+      case 'mm':
+        return pad(d.getUTCMinutes(), 2);
+      case 'ss':
+        return pad(d.getUTCSeconds(), 2);
+      default:
+        return pad(d.getUTCMilliseconds(), 3);
     }
   });
 }
@@ -51,7 +59,8 @@ export function expandPrefix(prefix: string, ctx: PrefixContext): string {
     if (ns === 'timestamp') return formatTimestamp(ctx.timestamp, arg);
     if (ns === 'field' || ns === 'partitionKeyFromQuery') {
       const v = getPath(ctx.record(), arg);
-      if (v === undefined || v === null || v === '' || typeof v === 'object') throw new PrefixExpansionError(`record has no scalar field "${arg}" for the prefix`);
+      if (v === undefined || v === null || v === '' || typeof v === 'object')
+        throw new PrefixExpansionError(`record has no scalar field "${arg}" for the prefix`);
       return keySegment(String(v));
     }
     if (ns === 'firehose' && arg === 'random-string') return createHash('sha256').update(ctx.randomSeed).digest('hex').slice(0, 11);

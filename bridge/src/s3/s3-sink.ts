@@ -170,7 +170,7 @@ export class S3Sink implements Sink {
     await this.acquire();
     try {
       const pending = [...plan.objects];
-      for (let attempt = 0; pending.length > 0 && !this.closed; ) {
+      for (let attempt = 0; pending.length > 0 && !this.closed;) {
         const obj = pending[0];
         try {
           await this.writeObject(obj);

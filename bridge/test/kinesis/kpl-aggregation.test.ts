@@ -7,7 +7,11 @@ interface UserRecord {
   data: string;
 }
 const agg = require('aws-kinesis-agg') as {
-  deaggregateSync(record: { data: string; partitionKey: string; sequenceNumber?: string }, checksums: boolean, cb: (err: Error | null, records?: UserRecord[]) => void): void;
+  deaggregateSync(
+    record: { data: string; partitionKey: string; sequenceNumber?: string },
+    checksums: boolean,
+    cb: (err: Error | null, records?: UserRecord[]) => void,
+  ): void;
 };
 
 function deaggregate(partitionKey: string, data: Buffer): UserRecord[] {
@@ -33,7 +37,12 @@ describe('KPL aggregation', () => {
   it('predicts its size exactly and stays within the per-record overhead bound', () => {
     const records = [0, 1, 127, 128, 20_000, 300_000].map((n) => Buffer.alloc(n, 1));
     const encoded = aggregate('k', records);
-    expect(aggregatedSize('k', records.map((r) => r.length))).toBe(encoded.length);
+    expect(
+      aggregatedSize(
+        'k',
+        records.map((r) => r.length),
+      ),
+    ).toBe(encoded.length);
     const bound = 20 + 1 + 1 + 1 + records.reduce((s, r) => s + aggregatedRecordOverhead(r.length), 0);
     expect(encoded.length).toBeLessThanOrEqual(bound);
   });

@@ -24,14 +24,22 @@ describe('planObjects', () => {
   it('sends transform failures and unpartitionable records to the error prefix as Firehose error records', () => {
     const failed = { ...rec(3, 'not json'), transformError: 'transform returned ProcessingFailed' };
     const noField = rec(4, '{"x":1}');
-    const plan = planObjects({ route: 'r', topic: 'iot', partition: 1, records: [failed, noField], failed: new Set([failed]) }, { ...opts, prefix: 'by/!{field:device}/' });
+    const plan = planObjects(
+      { route: 'r', topic: 'iot', partition: 1, records: [failed, noField], failed: new Set([failed]) },
+      { ...opts, prefix: 'by/!{field:device}/' },
+    );
     expect(plan.delivered).toEqual([]);
     expect(plan.errorOutput).toEqual([failed, noField]);
     const [pf, part] = plan.objects;
     expect(pf.key).toBe('errors/processing-failed/iot+1+00000000000000000003.json.gz');
     expect(part.key).toBe('errors/partitioning-failed/iot+1+00000000000000000003.json.gz');
     const e = JSON.parse(Buffer.concat(pf.lines).toString());
-    expect(e).toMatchObject({ errorCode: 'Lambda.ProcessingFailed', errorMessage: 'transform returned ProcessingFailed', rawData: Buffer.from('not json').toString('base64'), kafka: { topic: 'iot', partition: 1, offset: '3' } });
+    expect(e).toMatchObject({
+      errorCode: 'Lambda.ProcessingFailed',
+      errorMessage: 'transform returned ProcessingFailed',
+      rawData: Buffer.from('not json').toString('base64'),
+      kafka: { topic: 'iot', partition: 1, offset: '3' },
+    });
   });
 });
 

@@ -19,7 +19,10 @@ export async function createStream(client: KinesisClient, name: string, shards: 
     },
     { ...patiently, what: `stream ${name} created` },
   );
-  await waitFor(async () => (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', { ...patiently, what: `stream ${name} ACTIVE` });
+  await waitFor(async () => (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', {
+    ...patiently,
+    what: `stream ${name} ACTIVE`,
+  });
 }
 
 export async function deleteStream(client: KinesisClient, name: string): Promise<void> {
@@ -54,7 +57,8 @@ export async function getObject(client: S3Client, bucket: string, key: string): 
 export async function deleteBucket(client: S3Client, bucket: string): Promise<void> {
   try {
     const keys = await listKeys(client, bucket);
-    for (let i = 0; i < keys.length; i += 1000) await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+    for (let i = 0; i < keys.length; i += 1000)
+      await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
     await client.send(new DeleteBucketCommand({ Bucket: bucket }));
   } catch {
     // best effort
@@ -66,7 +70,12 @@ export async function createDeliveryStream(client: FirehoseClient, name: string,
     new CreateDeliveryStreamCommand({
       DeliveryStreamName: name,
       DeliveryStreamType: 'DirectPut',
-      ExtendedS3DestinationConfiguration: { RoleARN: 'arn:aws:iam::123456789012:role/firehose', BucketARN: `arn:aws:s3:::${bucket}`, Prefix: prefix, BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 60 } },
+      ExtendedS3DestinationConfiguration: {
+        RoleARN: 'arn:aws:iam::123456789012:role/firehose',
+        BucketARN: `arn:aws:s3:::${bucket}`,
+        Prefix: prefix,
+        BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 60 },
+      },
     }),
   );
 }

@@ -106,7 +106,11 @@ export class FaultProxy {
     request.Records.forEach((_r, i) => {
       if (failIdx.has(i)) {
         failed++;
-        merged.push(kinesis ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard (fault proxy)' } : { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down (fault proxy)' });
+        merged.push(
+          kinesis
+            ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard (fault proxy)' }
+            : { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down (fault proxy)' },
+        );
       } else {
         const r = forwarded[next++];
         if (r.ErrorCode) failed++;
@@ -150,5 +154,10 @@ function json(res: ServerResponse, status: number, value: unknown): void {
 }
 
 function xml(res: ServerResponse, status: number, code: string, message: string): void {
-  send(res, status, { 'content-type': 'application/xml' }, Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`));
+  send(
+    res,
+    status,
+    { 'content-type': 'application/xml' },
+    Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`),
+  );
 }

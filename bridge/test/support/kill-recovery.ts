@@ -209,11 +209,20 @@ export async function runWithKills(o: KillRunOptions, onStart: (bridge: TidewayP
       const bridge = await o.start();
       onStart(bridge);
       // A restart waits for the killed member's session to expire before it gets partitions.
-      const r = await reachKillPoint(bridge, o.route, point, () => producer.produced >= producer.allowance, 60_000, () => (consuming = true));
+      const r = await reachKillPoint(
+        bridge,
+        o.route,
+        point,
+        () => producer.produced >= producer.allowance,
+        60_000,
+        () => (consuming = true),
+      );
       consuming = false;
       await bridge.kill();
       points.push({ ...point, ...r });
-      console.log(`${o.label}: SIGKILL #${points.length} ${point.kind}${r.reached ? '' : ' (not reached: nothing left in flight; killed anyway)'} at ${JSON.stringify(r.at)}, produced ${producer.produced}`);
+      console.log(
+        `${o.label}: SIGKILL #${points.length} ${point.kind}${r.reached ? '' : ' (not reached: nothing left in flight; killed anyway)'} at ${JSON.stringify(r.at)}, produced ${producer.produced}`,
+      );
     }
     producer.allowance = rest;
     const bridge = await o.start();
@@ -312,7 +321,9 @@ export async function runRouteWithKills(r: KillRecoveryRoute): Promise<{ run: Ki
 /** Compares and logs what arrived (duplicates are reported, never failed). */
 export function reportDelivery(label: string, run: KillRunResult, sent: readonly KeyedRecord[], got: readonly KeyedRecord[]): Delivery {
   const d = compareDelivery(sent, got);
-  console.log(`${label}: seed ${run.seed}, ${run.points.length} kills (${run.points.filter((p) => p.reached).length} at their point), ${d.distinct}/${sent.length} ids, ${d.duplicates} duplicates, ${run.ms} ms`);
+  console.log(
+    `${label}: seed ${run.seed}, ${run.points.length} kills (${run.points.filter((p) => p.reached).length} at their point), ${d.distinct}/${sent.length} ids, ${d.duplicates} duplicates, ${run.ms} ms`,
+  );
   return d;
 }
 

@@ -25,7 +25,7 @@ interface Claim {
 
 function claims(n: number, firstId: number, seed: number, spanMinutes = 30): Claim[] {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return Array.from({ length: n }, (_, i) => ({
     claim_id: firstId + i,
     policy_id: 1 + Math.floor(rand() * 40),
@@ -86,7 +86,9 @@ async function checkOutputs(topics: { sink: string; alerts: string }, all: Claim
   await readTopicEventually(kafka, topics.alerts, (r) => r.length >= alertsExpected, 60_000);
   // Anything doubled would show up after a pause too.
   await new Promise((r) => setTimeout(r, 3000));
-  const sink = (await readTopicEventually(kafka, topics.sink, () => true)).map((m) => json<{ key: string; window: { start: string }; values: { count: number; total_amount: number } }>(m));
+  const sink = (await readTopicEventually(kafka, topics.sink, () => true)).map((m) =>
+    json<{ key: string; window: { start: string }; values: { count: number; total_amount: number } }>(m),
+  );
   const seen = new Map<string, { count: number; total: number }>();
   const dup: string[] = [];
   for (const r of sink) {
@@ -100,17 +102,30 @@ async function checkOutputs(topics: { sink: string; alerts: string }, all: Claim
     expect({ k, count: seen.get(k)!.count }).toEqual({ k, count: w.count });
     expect(seen.get(k)!.total).toBeCloseTo(w.total, 2);
   }
-  const alerts = (await readTopicEventually(kafka, topics.alerts, () => true)).map((m) => json<{ id: string; rule: string; key: string; window?: { start: string }; values: Record<string, unknown>; sources: Array<{ offset: string }> }>(m));
+  const alerts = (await readTopicEventually(kafka, topics.alerts, () => true)).map((m) =>
+    json<{ id: string; rule: string; key: string; window?: { start: string }; values: Record<string, unknown>; sources: Array<{ offset: string }> }>(m),
+  );
   expect(new Set(alerts.map((a) => a.id)).size).toBe(alerts.length);
-  const bigGot = alerts.filter((a) => a.rule === 'big-claim').map((a) => String((a.values.after as { claim_id: number }).claim_id)).sort();
+  const bigGot = alerts
+    .filter((a) => a.rule === 'big-claim')
+    .map((a) => String((a.values.after as { claim_id: number }).claim_id))
+    .sort();
   expect(bigGot).toEqual([...exp.big].sort());
-  const burstGot = alerts.filter((a) => a.rule === 'claim-burst').map((a) => `${a.key} ${a.window!.start}`).sort();
+  const burstGot = alerts
+    .filter((a) => a.rule === 'claim-burst')
+    .map((a) => `${a.key} ${a.window!.start}`)
+    .sort();
   expect(burstGot).toEqual([...exp.bursts].sort());
   return { windows: exp.windows.size, alerts: alerts.length };
 }
 
-const flush = (topic: string) => ({ topic, key: '{"claim_id":0}', value: changeEvent('claims', 'c', { claim_id: 0, policy_id: 999, amount: '1.00', created_at: new Date(T0 + 6 * 3_600_000).toISOString() }) });
-const toRecords = (topic: string, list: Claim[]) => list.map((c) => ({ topic, key: JSON.stringify({ claim_id: c.claim_id }), value: changeEvent('claims', 'c', { ...c }) }));
+const flush = (topic: string) => ({
+  topic,
+  key: '{"claim_id":0}',
+  value: changeEvent('claims', 'c', { claim_id: 0, policy_id: 999, amount: '1.00', created_at: new Date(T0 + 6 * 3_600_000).toISOString() }),
+});
+const toRecords = (topic: string, list: Claim[]) =>
+  list.map((c) => ({ topic, key: JSON.stringify({ claim_id: c.claim_id }), value: changeEvent('claims', 'c', { ...c }) }));
 
 async function evaluated(proc: TidewayProcess): Promise<number> {
   const text = await proc.metrics().catch(() => '');
@@ -131,7 +146,15 @@ describe('SIGKILL and restart', () => {
   it('neither loses nor doubles alerts or window results', async () => {
     await createTopics(kafka, [{ topic: topics.claims, partitions: 3 }]);
     // Killed while batches are out on the evaluation thread, too.
-    const env = { ALERTING_RULES: writeRules(rulesFor(topics.claims, topics.sink)), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '3', ALERTING_IDLE_TIMEOUT_MS: '1000', ALERTING_SESSION_TIMEOUT_MS: '6000', ALERTING_EVALUATION_THREADS: '1' };
+    const env = {
+      ALERTING_RULES: writeRules(rulesFor(topics.claims, topics.sink)),
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '3',
+      ALERTING_IDLE_TIMEOUT_MS: '1000',
+      ALERTING_SESSION_TIMEOUT_MS: '6000',
+      ALERTING_EVALUATION_THREADS: '1',
+    };
     const first = await TidewayProcess.start('alerting', env);
     procs.push(first);
     await first.waitReady();
@@ -173,7 +196,14 @@ describe('two instances in one group', () => {
 
   it('split the partitions, and window state follows a partition when its instance leaves', async () => {
     await createTopics(kafka, [{ topic: topics.claims, partitions: 4 }]);
-    const env = { ALERTING_RULES: writeRules(rulesFor(topics.claims, topics.sink)), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '4', ALERTING_IDLE_TIMEOUT_MS: '1000', ALERTING_SESSION_TIMEOUT_MS: '6000' };
+    const env = {
+      ALERTING_RULES: writeRules(rulesFor(topics.claims, topics.sink)),
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '4',
+      ALERTING_IDLE_TIMEOUT_MS: '1000',
+      ALERTING_SESSION_TIMEOUT_MS: '6000',
+    };
     const a = await TidewayProcess.start('alerting', env);
     const b = await TidewayProcess.start('alerting', env);
     procs.push(a, b);
@@ -212,7 +242,14 @@ describe('a rebalance that leaves partitions where they are', () => {
   it('never evaluates a record twice although the consumer fetches again from the last commit', async () => {
     await createTopics(kafka, [{ topic: topics.claims, partitions: 2 }]);
     // A long commit interval keeps evaluated records pending (uncommitted) while the group rebalances.
-    const env = { ALERTING_RULES: writeRules(rulesFor(topics.claims, topics.sink)), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '2', ALERTING_IDLE_TIMEOUT_MS: '1000', ALERTING_COMMIT_INTERVAL_MS: '8000' };
+    const env = {
+      ALERTING_RULES: writeRules(rulesFor(topics.claims, topics.sink)),
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '2',
+      ALERTING_IDLE_TIMEOUT_MS: '1000',
+      ALERTING_COMMIT_INTERVAL_MS: '8000',
+    };
     proc = await TidewayProcess.start('alerting', env);
     await proc.waitReady();
     const all = claims(2000, 1, 21);

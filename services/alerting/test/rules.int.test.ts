@@ -45,11 +45,23 @@ describe('fraud rules (seed 003) on a plain JSON topic', () => {
     await produce(kafka, [
       { topic: topics.accounts, key: '{"account_id":"A-2"}', value: changeEvent('accounts', 'c', { account_id: 'A-2', country: 'DE' }) },
       { topic: topics.accounts, key: '{"account_id":"A-3"}', value: changeEvent('accounts', 'c', { account_id: 'A-3', country: 'FR' }) },
-      { topic: topics.accounts, key: '{"account_id":"A-3"}', value: changeEvent('accounts', 'u', { account_id: 'A-3', country: 'ES' }, { account_id: 'A-3', country: 'FR' }) },
+      {
+        topic: topics.accounts,
+        key: '{"account_id":"A-3"}',
+        value: changeEvent('accounts', 'u', { account_id: 'A-3', country: 'ES' }, { account_id: 'A-3', country: 'FR' }),
+      },
     ]);
-    const rules = FRAUD.replace(/topic: transactions/g, `topic: ${topics.transactions}`).replace('topic: accounts.changes', `topic: ${topics.accounts}`).replace(/notifiers:[\s\S]*$/, '');
+    const rules = FRAUD.replace(/topic: transactions/g, `topic: ${topics.transactions}`)
+      .replace('topic: accounts.changes', `topic: ${topics.accounts}`)
+      .replace(/notifiers:[\s\S]*$/, '');
     // Evaluated on two threads: the lookup table reaches them as a copy.
-    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: writeRules(rules), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '2', ALERTING_EVALUATION_THREADS: '2' });
+    proc = await TidewayProcess.start('alerting', {
+      ALERTING_RULES: writeRules(rules),
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '2',
+      ALERTING_EVALUATION_THREADS: '2',
+    });
     await proc.waitReady();
 
     const txns = [
@@ -78,7 +90,11 @@ describe('fraud rules (seed 003) on a plain JSON topic', () => {
       // malformed: not JSON, not an object, and an unreadable event time (night-hours needs it)
       { topic: topics.transactions, key: 'bad-1', value: '{"amount": 7' },
       { topic: topics.transactions, key: 'bad-2', value: '[1,2,3]' },
-      { topic: topics.transactions, key: 'bad-3', value: JSON.stringify({ txn_id: 'tbad', account_id: 'A-1', amount: 70000, country: 'FR', account_country: 'FR', ts: 'yesterday' }) },
+      {
+        topic: topics.transactions,
+        key: 'bad-3',
+        value: JSON.stringify({ txn_id: 'tbad', account_id: 'A-1', amount: 70000, country: 'FR', account_country: 'FR', ts: 'yesterday' }),
+      },
       ...txns.slice(5).map((t) => ({ topic: topics.transactions, key: t.account_id, value: JSON.stringify(t) })),
     ]);
 
@@ -118,7 +134,6 @@ describe('fraud rules (seed 003) on a plain JSON topic', () => {
     expect(metrics).toMatch(/tideway_dlq_records_total\{[^}]*reason="malformed_json"[^}]*\} 1/);
     expect(metrics).toMatch(/tideway_alerting_alerts_total\{[^}]*rule="night-hours"[^}]*severity="low"[^}]*\} 3/);
   });
-
 });
 
 describe('a rule on a topic that does not exist yet', () => {
@@ -133,9 +148,15 @@ describe('a rule on a topic that does not exist yet', () => {
 
   it('says which topic is missing, stays unready, and starts once the topic exists', async () => {
     const rules = `rules:\n  - { id: big, topic: ${topics.events}, severity: high, when: amount > 100 }\n`;
-    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: writeRules(rules), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '1' });
+    proc = await TidewayProcess.start('alerting', {
+      ALERTING_RULES: writeRules(rules),
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '1',
+    });
     const deadline = Date.now() + 60_000;
-    while (!proc.output.join('').includes(`input topic(s) ${topics.events} do not exist`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (!proc.output.join('').includes(`input topic(s) ${topics.events} do not exist`) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     expect(proc.logs(20)).toContain(`input topic(s) ${topics.events} do not exist: waiting for them`);
     const ready = await fetch(`${proc.url}/readyz`);
     expect(ready.status).toBe(503);
@@ -159,7 +180,8 @@ describe('rules reload', () => {
     await deleteTopicsWithPrefix(kafka, [p]);
   });
 
-  const ruleFile = (id: string, when: string) => ['rules:', `  - id: ${id}`, `    topic: ${topics.events}`, '    severity: high', `    when: ${JSON.stringify(when)}`, ''].join('\n');
+  const ruleFile = (id: string, when: string) =>
+    ['rules:', `  - id: ${id}`, `    topic: ${topics.events}`, '    severity: high', `    when: ${JSON.stringify(when)}`, ''].join('\n');
   const waitForLog = async (text: string) => {
     const deadline = Date.now() + 30_000;
     while (!proc!.output.join('').includes(text)) {
@@ -171,7 +193,13 @@ describe('rules reload', () => {
   it('picks up a changed file without a restart and keeps the old rules when the new file is invalid', async () => {
     await createTopics(kafka, [{ topic: topics.events, partitions: 1 }]);
     const file = writeRules(ruleFile('over-100', 'amount > 100'));
-    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: file, ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '1', ALERTING_WATCH_INTERVAL_MS: '200' });
+    proc = await TidewayProcess.start('alerting', {
+      ALERTING_RULES: file,
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '1',
+      ALERTING_WATCH_INTERVAL_MS: '200',
+    });
     await proc.waitReady();
     await produce(kafka, [{ topic: topics.events, key: 'e1', value: JSON.stringify({ n: 1, amount: 150 }) }]);
     await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 1);
@@ -196,7 +224,13 @@ describe('rules reload', () => {
   it('reloads on SIGHUP when file watching is off', async () => {
     await proc?.stop();
     const file = writeRules(ruleFile('over-10k', 'amount > 10000'));
-    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: file, ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '1', ALERTING_WATCH_RULES: 'false' });
+    proc = await TidewayProcess.start('alerting', {
+      ALERTING_RULES: file,
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '1',
+      ALERTING_WATCH_RULES: 'false',
+    });
     await proc.waitReady();
     writeFileSync(file, ruleFile('over-1', 'amount > 1'));
     proc.child.kill('SIGHUP');
@@ -209,17 +243,39 @@ describe('rules reload', () => {
 
 describe('invalid rules file', () => {
   it('exits 2 with one line naming the rule and the field', () => {
-    const file = writeRules(['rules:', '  - id: burst', '    topic: claims', '    severity: high', '    keyBy: after.policy_id', '    window: { type: hopping, size: 10m }', '    aggregate: { n: count }', '    when: n > 5', ''].join('\n'));
+    const file = writeRules(
+      [
+        'rules:',
+        '  - id: burst',
+        '    topic: claims',
+        '    severity: high',
+        '    keyBy: after.policy_id',
+        '    window: { type: hopping, size: 10m }',
+        '    aggregate: { n: count }',
+        '    when: n > 5',
+        '',
+      ].join('\n'),
+    );
     const r = runTidewaySync(['alerting'], { ALERTING_RULES: file, METRICS_PORT: '0' });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`tideway alerting: ${file}: rules[0] (burst).window.advance: is required for a hopping window`]);
   });
 
   it('names an unknown aggregate used in a condition', () => {
-    const file = writeRules(['aggregations:', '  - id: agg', '    topic: claims', '    window: { type: tumbling, size: 5m }', '    aggregate: { total: sum(after.amount) }', '    having: totl > 5', '    sink: out', ''].join('\n'));
+    const file = writeRules(
+      [
+        'aggregations:',
+        '  - id: agg',
+        '    topic: claims',
+        '    window: { type: tumbling, size: 5m }',
+        '    aggregate: { total: sum(after.amount) }',
+        '    having: totl > 5',
+        '    sink: out',
+        '',
+      ].join('\n'),
+    );
     const r = runTidewaySync(['alerting'], { ALERTING_RULES: file, METRICS_PORT: '0' });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${file}: aggregations[0] (agg).having: may only use the aggregates (total)`);
   });
 });
-

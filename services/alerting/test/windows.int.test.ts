@@ -44,7 +44,18 @@ describe('window types with out-of-order and late events', () => {
   it('emits each closed window once, with the values computed by hand', async () => {
     await createTopics(kafka, [{ topic: topics.events, partitions: 1 }]);
     const common = (id: string, window: string, aggregate: string, extra = '') =>
-      [`  - id: ${id}`, `    topic: ${topics.events}`, '    keyBy: k', '    eventTime: ts', `    window: ${window}`, `    aggregate: ${aggregate}`, `    sink: ${topics.sink}`, extra].filter(Boolean).join('\n');
+      [
+        `  - id: ${id}`,
+        `    topic: ${topics.events}`,
+        '    keyBy: k',
+        '    eventTime: ts',
+        `    window: ${window}`,
+        `    aggregate: ${aggregate}`,
+        `    sink: ${topics.sink}`,
+        extra,
+      ]
+        .filter(Boolean)
+        .join('\n');
     const rules = [
       'aggregations:',
       common('tum', '{ type: tumbling, size: 5m, allowedLateness: 1m }', '{ n: count, total: sum(v) }', `    lateTopic: ${topics.late}`),
@@ -63,9 +74,18 @@ describe('window types with out-of-order and late events', () => {
       '    cooldown: 10m',
       '',
     ].join('\n');
-    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: writeRules(rules), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '1' });
+    proc = await TidewayProcess.start('alerting', {
+      ALERTING_RULES: writeRules(rules),
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '1',
+    });
     await proc.waitReady();
-    const ev = (k: string, minutes: number, v: number | string, user: string) => ({ topic: topics.events, key: k, value: JSON.stringify({ k, ts: at(minutes), v, user }) });
+    const ev = (k: string, minutes: number, v: number | string, user: string) => ({
+      topic: topics.events,
+      key: k,
+      value: JSON.stringify({ k, ts: at(minutes), v, user }),
+    });
 
     // Phase 1: in order except 3 after 4 (inside tumbling's 1m lateness, late for the 0-lateness sliding window).
     await produce(kafka, [ev('a', 0.5, 1, 'u1'), ev('a', 1, 2, 'u1'), ev('a', 4, '3', 'u2'), ev('a', 3, 4, 'u3'), ev('a', 6, 5, 'u1')]);
@@ -75,7 +95,12 @@ describe('window types with out-of-order and late events', () => {
     await produce(kafka, [ev('a', 4.5, 100, 'u9'), ev('a', 12, 6, 'u1'), ev('b', 12.5, 7, 'u1'), ev('z', 100, 0, 'u0')]);
 
     const expected = {
-      tum: ['a 00:00:00-00:05:00 {"n":4,"total":10}', 'a 00:05:00-00:10:00 {"n":1,"total":5}', 'a 00:10:00-00:15:00 {"n":1,"total":6}', 'b 00:10:00-00:15:00 {"n":1,"total":7}'],
+      tum: [
+        'a 00:00:00-00:05:00 {"n":4,"total":10}',
+        'a 00:05:00-00:10:00 {"n":1,"total":5}',
+        'a 00:10:00-00:15:00 {"n":1,"total":6}',
+        'b 00:10:00-00:15:00 {"n":1,"total":7}',
+      ],
       hop: [
         'a 23:55:00-00:05:00 {"n":4,"top":4}',
         'a 00:00:00-00:10:00 {"n":6,"top":100}',
@@ -116,7 +141,9 @@ describe('window types with out-of-order and late events', () => {
 
     // burst: (−2m, 1m] holds 2 events → one alert; (3m, 6m] also holds 2 but is in the 10m cooldown.
     const alerts = (await readTopicEventually(kafka, topics.alerts, (r) => r.length >= 1)).map((m) => json(m));
-    expect(alerts).toEqual([expect.objectContaining({ rule: 'burst', key: 'a', severity: 'high', values: { n: 2 }, window: { type: 'sliding', start: at(-2), end: at(1) } })]);
+    expect(alerts).toEqual([
+      expect.objectContaining({ rule: 'burst', key: 'a', severity: 'high', values: { n: 2 }, window: { type: 'sliding', start: at(-2), end: at(1) } }),
+    ]);
     const metrics = await proc.metrics();
     expect(metrics).toMatch(/tideway_alerting_late_events_total\{[^}]*rule="tum"[^}]*\} 1\n/);
     expect(metrics).toMatch(/tideway_alerting_late_events_total\{[^}]*rule="sli"[^}]*\} 2\n/);
@@ -134,7 +161,7 @@ describe('emit on every update, and day of week in a time zone', () => {
     await deleteTopicsWithPrefix(kafka, [p]);
   });
 
-  it('publishes each window\'s running result as it changes, and reads the weekday in Europe/Paris', async () => {
+  it("publishes each window's running result as it changes, and reads the weekday in Europe/Paris", async () => {
     await createTopics(kafka, [{ topic: topics.events, partitions: 1 }]);
     const rules = [
       'aggregations:',
@@ -144,7 +171,12 @@ describe('emit on every update, and day of week in a time zone', () => {
       `  - { id: sunday-paris, topic: ${topics.events}, severity: low, keyBy: k, eventTime: ts, when: 'timestamp(ts).getDayOfWeek("Europe/Paris") == 0' }`,
       '',
     ].join('\n');
-    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: writeRules(rules), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '1' });
+    proc = await TidewayProcess.start('alerting', {
+      ALERTING_RULES: writeRules(rules),
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '1',
+    });
     await proc.waitReady();
     const ev = (k: string, ts: string, v: number) => ({ topic: topics.events, key: k, value: JSON.stringify({ k, ts, v }) });
     await produce(kafka, [
@@ -195,11 +227,17 @@ describe("seed 002's claims aggregation", () => {
       `    sink: ${topics.sink}`,
       '',
     ].join('\n');
-    proc = await TidewayProcess.start('alerting', { ALERTING_RULES: writeRules(rules), ALERTING_GROUP_ID: p, ALERTS_TOPIC: topics.alerts, ALERTING_INTERNAL_PARTITIONS: '3', ALERTING_IDLE_TIMEOUT_MS: '1000' });
+    proc = await TidewayProcess.start('alerting', {
+      ALERTING_RULES: writeRules(rules),
+      ALERTING_GROUP_ID: p,
+      ALERTS_TOPIC: topics.alerts,
+      ALERTING_INTERNAL_PARTITIONS: '3',
+      ALERTING_IDLE_TIMEOUT_MS: '1000',
+    });
     await proc.waitReady();
 
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const claims = Array.from({ length: 400 }, (_, i) => ({
       claim_id: i + 1,
       policy_id: 100 + Math.floor(rand() * 6),
@@ -223,10 +261,17 @@ describe("seed 002's claims aggregation", () => {
     await waitCaughtUp(kafka, p, topics.claims);
     await produce(kafka, [
       // A claim 3 hours later moves event time past every window (+ lateness); idle partitions follow it.
-      { topic: topics.claims, key: '{"claim_id":0}', value: changeEvent('claims', 'c', { claim_id: 0, policy_id: 999, amount: '1.00', created_at: new Date(T0 + 3 * 3_600_000).toISOString() }) },
+      {
+        topic: topics.claims,
+        key: '{"claim_id":0}',
+        value: changeEvent('claims', 'c', { claim_id: 0, policy_id: 999, amount: '1.00', created_at: new Date(T0 + 3 * 3_600_000).toISOString() }),
+      },
     ]);
 
-    const sink = (await readTopicEventually(kafka, topics.sink, (r) => r.length >= expected.size)).map((m) => ({ key: m.key?.toString(), v: json<SinkJson>(m) }));
+    const sink = (await readTopicEventually(kafka, topics.sink, (r) => r.length >= expected.size)).map((m) => ({
+      key: m.key?.toString(),
+      v: json<SinkJson>(m),
+    }));
     await new Promise((r) => setTimeout(r, 3000));
     const all = (await readTopicEventually(kafka, topics.sink, () => true)).map((m) => ({ key: m.key?.toString(), v: json<SinkJson>(m) }));
     expect(sink.length).toBeGreaterThanOrEqual(expected.size);

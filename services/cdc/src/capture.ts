@@ -152,7 +152,7 @@ export class CdcCapture {
     await retryConnect('producer', () => this.producer.connect());
     await retryConnect('admin', () => this.admin.connect());
     if (this.stopAbort.signal.aborted) return;
-    for (let attempt = 0; !this.stopAbort.signal.aborted; ) {
+    for (let attempt = 0; !this.stopAbort.signal.aborted;) {
       let streamed = false;
       try {
         streamed = await this.session_();

@@ -45,7 +45,11 @@ export function makeCapturedTable(t: Omit<CapturedTable, 'columnsHeader' | 'colu
 
 /** Kafka topic names allow [a-zA-Z0-9._-]; anything else becomes `_`, as Debezium does. */
 export function topicFor(template: string, schema: string, table: string): string {
-  return template.replace(/\{schema\}/g, schema).replace(/\{table\}/g, table).replace(/[^a-zA-Z0-9._-]/g, '_').slice(0, 249);
+  return template
+    .replace(/\{schema\}/g, schema)
+    .replace(/\{table\}/g, table)
+    .replace(/[^a-zA-Z0-9._-]/g, '_')
+    .slice(0, 249);
 }
 
 /** Where a change happened; `lsn` is the change's WAL position (the consistent point for snapshot rows). */
@@ -137,7 +141,14 @@ function record(table: CapturedTable, key: string | null, event: ChangeEvent, ex
   return { topic: table.topic, key, value: JSON.stringify(event), headers };
 }
 
-function deleteRecords(table: CapturedTable, key: string | null, before: Row, pos: SourcePosition, opts: BuildOptions, extraHeaders?: Record<string, string>): OutgoingMessage[] {
+function deleteRecords(
+  table: CapturedTable,
+  key: string | null,
+  before: Row,
+  pos: SourcePosition,
+  opts: BuildOptions,
+  extraHeaders?: Record<string, string>,
+): OutgoingMessage[] {
   const out = [record(table, key, envelope(table, 'd', before, null, pos, opts), extraHeaders)];
   // A tombstone lets log compaction drop the key; a key-less record cannot be compacted anyway.
   if (opts.tombstones && key !== null) out.push({ topic: table.topic, key, value: null });
@@ -182,7 +193,13 @@ export function updateRecords(
 }
 
 /** A delete: `before` holds the key columns, or the whole old row with REPLICA IDENTITY FULL. */
-export function deleteRecordsFor(table: CapturedTable, oldKind: 'key' | 'full', oldTuple: TupleValue[], pos: SourcePosition, opts: BuildOptions): OutgoingMessage[] {
+export function deleteRecordsFor(
+  table: CapturedTable,
+  oldKind: 'key' | 'full',
+  oldTuple: TupleValue[],
+  pos: SourcePosition,
+  opts: BuildOptions,
+): OutgoingMessage[] {
   const oldRow = rowFromTuple(table, oldTuple, opts);
   const before = oldKind === 'full' || table.keyColumns.length === 0 ? oldRow : keyColumnsOnly(table, oldRow);
   return deleteRecords(table, keyOf(table, oldRow), before, pos, opts);

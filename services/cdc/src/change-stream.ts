@@ -6,15 +6,7 @@
  */
 import type { Client } from 'pg';
 import type { Logger, OutgoingMessage } from '@tideway/runtime';
-import {
-  deleteRecordsFor,
-  insertRecords,
-  truncateRecord,
-  updateRecords,
-  type BuildOptions,
-  type CapturedTable,
-  type SourcePosition,
-} from './change-events';
+import { deleteRecordsFor, insertRecords, truncateRecord, updateRecords, type BuildOptions, type CapturedTable, type SourcePosition } from './change-events';
 import type { Lsn } from './lsn';
 import type { CdcMetrics } from './metrics';
 import type { OrderedKafkaWriter } from './ordered-writer';
@@ -133,7 +125,8 @@ export class ChangeStreamSession {
         }
         const table = await this.d.catalog.describe(this.d.meta, m.relationId, m.schema, m.table, m.columns, m.replicaIdentity);
         const previous = this.tables.get(m.relationId);
-        if (previous && previous.columnsHeader !== table.columnsHeader) this.d.logger.info({ table: `${m.schema}.${m.table}`, columns: table.columns.map((c) => c.name) }, 'table definition changed');
+        if (previous && previous.columnsHeader !== table.columnsHeader)
+          this.d.logger.info({ table: `${m.schema}.${m.table}`, columns: table.columns.map((c) => c.name) }, 'table definition changed');
         await this.d.beforeTable(table);
         this.tables.set(m.relationId, table);
         return;

@@ -30,13 +30,29 @@ export class PgCatalog {
     let missing = [...new Set(oids)].filter((o) => o !== 0 && !this.types.has(o));
     // Arrays and domains refer to other types; follow them a few levels.
     for (let round = 0; missing.length > 0 && round < 4; round++) {
-      const res = await client.query<{ oid: number; typname: string; typtype: string; typelem: number; typbasetype: number; typcategory: string; typdelim: string }>(
+      const res = await client.query<{
+        oid: number;
+        typname: string;
+        typtype: string;
+        typelem: number;
+        typbasetype: number;
+        typcategory: string;
+        typdelim: string;
+      }>(
         'SELECT oid::int8::float8 AS oid, typname, typtype, typelem::int8::float8 AS typelem, typbasetype::int8::float8 AS typbasetype, typcategory, typdelim FROM pg_type WHERE oid = ANY($1::oid[])',
         [missing],
       );
       const next: number[] = [];
       for (const r of res.rows) {
-        const row: PgTypeRow = { oid: Number(r.oid), name: r.typname, typtype: r.typtype, elementOid: Number(r.typelem), baseOid: Number(r.typbasetype), category: r.typcategory, delimiter: r.typdelim };
+        const row: PgTypeRow = {
+          oid: Number(r.oid),
+          name: r.typname,
+          typtype: r.typtype,
+          elementOid: Number(r.typelem),
+          baseOid: Number(r.typbasetype),
+          category: r.typcategory,
+          delimiter: r.typdelim,
+        };
         this.types.set(row.oid, row);
         for (const o of [row.elementOid, row.baseOid]) if (o !== 0 && !this.types.has(o)) next.push(o);
       }
@@ -53,7 +69,10 @@ export class PgCatalog {
     columns: ColumnDescription[],
     replicaIdentity: ReplicaIdentity,
   ): Promise<CapturedTable> {
-    await this.loadTypes(client, columns.map((c) => c.typeOid));
+    await this.loadTypes(
+      client,
+      columns.map((c) => c.typeOid),
+    );
     const formatted = await client.query<{ type: string }>(
       'SELECT format_type(t.o, t.m) AS type FROM unnest($1::oid[], $2::int4[]) WITH ORDINALITY AS t(o, m, n) ORDER BY t.n',
       [columns.map((c) => c.typeOid), columns.map((c) => c.typeMod)],
@@ -66,13 +85,22 @@ export class PgCatalog {
     const captured: CapturedColumn[] = columns.map((c, i) => {
       const codec = codecForType(this.types.get(c.typeOid), (oid) => this.types.get(oid));
       const type = formatted.rows[i]?.type ?? 'text';
-      if (isFallback(codec)) this.warnOnce(`type:${schema}.${table}.${c.name}`, { table: `${schema}.${table}`, column: c.name, type }, 'column type has no dedicated decoder; its values are carried as text');
+      if (isFallback(codec))
+        this.warnOnce(
+          `type:${schema}.${table}.${c.name}`,
+          { table: `${schema}.${table}`, column: c.name, type },
+          'column type has no dedicated decoder; its values are carried as text',
+        );
       return { name: c.name, codec, type };
     });
     let keyColumns = pk.rows.map((r) => columns.findIndex((c) => c.name === r.attname)).filter((i) => i >= 0);
     if (keyColumns.length === 0 && replicaIdentity === 'index') keyColumns = columns.flatMap((c, i) => (c.identity ? [i] : []));
     if (keyColumns.length === 0) {
-      this.warnOnce(`nokey:${schema}.${table}`, { table: `${schema}.${table}`, replicaIdentity }, 'table has no primary key: its events have a null key (spread over partitions, no per-row order); UPDATE/DELETE need REPLICA IDENTITY FULL or USING INDEX to be published');
+      this.warnOnce(
+        `nokey:${schema}.${table}`,
+        { table: `${schema}.${table}`, replicaIdentity },
+        'table has no primary key: its events have a null key (spread over partitions, no per-row order); UPDATE/DELETE need REPLICA IDENTITY FULL or USING INDEX to be published',
+      );
     }
     return makeCapturedTable({ relationId, schema, table, topic: topicFor(this.topicTemplate, schema, table), columns: captured, keyColumns });
   }

@@ -81,12 +81,10 @@ export class ReplicationConnection {
     this.client.on('end', () => finish(new Error('replication connection closed')));
     this.client.on('error', (err) => finish(err));
     const options = `proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))}`;
-    this.client
-      .query(`START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(startLsn)} (${options})`)
-      .then(
-        () => finish(new Error('replication stream ended by the server')),
-        (err: Error) => finish(err),
-      );
+    this.client.query(`START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(startLsn)} (${options})`).then(
+      () => finish(new Error('replication stream ended by the server')),
+      (err: Error) => finish(err),
+    );
   }
 
   pause(): void {

@@ -18,7 +18,10 @@ export async function checkWalLevel(client: Client): Promise<void> {
   const res = await client.query<{ wal_level: string }>('SHOW wal_level');
   const level = res.rows[0]?.wal_level;
   if (level !== 'logical') {
-    throw new CdcError('wal_level', `PostgreSQL wal_level is "${level}" but logical replication needs wal_level = logical: run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL`);
+    throw new CdcError(
+      'wal_level',
+      `PostgreSQL wal_level is "${level}" but logical replication needs wal_level = logical: run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart PostgreSQL`,
+    );
   }
 }
 
@@ -29,7 +32,10 @@ export async function currentDatabase(client: Client): Promise<string> {
 /** Checks that every configured table exists; a missing one is a configuration error (exit 2). */
 export async function checkTables(client: Client, tables: TableName[]): Promise<void> {
   for (const t of tables) {
-    const res = await client.query("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')", [t.schema, t.table]);
+    const res = await client.query(
+      "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+      [t.schema, t.table],
+    );
     if (res.rows.length === 0) throw new CdcError('table_not_found', `CDC_TABLES: table ${t.schema}.${t.table} does not exist in the source database`);
   }
 }
@@ -48,7 +54,9 @@ export async function ensurePublication(client: Client, publication: string, tab
     return;
   }
   if (pub.rows[0].puballtables || tables.length === 0) return;
-  const present = await client.query<{ schemaname: string; tablename: string }>('SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1', [publication]);
+  const present = await client.query<{ schemaname: string; tablename: string }>('SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1', [
+    publication,
+  ]);
   const have = new Set(present.rows.map((r) => `${r.schemaname}.${r.tablename}`));
   const missing = tables.filter((t) => !have.has(`${t.schema}.${t.table}`));
   if (missing.length === 0) return;
@@ -58,7 +66,10 @@ export async function ensurePublication(client: Client, publication: string, tab
 
 /** The tables to snapshot: the configured ones, or every table in the publication. */
 export async function publicationTables(client: Client, publication: string): Promise<TableName[]> {
-  const res = await client.query<{ schemaname: string; tablename: string }>('SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2', [publication]);
+  const res = await client.query<{ schemaname: string; tablename: string }>(
+    'SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2',
+    [publication],
+  );
   return res.rows.map((r) => ({ schema: r.schemaname, table: r.tablename }));
 }
 

@@ -57,8 +57,31 @@ const BY_NAME: Record<string, Codec> = {
 
 /** Types that are best carried as their text form: no warning for these. */
 const TEXT_TYPES = new Set([
-  'text', 'varchar', 'bpchar', 'char', 'name', 'uuid', 'citext', 'time', 'timetz', 'interval', 'inet', 'cidr', 'macaddr', 'macaddr8',
-  'money', 'xml', 'bit', 'varbit', 'tsvector', 'tsquery', 'pg_lsn', 'xid', 'xid8', 'regclass', 'regtype',
+  'text',
+  'varchar',
+  'bpchar',
+  'char',
+  'name',
+  'uuid',
+  'citext',
+  'time',
+  'timetz',
+  'interval',
+  'inet',
+  'cidr',
+  'macaddr',
+  'macaddr8',
+  'money',
+  'xml',
+  'bit',
+  'varbit',
+  'tsvector',
+  'tsquery',
+  'pg_lsn',
+  'xid',
+  'xid8',
+  'regclass',
+  'regtype',
 ]);
 
 /**

@@ -99,7 +99,8 @@ function runCase(seed: number, steps: number): string | undefined {
       for (let c = 0; c < t.changes.length; c++) {
         for (let i = 0; i < t.changes[c]; i++) {
           const id = `${t.xid}:${c}:${i}`;
-          if (!delivered.has(id)) return `slot confirmed ${slotConfirmed} past transaction ${t.xid} (end ${t.endLsn}) whose record ${id} Kafka never acknowledged`;
+          if (!delivered.has(id))
+            return `slot confirmed ${slotConfirmed} past transaction ${t.xid} (end ${t.endLsn}) whose record ${id} Kafka never acknowledged`;
         }
       }
     }

@@ -107,10 +107,16 @@ describe('tideway cdc streaming', () => {
       // Heartbeat: only an uncaptured table is written; the slot must still move past it.
       await db.query(`INSERT INTO ${other} (v) SELECT 'x' FROM generate_series(1, 1000)`);
       const walAfter = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
-      await waitFor(async () => {
-        const r = await db.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [n.slot, walAfter]);
-        return r.rows[0]?.ok === true;
-      }, { what: 'the slot to confirm past quiet-table WAL', timeoutMs: 90_000, intervalMs: 250 });
+      await waitFor(
+        async () => {
+          const r = await db.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [
+            n.slot,
+            walAfter,
+          ]);
+          return r.rows[0]?.ok === true;
+        },
+        { what: 'the slot to confirm past quiet-table WAL', timeoutMs: 90_000, intervalMs: 250 },
+      );
     } finally {
       await db.end();
     }
@@ -156,7 +162,14 @@ describe('tideway cdc streaming', () => {
     expect(json(k.get('{"id":2}')![0])!.after).toMatchObject({ id: 2, i: 2 });
 
     const header = parseColumnsHeader(typeMsgs[0].headers[COLUMNS_HEADER]);
-    expect(header).toEqual(expect.arrayContaining([{ name: 'id', type: 'bigint', key: true }, { name: 'n', type: 'numeric(30,10)', key: false }, { name: 'ts', type: 'timestamp with time zone', key: false }, { name: 'ta', type: 'text[]', key: false }]));
+    expect(header).toEqual(
+      expect.arrayContaining([
+        { name: 'id', type: 'bigint', key: true },
+        { name: 'n', type: 'numeric(30,10)', key: false },
+        { name: 'ts', type: 'timestamp with time zone', key: false },
+        { name: 'ta', type: 'text[]', key: false },
+      ]),
+    );
 
     // Same key, same partition, as Kafka's Java client would choose.
     for (const m of typeMsgs) if (m.key) expect(m.partition).toBe(keyPartition(m.key, 3));
@@ -175,7 +188,11 @@ describe('tideway cdc streaming', () => {
     // Null keys spread over partitions: order by WAL position to compare.
     const lsnOf = (m: IncomingMessage) => (json(m)!.source as { lsn: number }).lsn;
     const keylessMsgs = distinct(await readTopic(`${keyless}.changes`, (all) => distinct(all).length >= 3)).sort((a, b) => lsnOf(a) - lsnOf(b));
-    expect(keylessMsgs.map((m) => [m.key, json(m)!.op])).toEqual([[null, 'c'], [null, 'c'], [null, 'd']]);
+    expect(keylessMsgs.map((m) => [m.key, json(m)!.op])).toEqual([
+      [null, 'c'],
+      [null, 'c'],
+      [null, 'd'],
+    ]);
     expect(json(keylessMsgs[2])!.before).toEqual({ a: 1, b: 'x' });
     const logs = cdc!.output.join('');
     expect(logs.match(new RegExp(`"table":"public.${keyless}"[^\n]*has no primary key`, 'g'))).toHaveLength(1);

@@ -52,7 +52,12 @@ export function json(m: IncomingMessage): Record<string, unknown> | null {
  * Reads a VersionedWriter's change topic until every key's last event carries its committed
  * version; `missing` lists the keys (and versions) that never got there.
  */
-export async function readCommittedVersions(topic: string, committed: Map<number, number>, timeoutMs: number, brokers?: string): Promise<{ messages: IncomingMessage[]; missing: Array<[number, number]> }> {
+export async function readCommittedVersions(
+  topic: string,
+  committed: Map<number, number>,
+  timeoutMs: number,
+  brokers?: string,
+): Promise<{ messages: IncomingMessage[]; missing: Array<[number, number]> }> {
   const last = new Map<number, number>();
   const messages = await readTopic(
     topic,
@@ -69,8 +74,6 @@ export async function readCommittedVersions(topic: string, committed: Map<number
   );
   return { messages, missing: [...committed].filter(([k, v]) => last.get(k) !== v) };
 }
-
-
 
 /**
  * A continuous write load on a `(id int primary key, version int)` table whose rows 1..n start at

@@ -16,7 +16,16 @@ function problem(extra: Record<string, string>): string {
 describe('cdc settings', () => {
   it('has the documented defaults', () => {
     const s = loadSettings(cdcSettings, { env });
-    expect(s).toMatchObject({ tables: [], slot: 'tideway', publication: 'tideway', snapshot: 'initial', topicTemplate: '{table}.changes', topicPartitions: 3, tombstones: true, heartbeatMs: 10_000 });
+    expect(s).toMatchObject({
+      tables: [],
+      slot: 'tideway',
+      publication: 'tideway',
+      snapshot: 'initial',
+      topicTemplate: '{table}.changes',
+      topicPartitions: 3,
+      tombstones: true,
+      heartbeatMs: 10_000,
+    });
   });
 
   it('names the setting in one line when a value is bad', () => {

@@ -117,14 +117,18 @@ describe('tideway cdc killed during its snapshot', () => {
     await db.end();
 
     const last = new Map<number, string>();
-    await readTopic(`${table}.changes`, (all) => {
-      last.clear();
-      for (const m of all) {
-        const ev = json(m);
-        if (ev?.after) last.set((ev.after as { id: number }).id, (ev.after as { v: string }).v);
-      }
-      return last.size === final.size && [...final].every(([k, v]) => last.get(k) === v);
-    }, 180_000);
+    await readTopic(
+      `${table}.changes`,
+      (all) => {
+        last.clear();
+        for (const m of all) {
+          const ev = json(m);
+          if (ev?.after) last.set((ev.after as { id: number }).id, (ev.after as { v: string }).v);
+        }
+        return last.size === final.size && [...final].every(([k, v]) => last.get(k) === v);
+      },
+      180_000,
+    );
     expect([...final].filter(([k, v]) => last.get(k) !== v).slice(0, 5)).toEqual([]);
     expect(cdc.logs(400)).toMatch(/the previous snapshot did not finish/);
     expect(await cdc.stop()).toBe(0);

@@ -108,7 +108,9 @@ describe('tideway cdc across a Kafka outage', () => {
     expect(readySamples.some((s) => s.at > restartedAt && s.ready)).toBe(true);
     // For the record only (timings never decide the outcome).
     const readyAgainAt = readySamples.find((s) => s.at > restartedAt && s.ready)!.at;
-    console.log(`kafka-outage: /readyz false ${notReadyAt! - killedAt} ms after the kill, true ${readyAgainAt - restartedAt} ms after the broker was back; ${writer.transactions} transactions`);
+    console.log(
+      `kafka-outage: /readyz false ${notReadyAt! - killedAt} ms after the kill, true ${readyAgainAt - restartedAt} ms after the broker was back; ${writer.transactions} transactions`,
+    );
     // kafkajs fails sends during the outage, and the service retries them with backoff; librdkafka
     // (KAFKA_CLIENT=confluent, the default) queues them and retries inside the client until the
     // broker is back (within message.timeout.ms), so no send fails in an outage this short.
@@ -131,7 +133,10 @@ describe('tideway cdc across a Kafka outage', () => {
     const lastCommit = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
     let caughtUp = false;
     for (let i = 0; i < 600 && !caughtUp; i++) {
-      const r = await db.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [n.slot, lastCommit]);
+      const r = await db.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [
+        n.slot,
+        lastCommit,
+      ]);
       caughtUp = r.rows[0]?.ok === true;
       if (!caughtUp) await sleep(100);
     }

@@ -32,7 +32,10 @@ describe('tideway cdc with a 200,000-row transaction', () => {
   it('delivers every row with bounded memory', async () => {
     const db = await pg();
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, pad text)`);
-    cdc = await startCdc(n, [`public.${table}`], { CDC_SNAPSHOT: 'never', NODE_OPTIONS: `--max-old-space-size=${HEAP_MB} --max-semi-space-size=${SEMI_SPACE_MB}` });
+    cdc = await startCdc(n, [`public.${table}`], {
+      CDC_SNAPSHOT: 'never',
+      NODE_OPTIONS: `--max-old-space-size=${HEAP_MB} --max-semi-space-size=${SEMI_SPACE_MB}`,
+    });
     await cdc.waitReady();
 
     let maxRss = 0;
@@ -47,10 +50,14 @@ describe('tideway cdc with a 200,000-row transaction', () => {
     try {
       await db.query(`INSERT INTO ${table} SELECT g, repeat(md5(g::text), 5) FROM generate_series(1, ${ROWS}) g`);
       await db.end();
-      await readTopic(`${table}.changes`, (all) => {
-        for (let i = keys.size; i < all.length; i++) keys.add(all[i].key!.toString());
-        return keys.size >= ROWS;
-      }, 400_000);
+      await readTopic(
+        `${table}.changes`,
+        (all) => {
+          for (let i = keys.size; i < all.length; i++) keys.add(all[i].key!.toString());
+          return keys.size >= ROWS;
+        },
+        400_000,
+      );
     } finally {
       clearInterval(sampler);
     }

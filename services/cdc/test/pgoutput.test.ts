@@ -67,7 +67,22 @@ describe('decodePgOutput', () => {
   });
 
   it('decodes a Relation with replica identity and per-column key flags, types and typmods', () => {
-    const buf = new Bytes().char('R').u32(16384).str('public').str('policies').char('f').i16(2).u8(1).str('id').u32(20).i32(-1).u8(0).str('premium').u32(1700).i32(786438).build();
+    const buf = new Bytes()
+      .char('R')
+      .u32(16384)
+      .str('public')
+      .str('policies')
+      .char('f')
+      .i16(2)
+      .u8(1)
+      .str('id')
+      .u32(20)
+      .i32(-1)
+      .u8(0)
+      .str('premium')
+      .u32(1700)
+      .i32(786438)
+      .build();
     expect(decodePgOutput(buf)).toEqual({
       tag: 'relation',
       relationId: 16384,
@@ -83,7 +98,11 @@ describe('decodePgOutput', () => {
 
   it('decodes an Insert with null, text and UTF-8 values', () => {
     const buf = new Bytes().char('I').u32(7).char('N').i16(3).text('42').char('n').text('zoë').build();
-    expect(decodePgOutput(buf)).toEqual({ tag: 'insert', relationId: 7, newTuple: [{ kind: 'text', text: '42' }, { kind: 'null' }, { kind: 'text', text: 'zoë' }] });
+    expect(decodePgOutput(buf)).toEqual({
+      tag: 'insert',
+      relationId: 7,
+      newTuple: [{ kind: 'text', text: '42' }, { kind: 'null' }, { kind: 'text', text: 'zoë' }],
+    });
   });
 
   it('decodes an Update with an old key and an unchanged TOASTed column', () => {
@@ -98,12 +117,24 @@ describe('decodePgOutput', () => {
   });
 
   it('decodes an Update without old tuple and one with a full old row', () => {
-    expect(decodePgOutput(new Bytes().char('U').u32(7).char('N').i16(1).text('x').build())).toMatchObject({ oldKind: null, oldTuple: null, newTuple: [{ kind: 'text', text: 'x' }] });
-    expect(decodePgOutput(new Bytes().char('U').u32(7).char('O').i16(1).text('a').char('N').i16(1).text('b').build())).toMatchObject({ oldKind: 'full', oldTuple: [{ text: 'a' }] });
+    expect(decodePgOutput(new Bytes().char('U').u32(7).char('N').i16(1).text('x').build())).toMatchObject({
+      oldKind: null,
+      oldTuple: null,
+      newTuple: [{ kind: 'text', text: 'x' }],
+    });
+    expect(decodePgOutput(new Bytes().char('U').u32(7).char('O').i16(1).text('a').char('N').i16(1).text('b').build())).toMatchObject({
+      oldKind: 'full',
+      oldTuple: [{ text: 'a' }],
+    });
   });
 
   it('decodes Delete with key or full old tuple', () => {
-    expect(decodePgOutput(new Bytes().char('D').u32(7).char('K').i16(1).text('9').build())).toEqual({ tag: 'delete', relationId: 7, oldKind: 'key', oldTuple: [{ kind: 'text', text: '9' }] });
+    expect(decodePgOutput(new Bytes().char('D').u32(7).char('K').i16(1).text('9').build())).toEqual({
+      tag: 'delete',
+      relationId: 7,
+      oldKind: 'key',
+      oldTuple: [{ kind: 'text', text: '9' }],
+    });
     expect(decodePgOutput(new Bytes().char('D').u32(7).char('O').i16(1).text('9').build())).toMatchObject({ oldKind: 'full' });
   });
 
@@ -113,7 +144,12 @@ describe('decodePgOutput', () => {
   });
 
   it('decodes Type, Origin and logical Message', () => {
-    expect(decodePgOutput(new Bytes().char('Y').u32(90000).str('public').str('mood').build())).toEqual({ tag: 'type', typeOid: 90000, schema: 'public', name: 'mood' });
+    expect(decodePgOutput(new Bytes().char('Y').u32(90000).str('public').str('mood').build())).toEqual({
+      tag: 'type',
+      typeOid: 90000,
+      schema: 'public',
+      name: 'mood',
+    });
     expect(decodePgOutput(new Bytes().char('O').i64(5n).str('node1').build())).toEqual({ tag: 'origin', originLsn: 5n, name: 'node1' });
     const msg = decodePgOutput(new Bytes().char('M').u8(1).i64(9n).str('p').u32(2).raw(Buffer.from('hi')).build());
     expect(msg).toMatchObject({ tag: 'message', transactional: true, lsn: 9n, prefix: 'p' });

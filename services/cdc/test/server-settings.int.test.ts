@@ -45,7 +45,17 @@ async function startCluster(settings: string[]): Promise<ThrowawayCluster> {
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
-  const [cmd, args] = asPgUser(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, ...settings.flatMap((s) => ['-c', s])]);
+  const [cmd, args] = asPgUser(join(bin, 'postgres'), [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `unix_socket_directories=${dir}`,
+    ...settings.flatMap((s) => ['-c', s]),
+  ]);
   const server: ChildProcess = spawn(cmd, args, { stdio: 'ignore' });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   for (let i = 0; ; i++) {
@@ -87,7 +97,10 @@ describe('tideway cdc and wal_level', () => {
   it('exits 2 with one line telling the operator to set wal_level = logical', () => {
     const r = runTidewaySync(['cdc'], { CDC_DATABASE_URL: cluster!.url, CDC_SLOT: 'never_created', METRICS_PORT: '0', LOG_LEVEL: 'silent' }, 60_000);
     expect(r.status).toBe(2);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.includes('npm warn'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.includes('npm warn'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^tideway cdc: .*wal_level is "replica".*wal_level = logical/);
   });
@@ -126,7 +139,8 @@ describe('tideway cdc and a slot the server invalidated', () => {
       await db.query(`INSERT INTO ${table} SELECT g, repeat('x', 200) FROM generate_series($1::int, $1::int + 49999) g`, [round * 50_000]);
       await db.query('SELECT pg_switch_wal()');
       await db.query('CHECKPOINT');
-      status = (await db.query<{ wal_status: string }>("SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'tideway'")).rows[0]?.wal_status ?? 'gone';
+      status =
+        (await db.query<{ wal_status: string }>("SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'tideway'")).rows[0]?.wal_status ?? 'gone';
     }
     expect(status).toBe('lost');
 

@@ -17,7 +17,11 @@ function reasonOf(fn: () => unknown): string {
 describe('planSlot', () => {
   it('creates the slot with a snapshot on first start, without one in never mode', () => {
     expect(planSlot({ ...base, slotRow: undefined, record: undefined })).toEqual({ action: 'create', snapshot: true, dropFirst: false });
-    expect(planSlot({ ...base, snapshotMode: 'never', slotRow: undefined, record: undefined })).toEqual({ action: 'create', snapshot: false, dropFirst: false });
+    expect(planSlot({ ...base, snapshotMode: 'never', slotRow: undefined, record: undefined })).toEqual({
+      action: 'create',
+      snapshot: false,
+      dropFirst: false,
+    });
   });
 
   it('streams from an existing slot whose snapshot finished', () => {
@@ -43,7 +47,9 @@ describe('planSlot', () => {
   });
 
   it('refuses a slot of another plugin or database', () => {
-    expect(reasonOf(() => planSlot({ ...base, slotRow: { ...healthy, plugin: 'wal2json' }, record: undefined }))).toMatch(/^slot_unusable:DEPENDENCY_MISCONFIGURED:.*wal2json/);
+    expect(reasonOf(() => planSlot({ ...base, slotRow: { ...healthy, plugin: 'wal2json' }, record: undefined }))).toMatch(
+      /^slot_unusable:DEPENDENCY_MISCONFIGURED:.*wal2json/,
+    );
     expect(reasonOf(() => planSlot({ ...base, slotRow: { ...healthy, database: 'other' }, record: undefined }))).toMatch(/^slot_unusable/);
   });
 });

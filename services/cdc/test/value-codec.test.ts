@@ -1,6 +1,15 @@
 import { codecForType, decodeValue, isFallback, isoTimestamp, parseArrayLiteral, type PgTypeRow } from '../src/value-codec';
 
-const t = (oid: number, name: string, extra: Partial<PgTypeRow> = {}): PgTypeRow => ({ oid, name, typtype: 'b', elementOid: 0, baseOid: 0, category: 'N', delimiter: ',', ...extra });
+const t = (oid: number, name: string, extra: Partial<PgTypeRow> = {}): PgTypeRow => ({
+  oid,
+  name,
+  typtype: 'b',
+  elementOid: 0,
+  baseOid: 0,
+  category: 'N',
+  delimiter: ',',
+  ...extra,
+});
 
 describe('decodeValue', () => {
   it('keeps NUMERIC exact as a string, never through a float', () => {
@@ -37,8 +46,16 @@ describe('decodeValue', () => {
 
   it('decodes arrays of typed elements, nested arrays, NULLs and quoted elements', () => {
     expect(decodeValue('{1,2,NULL}', { kind: 'array', element: { kind: 'int' }, delimiter: ',' })).toEqual([1, 2, null]);
-    expect(decodeValue('{{1.10,2},{3,4}}', { kind: 'array', element: { kind: 'numeric' }, delimiter: ',' })).toEqual([['1.10', '2'], ['3', '4']]);
-    expect(decodeValue('{"a b","c\\"d",NULL,"NULL"}', { kind: 'array', element: { kind: 'text', known: true }, delimiter: ',' })).toEqual(['a b', 'c"d', null, 'NULL']);
+    expect(decodeValue('{{1.10,2},{3,4}}', { kind: 'array', element: { kind: 'numeric' }, delimiter: ',' })).toEqual([
+      ['1.10', '2'],
+      ['3', '4'],
+    ]);
+    expect(decodeValue('{"a b","c\\"d",NULL,"NULL"}', { kind: 'array', element: { kind: 'text', known: true }, delimiter: ',' })).toEqual([
+      'a b',
+      'c"d',
+      null,
+      'NULL',
+    ]);
     expect(decodeValue('{}', { kind: 'array', element: { kind: 'int' }, delimiter: ',' })).toEqual([]);
     expect(parseArrayLiteral('[0:1]={7,8}', ',', Number)).toEqual([7, 8]);
     expect(() => parseArrayLiteral('{1,2', ',', Number)).toThrow(/malformed|unterminated/);

@@ -160,7 +160,14 @@ export class ChangeGenerator {
   private newPolicy(now: Date): Change {
     const country = this.pick(COUNTRIES);
     const product = this.pick(PRODUCTS);
-    const policy: KnownPolicy = { id: this.id('POL'), country, account: this.id('ACC'), product, premium: Math.round(this.between(120, 2400)), status: 'active' };
+    const policy: KnownPolicy = {
+      id: this.id('POL'),
+      country,
+      account: this.id('ACC'),
+      product,
+      premium: Math.round(this.between(120, 2400)),
+      status: 'active',
+    };
     this.policies.push(policy);
     const starts = new Date(now.getTime() - Math.floor(this.between(0, 700)) * 86_400_000);
     return {
@@ -192,7 +199,11 @@ export class ChangeGenerator {
     const p = this.pick(active);
     const claim: KnownClaim = { id: this.id('CLM'), status: 'filed', amount: Math.round(this.between(80, 25_000) * 100) / 100 };
     this.openClaims.push(claim);
-    return { table: 'claims', op: 'c', row: { claim_id: claim.id, policy_id: p.id, amount: money(claim.amount), status: 'filed', description: this.pick(CLAIM_TEXT[p.product]) } };
+    return {
+      table: 'claims',
+      op: 'c',
+      row: { claim_id: claim.id, policy_id: p.id, amount: money(claim.amount), status: 'filed', description: this.pick(CLAIM_TEXT[p.product]) },
+    };
   }
 
   private advanceClaim(): Change {

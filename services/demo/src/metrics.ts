@@ -8,8 +8,18 @@ export class DemoMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.changes = new Counter({ name: 'tideway_demo_changes_total', help: 'Changes committed to PostgreSQL, by table and op (c = insert, u = update).', labelNames: ['table', 'op'], registers });
-    this.fraudTransactions = new Counter({ name: 'tideway_demo_fraud_transactions_total', help: 'Transactions written to trip a fraud rule, by rule id.', labelNames: ['rule'], registers });
+    this.changes = new Counter({
+      name: 'tideway_demo_changes_total',
+      help: 'Changes committed to PostgreSQL, by table and op (c = insert, u = update).',
+      labelNames: ['table', 'op'],
+      registers,
+    });
+    this.fraudTransactions = new Counter({
+      name: 'tideway_demo_fraud_transactions_total',
+      help: 'Transactions written to trip a fraud rule, by rule id.',
+      labelNames: ['rule'],
+      registers,
+    });
     this.writeRetries = new Counter({ name: 'tideway_demo_write_retries_total', help: 'Batches written again after a database error.', registers });
   }
 }

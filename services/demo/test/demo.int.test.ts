@@ -41,7 +41,9 @@ afterAll(async () => {
   for (const [url, schema] of createdSchemas) await query(url, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
   // The pipeline's topics (change, alerts, internal, dead-letter) all carry its run id.
   if (createdTopicParts.length) {
-    const admin = new KafkajsClient(kafkaConfigFrom(loadSettings(commonSettings('demo-test'), { env: process.env }), createLogger('demo-test', 'silent'))).admin();
+    const admin = new KafkajsClient(
+      kafkaConfigFrom(loadSettings(commonSettings('demo-test'), { env: process.env }), createLogger('demo-test', 'silent')),
+    ).admin();
     await admin.connect();
     const mine = (await admin.listTopics()).filter((t) => createdTopicParts.some((p) => t.includes(p)));
     if (mine.length) await admin.deleteTopics(mine).catch(() => undefined);
@@ -52,7 +54,11 @@ afterAll(async () => {
 test('tideway demo writes exactly the changes of its seed, then stops by itself with exit 0', async () => {
   const schema = uniqueName('demo_gen', '_');
   createdSchemas.push([appUrl, schema]);
-  const r = runTidewaySync(['demo'], { DEMO_DATABASE_URL: appUrl, DEMO_SCHEMA: schema, DEMO_RATE: '500', DEMO_MAX_CHANGES: '400', DEMO_SEED: '11', DEMO_FRAUD_RATIO: '0.2', METRICS_PORT: '0' }, 120_000);
+  const r = runTidewaySync(
+    ['demo'],
+    { DEMO_DATABASE_URL: appUrl, DEMO_SCHEMA: schema, DEMO_RATE: '500', DEMO_MAX_CHANGES: '400', DEMO_SEED: '11', DEMO_FRAUD_RATIO: '0.2', METRICS_PORT: '0' },
+    120_000,
+  );
   expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
 
   // The same seed offline: the inserts per table are the rows in the database.
@@ -62,7 +68,11 @@ test('tideway demo writes exactly the changes of its seed, then stops by itself 
     appUrl,
     `SELECT 'policies' AS t, count(*) AS n FROM ${schema}.policies UNION ALL SELECT 'claims', count(*) FROM ${schema}.claims UNION ALL SELECT 'transactions', count(*) FROM ${schema}.transactions`,
   );
-  expect(Object.fromEntries(rows.map((x) => [x.t, Number(x.n)]))).toEqual({ policies: inserts('policies'), claims: inserts('claims'), transactions: inserts('transactions') });
+  expect(Object.fromEntries(rows.map((x) => [x.t, Number(x.n)]))).toEqual({
+    policies: inserts('policies'),
+    claims: inserts('claims'),
+    transactions: inserts('transactions'),
+  });
   const flagged = changes.filter((c) => c.table === 'transactions' && c.fraud).length;
   const [tripping] = await query<{ n: string }>(
     appUrl,
@@ -90,7 +100,11 @@ test('npm run demo: the whole pipeline lands every change in every destination a
     createdSchemas.push([appUrl, `demo_${runId}`], [warehouseUrl, `demo_${runId}`]);
     createdTopicParts.push(`demo_${runId}`, `tideway-demo-${runId}`);
   }
-  expect({ status: r.status, failed: r.stdout.split('\n').filter((l) => l.includes('FAIL')), stderr: r.status === 0 ? '' : r.stderr.slice(-3000) + r.stdout.slice(-3000) }).toEqual({
+  expect({
+    status: r.status,
+    failed: r.stdout.split('\n').filter((l) => l.includes('FAIL')),
+    stderr: r.status === 0 ? '' : r.stderr.slice(-3000) + r.stdout.slice(-3000),
+  }).toEqual({
     status: 0,
     failed: [],
     stderr: '',

@@ -1,8 +1,14 @@
 import { changeStatement, quoteIdent } from '../src/postgres-writer';
 
 test('inserts are parameterised and idempotent on the primary key', () => {
-  const st = changeStatement('demo_x', { table: 'claims', op: 'c', row: { claim_id: 'CLM-1', policy_id: 'POL-1', amount: '10.00', status: 'filed', description: "it's; DROP TABLE" } });
-  expect(st.text).toBe('INSERT INTO "demo_x".claims (claim_id, policy_id, amount, status, description) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (claim_id) DO NOTHING');
+  const st = changeStatement('demo_x', {
+    table: 'claims',
+    op: 'c',
+    row: { claim_id: 'CLM-1', policy_id: 'POL-1', amount: '10.00', status: 'filed', description: "it's; DROP TABLE" },
+  });
+  expect(st.text).toBe(
+    'INSERT INTO "demo_x".claims (claim_id, policy_id, amount, status, description) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (claim_id) DO NOTHING',
+  );
   expect(st.values).toEqual(['CLM-1', 'POL-1', '10.00', 'filed', "it's; DROP TABLE"]);
 });
 

@@ -54,7 +54,11 @@ function supersede(next: DecodedChange, prev: DecodedChange, softDelete: boolean
   if (isWrite(next) && next.unavailable.length > 0) {
     const fill = next.unavailable.filter((col) => col in prev.row! && !prev.unavailable.includes(col));
     if (fill.length === 0) return next;
-    return { ...next, row: { ...next.row, ...Object.fromEntries(fill.map((col) => [col, prev.row![col]])) }, unavailable: next.unavailable.filter((col) => !fill.includes(col)) };
+    return {
+      ...next,
+      row: { ...next.row, ...Object.fromEntries(fill.map((col) => [col, prev.row![col]])) },
+      unavailable: next.unavailable.filter((col) => !fill.includes(col)),
+    };
   }
   if (next.op === 'd' && softDelete) {
     const have = new Set(next.columns.map((c) => c.name));
@@ -139,7 +143,13 @@ function multiRowInsert(schema: string, shape: InsertShape, changes: DecodedChan
 function upsertStatements(opts: PlanOptions, table: string, changes: DecodedChange[]): Statement[] {
   const soft = opts.deleteMode === 'soft';
   const out: Statement[] = [];
-  const groups = groupBy(changes, (c) => `${c.op === 'd' ? 'd' : 'w'}|${writtenColumns(c).map((col) => col.name).join(',')}`);
+  const groups = groupBy(
+    changes,
+    (c) =>
+      `${c.op === 'd' ? 'd' : 'w'}|${writtenColumns(c)
+        .map((col) => col.name)
+        .join(',')}`,
+  );
   for (const group of groups.values()) {
     const sample = group[0];
     const data = writtenColumns(sample).map((col) => col.name);
@@ -166,7 +176,12 @@ function upsertStatements(opts: PlanOptions, table: string, changes: DecodedChan
     };
     const conflict = keys.map(quoteIdent).join(',');
     out.push(
-      ...multiRowInsert(opts.schema, shape, group, (t) => ` ON CONFLICT (${conflict}) DO UPDATE SET ${updates.join(',')} WHERE ${t}.${quoteIdent(META.lsn)} <= EXCLUDED.${quoteIdent(META.lsn)}`),
+      ...multiRowInsert(
+        opts.schema,
+        shape,
+        group,
+        (t) => ` ON CONFLICT (${conflict}) DO UPDATE SET ${updates.join(',')} WHERE ${t}.${quoteIdent(META.lsn)} <= EXCLUDED.${quoteIdent(META.lsn)}`,
+      ),
     );
   }
   return out;
@@ -196,14 +211,24 @@ function truncateStatement(opts: PlanOptions, c: DecodedChange): Statement {
   const t = qualified(opts.schema, c.table);
   const lsn = quoteIdent(META.lsn);
   if (opts.deleteMode === 'soft') {
-    return { text: `UPDATE ${t} SET ${quoteIdent(META.deleted)}=true,${quoteIdent(META.op)}='t',${lsn}=$1 WHERE ${lsn}<=$1`, values: [String(c.lsn)], changes: [c] };
+    return {
+      text: `UPDATE ${t} SET ${quoteIdent(META.deleted)}=true,${quoteIdent(META.op)}='t',${lsn}=$1 WHERE ${lsn}<=$1`,
+      values: [String(c.lsn)],
+      changes: [c],
+    };
   }
   return { text: `DELETE FROM ${t} WHERE ${lsn}<=$1`, values: [String(c.lsn)], changes: [c] };
 }
 
 function historyStatements(opts: PlanOptions, changes: DecodedChange[]): Statement[] {
   const out: Statement[] = [];
-  const groups = groupBy(changes, (c) => `${c.table}|${writtenColumns(c).map((col) => col.name).join(',')}`);
+  const groups = groupBy(
+    changes,
+    (c) =>
+      `${c.table}|${writtenColumns(c)
+        .map((col) => col.name)
+        .join(',')}`,
+  );
   for (const group of groups.values()) {
     const sample = group[0];
     const data = writtenColumns(sample).map((col) => col.name);
@@ -262,7 +287,12 @@ export function metaColumns(mode: LoadMode, deleteMode: DeleteMode): ColumnSpec[
  * DDL that makes `table` able to take `changes`: CREATE TABLE when `existing` is undefined,
  * else ALTER TABLE … ADD COLUMN for each missing column (one statement each, as Redshift requires).
  */
-export function planDdl(opts: { schema: string; mode: LoadMode; deleteMode: DeleteMode }, table: string, existing: ReadonlyMap<string, string> | undefined, changes: DecodedChange[]): string[] {
+export function planDdl(
+  opts: { schema: string; mode: LoadMode; deleteMode: DeleteMode },
+  table: string,
+  existing: ReadonlyMap<string, string> | undefined,
+  changes: DecodedChange[],
+): string[] {
   const { keyColumns, columns } = neededColumns(changes);
   const all = [...columns, ...metaColumns(opts.mode, opts.deleteMode)];
   const t = qualified(opts.schema, table);
@@ -275,5 +305,7 @@ export function planDdl(opts: { schema: string; mode: LoadMode; deleteMode: Dele
     if (opts.mode === 'upsert' && keyColumns.length > 0) defs.push(`PRIMARY KEY (${keyColumns.map(quoteIdent).join(',')})`);
     return [`CREATE TABLE IF NOT EXISTS ${t} (${defs.join(', ')})`];
   }
-  return all.filter((c) => !existing.has(c.name)).map((c) => `ALTER TABLE ${t} ADD COLUMN ${quoteIdent(c.name)} ${c.type}${c.name === META.deleted ? ' DEFAULT false' : ''}`);
+  return all
+    .filter((c) => !existing.has(c.name))
+    .map((c) => `ALTER TABLE ${t} ADD COLUMN ${quoteIdent(c.name)} ${c.type}${c.name === META.deleted ? ' DEFAULT false' : ''}`);
 }

@@ -4,7 +4,17 @@
  * poison records to the dead-letter topic, and applies the rest in one warehouse transaction
  * with the offset. Kafka's committed offset is written afterwards, only as a hint for lag tools.
  */
-import { retryWithBackoff, toDeadLetter, errorMessage, type Consumer, type IncomingMessage, type Logger, type MessageBatch, type Producer, type TopicPartition } from '@tideway/runtime';
+import {
+  retryWithBackoff,
+  toDeadLetter,
+  errorMessage,
+  type Consumer,
+  type IncomingMessage,
+  type Logger,
+  type MessageBatch,
+  type Producer,
+  type TopicPartition,
+} from '@tideway/runtime';
 import { decodeRecord, type DecodedChange, type DecodeOptions } from './decode';
 import { RejectedRecord } from './errors';
 import { offsetAfter, planBatch, type PartitionPosition } from './batch-plan';
@@ -63,7 +73,9 @@ export class BatchLoader {
         if (!this.positions.has(key)) this.positions.set(key, { expectedNext: stored, aligned: true });
         consumer.seek({ topic, partition, offset: stored.toString() });
       }
-    })().catch((err) => this.deps.logger.warn({ err: errorMessage(err) }, 'could not move to the warehouse-stored offsets after assignment; the first batch will'));
+    })().catch((err) =>
+      this.deps.logger.warn({ err: errorMessage(err) }, 'could not move to the warehouse-stored offsets after assignment; the first batch will'),
+    );
   }
 
   /** `consumer` is the one that fetched the batch (seek and the offset hint go to it). */
@@ -129,14 +141,24 @@ export class BatchLoader {
         });
       }, batch);
       if (outcome.kind === 'fenced') {
-        this.deps.logger.warn({ topic, partition, expected: pos.expectedNext.toString(), stored: outcome.stored.toString() }, 'partition offsets moved by another loader; continuing from the stored offset');
+        this.deps.logger.warn(
+          { topic, partition, expected: pos.expectedNext.toString(), stored: outcome.stored.toString() },
+          'partition offsets moved by another loader; continuing from the stored offset',
+        );
         pos.expectedNext = outcome.stored;
         return true;
       }
       pos.expectedNext = nextOffset;
-      this.observe(run, changes, outcome.rejected.map((r) => r.change.offset), started);
+      this.observe(
+        run,
+        changes,
+        outcome.rejected.map((r) => r.change.offset),
+        started,
+      );
       // Only a hint for lag tools: the warehouse holds the real position.
-      consumer.commit([{ topic, partition, offset: nextOffset.toString() }]).catch((err) => this.deps.logger.debug({ err: errorMessage(err), topic, partition }, 'kafka offset commit (hint) failed'));
+      consumer
+        .commit([{ topic, partition, offset: nextOffset.toString() }])
+        .catch((err) => this.deps.logger.debug({ err: errorMessage(err), topic, partition }, 'kafka offset commit (hint) failed'));
       this.deps.metrics.consumer.recordLag(this.opts.groupId, topic, partition, batch.highWatermark, nextOffset.toString());
       await batch.heartbeat();
     }
@@ -160,7 +182,10 @@ export class BatchLoader {
       const topic = `${message.topic}${this.opts.dlqSuffix}`;
       await this.deps.ensureDlqTopic(topic);
       out.push(toDeadLetter({ message, reason: error.reason, error: error.message, service: this.opts.service, topic }));
-      this.deps.logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: error.reason, error: error.message.slice(0, 300) }, 'record dead-lettered');
+      this.deps.logger.warn(
+        { topic: message.topic, partition: message.partition, offset: message.offset, reason: error.reason, error: error.message.slice(0, 300) },
+        'record dead-lettered',
+      );
     }
     await this.deps.dlqProducer.send(out);
     for (const { message, error } of items) this.deps.metrics.consumer.deadLettered.inc({ topic: message.topic, reason: error.reason });
@@ -195,7 +220,10 @@ export class BatchLoader {
           if (isShapeError(err)) this.deps.warehouse.forgetTables();
           else this.deps.setWarehouseReady(false);
           this.deps.metrics.applyRetries.inc();
-          this.deps.logger.warn({ err: errorMessage(err), code: (err as { code?: string }).code, topic: batch.topic, partition: batch.partition, attempt, delayMs }, 'warehouse write failed; retrying');
+          this.deps.logger.warn(
+            { err: errorMessage(err), code: (err as { code?: string }).code, topic: batch.topic, partition: batch.partition, attempt, delayMs },
+            'warehouse write failed; retrying',
+          );
         },
       },
     );

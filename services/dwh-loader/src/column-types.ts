@@ -6,15 +6,51 @@
  */
 
 const SIMPLE_TYPES = new Set([
-  'smallint', 'integer', 'bigint', 'real', 'double precision', 'boolean', 'text', 'date', 'uuid', 'json', 'jsonb', 'bytea',
-  'inet', 'cidr', 'macaddr', 'interval', 'oid', 'xml', 'numeric', 'character varying', 'character', 'bit', 'bit varying',
-  'timestamp without time zone', 'timestamp with time zone', 'time without time zone', 'time with time zone',
+  'smallint',
+  'integer',
+  'bigint',
+  'real',
+  'double precision',
+  'boolean',
+  'text',
+  'date',
+  'uuid',
+  'json',
+  'jsonb',
+  'bytea',
+  'inet',
+  'cidr',
+  'macaddr',
+  'interval',
+  'oid',
+  'xml',
+  'numeric',
+  'character varying',
+  'character',
+  'bit',
+  'bit varying',
+  'timestamp without time zone',
+  'timestamp with time zone',
+  'time without time zone',
+  'time with time zone',
 ]);
 
 const ALIASES: Record<string, string> = {
-  int2: 'smallint', int4: 'integer', int: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean',
-  varchar: 'character varying', char: 'character', bpchar: 'character', decimal: 'numeric', timestamp: 'timestamp without time zone',
-  timestamptz: 'timestamp with time zone', time: 'time without time zone', timetz: 'time with time zone',
+  int2: 'smallint',
+  int4: 'integer',
+  int: 'integer',
+  int8: 'bigint',
+  float4: 'real',
+  float8: 'double precision',
+  bool: 'boolean',
+  varchar: 'character varying',
+  char: 'character',
+  bpchar: 'character',
+  decimal: 'numeric',
+  timestamp: 'timestamp without time zone',
+  timestamptz: 'timestamp with time zone',
+  time: 'time without time zone',
+  timetz: 'time with time zone',
 };
 
 /** `numeric(12,2)`, `character varying(40)`, `timestamp(3) with time zone`, each optionally `[]`. */
@@ -25,7 +61,13 @@ const TYPE_SHAPE = /^([a-z][a-z0-9 ]*?)(?:\((\d{1,4})(?:,(\d{1,4}))?\))?( with t
  * on the allowlist. Array types stay arrays of their (allowed) element type.
  */
 export function warehouseType(pgType: string): string {
-  const text = pgType.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\s*,\s*/g, ',').replace(/\s*\(\s*/g, '(').replace(/\s*\)/g, ')');
+  const text = pgType
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/\s*,\s*/g, ',')
+    .replace(/\s*\(\s*/g, '(')
+    .replace(/\s*\)/g, ')');
   const m = TYPE_SHAPE.exec(text);
   if (!m) return 'text';
   const [, rawBase, p, s, zone, arrays] = m;

@@ -2,7 +2,16 @@
  * From a Kafka record to a change the warehouse can apply, or a rejection saying why not.
  * Pure: no I/O, so every rule about what is acceptable is unit-tested here.
  */
-import { ChangeEventError, COLUMNS_HEADER, parseChangeEvent, parseColumnsHeader, UNAVAILABLE_VALUE, type ChangeOp, type IncomingMessage, type Row } from '@tideway/runtime';
+import {
+  ChangeEventError,
+  COLUMNS_HEADER,
+  parseChangeEvent,
+  parseColumnsHeader,
+  UNAVAILABLE_VALUE,
+  type ChangeOp,
+  type IncomingMessage,
+  type Row,
+} from '@tideway/runtime';
 import { inferType, warehouseType } from './column-types';
 import { RejectedRecord } from './errors';
 import { identifierProblem, isReservedColumn } from './identifiers';
@@ -139,7 +148,8 @@ function decodeOrThrow(message: IncomingMessage, opts: DecodeOptions): DecodedCh
   }
 
   if (opts.mode === 'upsert' && event.op !== 't') {
-    if (keyColumns.length === 0) throw new RejectedRecord('missing_key', `no primary key for ${table}: neither the ${COLUMNS_HEADER} header nor the record key names one`);
+    if (keyColumns.length === 0)
+      throw new RejectedRecord('missing_key', `no primary key for ${table}: neither the ${COLUMNS_HEADER} header nor the record key names one`);
     for (const k of keyColumns) {
       checkName(k, 'key column');
       const v = row?.[k] ?? recordKey?.[k];

@@ -15,7 +15,15 @@ export type RejectReason =
   /** The warehouse refused a value (wrong type, out of range, not null...). */
   | 'value_rejected';
 
-export const REJECT_REASONS: readonly RejectReason[] = ['malformed_json', 'not_an_envelope', 'missing_field', 'invalid_identifier', 'reserved_column', 'missing_key', 'value_rejected'];
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'malformed_json',
+  'not_an_envelope',
+  'missing_field',
+  'invalid_identifier',
+  'reserved_column',
+  'missing_key',
+  'value_rejected',
+];
 
 /** A record that cannot be applied: it goes to the dead-letter topic and the stream goes on. */
 export class RejectedRecord extends TidewayError {

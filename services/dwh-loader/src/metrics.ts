@@ -22,7 +22,12 @@ export class DwhLoaderMetrics {
       labelNames: ['table', 'op'],
       registers: [registry],
     });
-    this.batchSize = new Histogram({ name: 'tideway_dwh_batch_size_records', help: 'Records per warehouse transaction.', buckets: BATCH_SIZE_BUCKETS, registers: [registry] });
+    this.batchSize = new Histogram({
+      name: 'tideway_dwh_batch_size_records',
+      help: 'Records per warehouse transaction.',
+      buckets: BATCH_SIZE_BUCKETS,
+      registers: [registry],
+    });
     this.applySeconds = new Histogram({
       name: 'tideway_dwh_apply_duration_seconds',
       help: 'Time to apply one batch: DDL, statements, offsets and commit.',
@@ -35,12 +40,20 @@ export class DwhLoaderMetrics {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
     });
-    this.applyRetries = new Counter({ name: 'tideway_dwh_apply_retries_total', help: 'Batches retried after a warehouse error that may pass.', registers: [registry] });
+    this.applyRetries = new Counter({
+      name: 'tideway_dwh_apply_retries_total',
+      help: 'Batches retried after a warehouse error that may pass.',
+      registers: [registry],
+    });
     this.fenceConflicts = new Counter({
       name: 'tideway_dwh_offset_fence_conflicts_total',
       help: 'Batches not committed because another loader had moved the warehouse offsets of the partition (rebalance).',
       registers: [registry],
     });
-    this.redeliveredSkipped = new Counter({ name: 'tideway_dwh_redelivered_records_skipped_total', help: 'Records skipped because the warehouse already holds them (redelivery).', registers: [registry] });
+    this.redeliveredSkipped = new Counter({
+      name: 'tideway_dwh_redelivered_records_skipped_total',
+      help: 'Records skipped because the warehouse already holds them (redelivery).',
+      registers: [registry],
+    });
   }
 }

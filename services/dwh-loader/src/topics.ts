@@ -14,7 +14,10 @@ export function parseTopicSelector(text: string): TopicSelector {
       throw new Error(`is not a valid regular expression: ${(err as Error).message}`, { cause: err });
     }
   }
-  const names = t.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = t
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (names.length === 0) throw new Error('names no topic');
   for (const n of names) if (!TOPIC_NAME.test(n)) throw new Error(`"${n}" is not a valid topic name (or write a regex as /.../)`);
   return { kind: 'names', names };

@@ -75,7 +75,13 @@ describe('planStatements (upsert)', () => {
 
   it('hard delete: key and LSN predicates, never a newer row', () => {
     const st = planStatements(opts(), [change({ row: { id: 1 }, op: 'd', lsn: 9 }), change({ row: { id: 2 }, op: 'd', lsn: 10 })]);
-    expect(st).toEqual([{ text: 'DELETE FROM "dwh"."policies" WHERE ("id"=$1 AND "_tideway_lsn"<=$2) OR ("id"=$3 AND "_tideway_lsn"<=$4)', values: ['1', '9', '2', '10'], changes: expect.any(Array) }]);
+    expect(st).toEqual([
+      {
+        text: 'DELETE FROM "dwh"."policies" WHERE ("id"=$1 AND "_tideway_lsn"<=$2) OR ("id"=$3 AND "_tideway_lsn"<=$4)',
+        values: ['1', '9', '2', '10'],
+        changes: expect.any(Array),
+      },
+    ]);
   });
 
   it('soft delete: an upsert of the key with _deleted = true', () => {
@@ -105,7 +111,9 @@ describe('planStatements (history)', () => {
   it('appends every change with op, LSN, timestamps and origin', () => {
     const st = planStatements(opts({ mode: 'history' }), [change({ row: { id: 1, n: 'a' }, lsn: 5 }), change({ row: { id: 1, n: 'b' }, lsn: 6 })]);
     expect(st).toHaveLength(1);
-    expect(st[0].text).toMatch(/^INSERT INTO "dwh"."policies" AS t \("id","n","_tideway_op","_tideway_lsn","_tideway_source_ts_ms","_tideway_event_ts_ms","_tideway_partition","_tideway_offset"\) VALUES \(.*\),\(.*\)$/);
+    expect(st[0].text).toMatch(
+      /^INSERT INTO "dwh"."policies" AS t \("id","n","_tideway_op","_tideway_lsn","_tideway_source_ts_ms","_tideway_event_ts_ms","_tideway_partition","_tideway_offset"\) VALUES \(.*\),\(.*\)$/,
+    );
     expect(st[0].changes).toHaveLength(2);
   });
 });
@@ -125,6 +133,8 @@ describe('planDdl', () => {
       ['_tideway_source_ts_ms', 'bigint'],
       ['_tideway_event_ts_ms', 'bigint'],
     ]);
-    expect(planDdl({ schema: 'dwh', mode: 'upsert', deleteMode: 'hard' }, 'policies', existing, [c])).toEqual(['ALTER TABLE "dwh"."policies" ADD COLUMN "n" text']);
+    expect(planDdl({ schema: 'dwh', mode: 'upsert', deleteMode: 'hard' }, 'policies', existing, [c])).toEqual([
+      'ALTER TABLE "dwh"."policies" ADD COLUMN "n" text',
+    ]);
   });
 });

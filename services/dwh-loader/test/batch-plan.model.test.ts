@@ -58,7 +58,10 @@ function runCase(seed: number, steps: number): string | undefined {
   /** Another loader that owned the partition during an overlapping rebalance applies a few records. */
   const otherLoader = (p: PartitionModel) => {
     const from = p.stored;
-    const run = p.log.filter((o) => o >= from).slice(0, 1 + r.int(4)).map((o) => ({ offset: o.toString() }));
+    const run = p.log
+      .filter((o) => o >= from)
+      .slice(0, 1 + r.int(4))
+      .map((o) => ({ offset: o.toString() }));
     if (run.length > 0) commitRun(p, from, run);
     p.hint = p.stored;
   };
@@ -136,7 +139,10 @@ function runCase(seed: number, steps: number): string | undefined {
           p.fetch = p.seek;
           p.seek = undefined;
         }
-        const messages = p.log.filter((o) => o >= p.fetch).slice(0, 1 + r.int(10)).map((o) => ({ offset: o.toString() }));
+        const messages = p.log
+          .filter((o) => o >= p.fetch)
+          .slice(0, 1 + r.int(10))
+          .map((o) => ({ offset: o.toString() }));
         if (messages.length > 0) {
           handle(p, messages);
           if (p.seek === undefined) p.fetch = BigInt(messages[messages.length - 1].offset) + 1n;
@@ -177,7 +183,8 @@ function runCase(seed: number, steps: number): string | undefined {
       const expected = before < 0 ? p.log.length : before;
       const highest = p.highest;
       if (highest >= p.stored) return `seed ${seed} step ${step}: partition ${p.id} stored ${p.stored} but offset ${highest} beyond it was applied`;
-      if (p.applied.size !== expected) return `seed ${seed} step ${step}: partition ${p.id} stored ${p.stored} but only ${p.applied.size} of the ${expected} records before it were applied`;
+      if (p.applied.size !== expected)
+        return `seed ${seed} step ${step}: partition ${p.id} stored ${p.stored} but only ${p.applied.size} of the ${expected} records before it were applied`;
     }
   }
   return undefined;

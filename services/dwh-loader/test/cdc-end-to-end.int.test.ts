@@ -29,7 +29,11 @@ describe('app → tideway cdc → Kafka → tideway dwh-loader → warehouse', (
   const procs: TidewayProcess[] = [];
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, [join(__dirname, '../../../node_modules/typescript/bin/tsc'), '-b', join(__dirname, '..'), join(__dirname, '../../cdc')], { encoding: 'utf8' });
+    const build = spawnSync(
+      process.execPath,
+      [join(__dirname, '../../../node_modules/typescript/bin/tsc'), '-b', join(__dirname, '..'), join(__dirname, '../../cdc')],
+      { encoding: 'utf8' },
+    );
     if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
     source = new Client({ connectionString: SOURCE_URL });
     source.on('error', () => undefined);
@@ -45,7 +49,10 @@ describe('app → tideway cdc → Kafka → tideway dwh-loader → warehouse', (
       const r = await source.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
       if (r.rows.length === 0) break;
       if (r.rows[0].active_pid) await source.query('SELECT pg_terminate_backend($1)', [r.rows[0].active_pid]);
-      const dropped = await source.query('SELECT pg_drop_replication_slot($1)', [slot]).then(() => true, () => false);
+      const dropped = await source.query('SELECT pg_drop_replication_slot($1)', [slot]).then(
+        () => true,
+        () => false,
+      );
       if (dropped) break;
       await new Promise((r2) => setTimeout(r2, 200));
     }
@@ -94,8 +101,20 @@ describe('app → tideway cdc → Kafka → tideway dwh-loader → warehouse', (
     });
     procs.push(cdc);
     await cdc.waitReady();
-    const loaderEnv = { DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_GROUP_ID: `${schema}-group`, DWH_DATABASE_URL: WAREHOUSE_URL, DWH_BATCH_MAX_ROWS: '100', DWH_SESSION_TIMEOUT_MS: '10000', LOG_LEVEL: 'warn' };
-    await eventually(async () => (await topics.admin.listTopics()).includes(topic), () => `topic ${topic} not created by cdc:\n${cdc.logs(20)}`, 120_000);
+    const loaderEnv = {
+      DWH_TOPICS: topic,
+      DWH_SCHEMA: schema,
+      DWH_GROUP_ID: `${schema}-group`,
+      DWH_DATABASE_URL: WAREHOUSE_URL,
+      DWH_BATCH_MAX_ROWS: '100',
+      DWH_SESSION_TIMEOUT_MS: '10000',
+      LOG_LEVEL: 'warn',
+    };
+    await eventually(
+      async () => (await topics.admin.listTopics()).includes(topic),
+      () => `topic ${topic} not created by cdc:\n${cdc.logs(20)}`,
+      120_000,
+    );
     let loader = await TidewayProcess.start('dwh-loader', loaderEnv);
     procs.push(loader);
     await loader.waitReady();
@@ -113,7 +132,9 @@ describe('app → tideway cdc → Kafka → tideway dwh-loader → warehouse', (
       // Updates leaving `notes` (TOASTed for some rows) untouched: cdc sends the unchanged-TOAST marker.
       await source.query(`UPDATE public."${table}" SET premium = premium + 1, name = name || '+' WHERE id % 7 = $1`, [round % 7]);
       await source.query(`DELETE FROM public."${table}" WHERE id IN (SELECT id FROM public."${table}" WHERE id % 11 = $1 ORDER BY id LIMIT 5)`, [round % 11]);
-      await source.query(`UPDATE public."${table}" SET meta = meta || '{"round": ${round}}', tags = tags || 'r${round}'::text WHERE id BETWEEN $1 AND $1 + 9`, [base]);
+      await source.query(`UPDATE public."${table}" SET meta = meta || '{"round": ${round}}', tags = tags || 'r${round}'::text WHERE id BETWEEN $1 AND $1 + 9`, [
+        base,
+      ]);
       await source.query('COMMIT');
       if (round === 8) {
         // SIGKILL the loader in the middle of the stream, then start it again.

@@ -102,10 +102,18 @@ describe('dwh-loader killed with SIGKILL mid-batch', () => {
       let proc = await start(mode);
       for (let k = 1; k <= KILLS; k++) {
         // The restarted loader made progress of its own: everything handed to it so far is stored.
-        await eventually(async () => (await stored(mode)) >= k * CHUNK, async () => `${mode}: stored ${await stored(mode)}, want ${k * CHUNK}\n${proc.logs(20)}`, 240_000);
+        await eventually(
+          async () => (await stored(mode)) >= k * CHUNK,
+          async () => `${mode}: stored ${await stored(mode)}, want ${k * CHUNK}\n${proc.logs(20)}`,
+          240_000,
+        );
         const { holder, pid } = await holdTable(mode);
         await produceChunk(mode, k);
-        await eventually(async () => (await blockedBy(pid)) > 0, async () => `${mode}: no loader transaction waits for the lock\n${proc.logs(20)}`, 240_000);
+        await eventually(
+          async () => (await blockedBy(pid)) > 0,
+          async () => `${mode}: no loader transaction waits for the lock\n${proc.logs(20)}`,
+          240_000,
+        );
         await proc.kill();
         storedAtKill.push(await stored(mode));
         await holder.query('ROLLBACK');
@@ -113,7 +121,11 @@ describe('dwh-loader killed with SIGKILL mid-batch', () => {
         proc = await start(mode);
       }
       // The last chunk was handed over before the last kill: the restarted loader finishes it.
-      await eventually(async () => (await stored(mode)) === EVENTS, async () => `${mode}: stored ${await stored(mode)} of ${EVENTS}\n${proc.logs(20)}`, 300_000);
+      await eventually(
+        async () => (await stored(mode)) === EVENTS,
+        async () => `${mode}: stored ${await stored(mode)} of ${EVENTS}\n${proc.logs(20)}`,
+        300_000,
+      );
       expect(await proc.stop()).toBe(0);
       return storedAtKill;
     };

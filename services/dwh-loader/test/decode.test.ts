@@ -16,7 +16,16 @@ function msg(value: unknown, key: unknown = { id: 1 }, columns?: unknown): Incom
   };
 }
 
-const source = (table = 'policies', schema = 'public') => ({ connector: 'postgresql', db: 'app', schema, table, lsn: 1234, txId: 1, ts_ms: 99, snapshot: 'false' });
+const source = (table = 'policies', schema = 'public') => ({
+  connector: 'postgresql',
+  db: 'app',
+  schema,
+  table,
+  lsn: 1234,
+  txId: 1,
+  ts_ms: 99,
+  snapshot: 'false',
+});
 const COLS = [
   { name: 'id', type: 'int4', key: true },
   { name: 'name', type: 'varchar(20)', key: false },
@@ -27,7 +36,16 @@ describe('decodeRecord', () => {
     const d = decodeRecord(msg({ op: 'c', after: { name: 'a', id: 1 }, ts_ms: 5, source: source() }, { id: 1 }, COLS), UPSERT);
     expect(d.kind).toBe('change');
     if (d.kind !== 'change') return;
-    expect(d.change).toMatchObject({ table: 'policies', op: 'c', lsn: 1234, offset: '7', keyColumns: ['id'], row: { id: 1, name: 'a' }, sourceTsMs: 99, eventTsMs: 5 });
+    expect(d.change).toMatchObject({
+      table: 'policies',
+      op: 'c',
+      lsn: 1234,
+      offset: '7',
+      keyColumns: ['id'],
+      row: { id: 1, name: 'a' },
+      sourceTsMs: 99,
+      eventTsMs: 5,
+    });
     expect(d.change.columns).toEqual([
       { name: 'id', type: 'integer', key: true },
       { name: 'name', type: 'character varying(20)', key: false },
@@ -61,7 +79,11 @@ describe('decodeRecord', () => {
   });
 
   it('names tables after schema and table when asked', () => {
-    const d = decodeRecord(msg({ op: 'c', after: { id: 1 }, source: source('p', 'sales') }), { mode: 'upsert', tableNaming: 'schema_table', softDelete: false });
+    const d = decodeRecord(msg({ op: 'c', after: { id: 1 }, source: source('p', 'sales') }), {
+      mode: 'upsert',
+      tableNaming: 'schema_table',
+      softDelete: false,
+    });
     expect(d.kind === 'change' && d.change.table).toBe('sales_p');
   });
 

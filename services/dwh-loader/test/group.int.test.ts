@@ -20,9 +20,20 @@ describe('two dwh-loaders in one group', () => {
     const topic = await topics.topic(`dwh-group-${mode}`, 4);
     const schema = `dwh_group_${mode}_${suffix()}`;
     schemas.push(schema);
-    const env = { DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_MODE: mode, DWH_GROUP_ID: `${schema}-group`, DWH_BATCH_MAX_ROWS: '200', DWH_BATCH_MAX_WAIT_MS: '50', DWH_SESSION_TIMEOUT_MS: '10000' };
+    const env = {
+      DWH_TOPICS: topic,
+      DWH_SCHEMA: schema,
+      DWH_MODE: mode,
+      DWH_GROUP_ID: `${schema}-group`,
+      DWH_BATCH_MAX_ROWS: '200',
+      DWH_BATCH_MAX_WAIT_MS: '50',
+      DWH_SESSION_TIMEOUT_MS: '10000',
+    };
     const work = mixedWorkload(topic, 500, EVENTS, 7);
-    const stored = async () => Number((await suite.db.query(`SELECT coalesce(sum(next_offset),0)::int AS n FROM "${schema}"._tideway_offsets`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n);
+    const stored = async () =>
+      Number(
+        (await suite.db.query(`SELECT coalesce(sum(next_offset),0)::int AS n FROM "${schema}"._tideway_offsets`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n,
+      );
 
     const a = await startLoader(env);
     loaders.push(a);
@@ -53,14 +64,21 @@ describe('two dwh-loaders in one group', () => {
       sent += slice;
       await new Promise((r) => setTimeout(r, 20));
     }
-    await eventually(async () => (await applied(a)) > 0 && (await applied(b)) > 0, async () => `applied a=${await applied(a)} b=${await applied(b)}`);
+    await eventually(
+      async () => (await applied(a)) > 0 && (await applied(b)) > 0,
+      async () => `applied a=${await applied(a)} b=${await applied(b)}`,
+    );
     await b.stop();
     loaders.splice(loaders.indexOf(b), 1);
     while (sent < EVENTS) {
       await topics.producer.send(work.messages.slice(sent, sent + slice));
       sent += slice;
     }
-    await eventually(async () => (await stored()) === EVENTS, async () => `stored ${await stored()} of ${EVENTS}`, 180_000);
+    await eventually(
+      async () => (await stored()) === EVENTS,
+      async () => `stored ${await stored()} of ${EVENTS}`,
+      180_000,
+    );
 
     if (mode === 'history') {
       const h = await suite.db.query(`SELECT count(*)::int AS n, count(DISTINCT (_tideway_partition, _tideway_offset))::int AS d FROM "${schema}".policies`);

@@ -53,7 +53,18 @@ export function envelope(e: EnvelopeInput): Record<string, unknown> {
     after: e.after ?? null,
     op: e.op,
     ts_ms: Date.now(),
-    source: { version: 'test', connector: 'postgresql', name: 'tideway', db: 'app', schema: e.schema ?? 'public', table: e.table, lsn: e.lsn, txId: e.lsn, ts_ms: e.tsMs ?? Date.now(), snapshot: 'false' },
+    source: {
+      version: 'test',
+      connector: 'postgresql',
+      name: 'tideway',
+      db: 'app',
+      schema: e.schema ?? 'public',
+      table: e.table,
+      lsn: e.lsn,
+      txId: e.lsn,
+      ts_ms: e.tsMs ?? Date.now(),
+      snapshot: 'false',
+    },
   };
 }
 
@@ -158,7 +169,11 @@ export function loaderSuite(): { topics: TopicScope; readonly db: Client; schema
     db = await warehouseClient();
   });
   afterEach(async () => {
-    while (loaders.length) await loaders.pop()!.stop().catch(() => undefined);
+    while (loaders.length)
+      await loaders
+        .pop()!
+        .stop()
+        .catch(() => undefined);
   });
   afterAll(async () => {
     for (const s of schemas) await dropSchema(s);

@@ -39,7 +39,11 @@ describe('dwh-loader on the real stack', () => {
       sent += 1;
     };
     /** Waits until the warehouse offsets cover every record sent so far. */
-    const settled = () => eventually(async () => (await stored()) === sent, async () => `stored offset ${await stored()}, sent ${sent}`);
+    const settled = () =>
+      eventually(
+        async () => (await stored()) === sent,
+        async () => `stored offset ${await stored()}, sent ${sent}`,
+      );
     const rows = async (table: string, order = 'id') => (await suite.db.query(`SELECT * FROM "${schema}"."${table}" ORDER BY ${order}`)).rows;
     return { topic, schema, loader, send, sendRaw, settled, rows };
   }
@@ -123,20 +127,28 @@ describe('dwh-loader on the real stack', () => {
     await settled();
     await send(
       [topic, { id: 1 }, { table: 'policies', op: 'u', after: { id: 1, name: 'b', premium: '2.00', notes: UNAVAILABLE_VALUE }, lsn: 20 }, cols],
-      [topic, { id: 2 }, { table: 'policies', op: 'c', after: { id: 2, name: 'c', premium: '3.00', notes: 'n', email: 'c@example.com' }, lsn: 30 }, [...cols, { name: 'email', type: 'character varying(120)', key: false }]],
+      [
+        topic,
+        { id: 2 },
+        { table: 'policies', op: 'c', after: { id: 2, name: 'c', premium: '3.00', notes: 'n', email: 'c@example.com' }, lsn: 30 },
+        [...cols, { name: 'email', type: 'character varying(120)', key: false }],
+      ],
     );
     await settled();
     const got = await rows('policies');
     expect(got[0]).toEqual(expect.objectContaining({ id: 1, name: 'b', premium: '2.00', notes: 'x'.repeat(5000), email: null }));
     expect(got[1]).toEqual(expect.objectContaining({ id: 2, email: 'c@example.com' }));
-    const type = await suite.db.query(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = '"${schema}".policies'::regclass AND attname = 'email'`);
+    const type = await suite.db.query(
+      `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = '"${schema}".policies'::regclass AND attname = 'email'`,
+    );
     expect(type.rows[0].t).toBe('character varying(120)');
   });
 
   it('starts from the warehouse-stored offsets, not from the Kafka group offsets', async () => {
     const group = `dwh-t-${suffix()}`;
     const { topic, schema, send, settled, rows, loader } = await setup({ DWH_GROUP_ID: group });
-    for (let i = 1; i <= 30; i++) await send([topic, { id: i }, { table: 'policies', op: 'c', after: { id: i, name: `n${i}`, premium: '1.00' }, lsn: i }, COLUMNS]);
+    for (let i = 1; i <= 30; i++)
+      await send([topic, { id: i }, { table: 'policies', op: 'c', after: { id: i, name: `n${i}`, premium: '1.00' }, lsn: i }, COLUMNS]);
     await settled();
     // The Kafka commit is only a hint, written after the warehouse commit: wait for it to land.
     await eventually(
@@ -157,7 +169,8 @@ describe('dwh-loader on the real stack', () => {
     const { topic, schema, send, sendRaw, settled, rows, loader } = await setup();
     await suite.db.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await suite.db.query(`CREATE TABLE "${schema}".canary (x int)`);
-    const good = (id: number, lsn: number) => [topic, { id }, { table: 'policies', op: 'c', after: { id, name: `n${id}`, premium: '1.00' }, lsn }, COLUMNS] as Parameters<typeof changeMessage>;
+    const good = (id: number, lsn: number) =>
+      [topic, { id }, { table: 'policies', op: 'c', after: { id, name: `n${id}`, premium: '1.00' }, lsn }, COLUMNS] as Parameters<typeof changeMessage>;
     await send(good(1, 10));
     await sendRaw('{not json'); // malformed_json
     await sendRaw('[1,2,3]'); // not_an_envelope

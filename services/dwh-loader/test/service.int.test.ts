@@ -62,19 +62,30 @@ describe('tideway dwh-loader losing its warehouse connection', () => {
     const loader = await startLoader({ DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_GROUP_ID: group, DWH_BATCH_MAX_ROWS: '100', DWH_RETRY_MAX_MS: '500' });
     try {
       const work = mixedWorkload(topic, 300, 6000, 11);
-      const stored = async () => Number((await db.query(`SELECT coalesce(sum(next_offset),0)::int AS n FROM "${schema}"._tideway_offsets`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n);
+      const stored = async () =>
+        Number(
+          (await db.query(`SELECT coalesce(sum(next_offset),0)::int AS n FROM "${schema}"._tideway_offsets`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n,
+        );
       let sent = 0;
       let terminated = 0;
       while (sent < work.messages.length) {
         await topics.producer.send(work.messages.slice(sent, sent + 500));
         sent += 500;
         // Cut every connection the loader has to the warehouse, as a failover or restart would.
-        const r = await db.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [`tideway-dwh-loader:${group}`]);
+        const r = await db.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [
+          `tideway-dwh-loader:${group}`,
+        ]);
         terminated += r.rows[0].n;
         await new Promise((res) => setTimeout(res, 100));
       }
-      await topics.producer.send([changeMessage(topic, { id: 100000 }, { table: 'policies', op: 'c', after: { id: 100000, holder: 'x', premium: '1.00', version: 1 }, lsn: 10 ** 9 })]);
-      await eventually(async () => (await stored()) === sent + 1, async () => `stored ${await stored()} of ${sent + 1}`, 120_000);
+      await topics.producer.send([
+        changeMessage(topic, { id: 100000 }, { table: 'policies', op: 'c', after: { id: 100000, holder: 'x', premium: '1.00', version: 1 }, lsn: 10 ** 9 }),
+      ]);
+      await eventually(
+        async () => (await stored()) === sent + 1,
+        async () => `stored ${await stored()} of ${sent + 1}`,
+        120_000,
+      );
       expect(terminated).toBeGreaterThan(0);
       expect(await metricValue(loader.registry, 'tideway_dwh_apply_retries_total')).toBeGreaterThan(0);
       const got = await db.query(`SELECT id, holder, premium::text AS premium, version FROM "${schema}".policies WHERE id < 100000 ORDER BY id`);

@@ -3,7 +3,11 @@ import { WarehouseWatch } from '../src/warehouse-watch';
 function watch(ping: () => Promise<void>) {
   const ready: boolean[] = [];
   const logs: string[] = [];
-  const w = new WarehouseWatch({ ping, setReady: (r) => ready.push(r), logger: { warn: (_o: unknown, m?: string) => logs.push(`warn ${m}`), info: (m: unknown) => logs.push(`info ${String(m)}`) } as never });
+  const w = new WarehouseWatch({
+    ping,
+    setReady: (r) => ready.push(r),
+    logger: { warn: (_o: unknown, m?: string) => logs.push(`warn ${m}`), info: (m: unknown) => logs.push(`info ${String(m)}`) } as never,
+  });
   return { w, ready, logs };
 }
 

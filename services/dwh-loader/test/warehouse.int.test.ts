@@ -44,10 +44,16 @@ describe('Warehouse offset fencing', () => {
     const batch = changes(0, 10);
     await owner.ensureTables(batch);
     const noop = async () => undefined;
-    expect(await owner.apply({ topic: 't', partition: 0, expectedNext: 0n, nextOffset: 10n, changes: batch, beforeCommit: noop })).toEqual({ kind: 'committed', rejected: [] });
+    expect(await owner.apply({ topic: 't', partition: 0, expectedNext: 0n, nextOffset: 10n, changes: batch, beforeCommit: noop })).toEqual({
+      kind: 'committed',
+      rejected: [],
+    });
     // The zombie read offset 0 before the owner committed, and now tries to commit the same records.
     await zombie.ensureTables(batch);
-    expect(await zombie.apply({ topic: 't', partition: 0, expectedNext: 0n, nextOffset: 10n, changes: batch, beforeCommit: noop })).toEqual({ kind: 'fenced', stored: 10n });
+    expect(await zombie.apply({ topic: 't', partition: 0, expectedNext: 0n, nextOffset: 10n, changes: batch, beforeCommit: noop })).toEqual({
+      kind: 'fenced',
+      stored: 10n,
+    });
     expect(await owner.storedOffset('t', 0)).toBe(10n);
     const n = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".events`);
     expect(n.rows[0].n).toBe(10);

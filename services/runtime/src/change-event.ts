@@ -84,7 +84,8 @@ export function parseChangeEvent(value: Buffer | string): ChangeEvent {
   if (isObject(doc) && isObject(doc.payload) && 'schema' in doc) doc = doc.payload;
   if (!isObject(doc)) throw new ChangeEventError('not_an_envelope', 'value is not a JSON object');
   const op = doc.op;
-  if (typeof op !== 'string' || !(CHANGE_OPS as readonly string[]).includes(op)) throw new ChangeEventError('missing_field', `"op" must be one of ${CHANGE_OPS.join(', ')}`);
+  if (typeof op !== 'string' || !(CHANGE_OPS as readonly string[]).includes(op))
+    throw new ChangeEventError('missing_field', `"op" must be one of ${CHANGE_OPS.join(', ')}`);
   const source = doc.source;
   if (!isObject(source)) throw new ChangeEventError('missing_field', '"source" is missing');
   for (const f of ['schema', 'table'] as const) {
@@ -112,7 +113,9 @@ export function parseColumnsHeader(header: Buffer | undefined): ColumnInfo[] | u
   try {
     const v: unknown = JSON.parse(header.toString('utf8'));
     if (!Array.isArray(v)) return undefined;
-    return v.filter((c): c is ColumnInfo => isObject(c) && typeof c.name === 'string' && typeof c.type === 'string').map((c) => ({ name: c.name, type: c.type, key: Boolean(c.key) }));
+    return v
+      .filter((c): c is ColumnInfo => isObject(c) && typeof c.name === 'string' && typeof c.type === 'string')
+      .map((c) => ({ name: c.name, type: c.type, key: Boolean(c.key) }));
   } catch {
     return undefined;
   }

@@ -196,7 +196,8 @@ export function loadSettings<S extends SettingsSchema>(schema: S, input: LoadSet
     for (const [name, value] of Object.entries(input.file.values)) {
       const key = byName.get(name);
       if (!key) throw new ConfigError(`${input.file.path}: ${name}`, 'unknown setting (see --help for the list)');
-      if (schema[key].secret) throw new ConfigError(schema[key].env, `is a secret and is not accepted in a config file; set the environment variable ${schema[key].env}`);
+      if (schema[key].secret)
+        throw new ConfigError(schema[key].env, `is a secret and is not accepted in a config file; set the environment variable ${schema[key].env}`);
       fileValues.set(key, value);
     }
   }
@@ -254,7 +255,9 @@ function describeDefault(s: Setting<unknown>): string {
 
 /** A schema's settings split by importance, in `IMPORTANCE_GROUPS` order; empty groups are left out. Pure. */
 export function groupSettings(schema: SettingsSchema): { importance: Importance; title: string; blurb: string; settings: Setting<unknown>[] }[] {
-  return IMPORTANCE_GROUPS.map((g) => ({ ...g, settings: Object.values(schema).filter((s) => s.importance === g.importance) })).filter((g) => g.settings.length > 0);
+  return IMPORTANCE_GROUPS.map((g) => ({ ...g, settings: Object.values(schema).filter((s) => s.importance === g.importance) })).filter(
+    (g) => g.settings.length > 0,
+  );
 }
 
 /** Plain-text settings list for `--help`, grouped by importance, the required ones first. */

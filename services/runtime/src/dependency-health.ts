@@ -29,8 +29,18 @@ export class DependencyHealth {
     private readonly readiness: Readiness,
     private readonly logger: Logger,
   ) {
-    this.up = new Gauge({ name: 'tideway_dependency_up', help: '1 while the dependency answers, 0 while an operation against it is being retried.', labelNames: ['dependency'], registers: [registry] });
-    this.retries = new Counter({ name: 'tideway_dependency_retries_total', help: 'Operations against a dependency retried after a transient failure.', labelNames: ['dependency', 'operation'], registers: [registry] });
+    this.up = new Gauge({
+      name: 'tideway_dependency_up',
+      help: '1 while the dependency answers, 0 while an operation against it is being retried.',
+      labelNames: ['dependency'],
+      registers: [registry],
+    });
+    this.retries = new Counter({
+      name: 'tideway_dependency_retries_total',
+      help: 'Operations against a dependency retried after a transient failure.',
+      labelNames: ['dependency', 'operation'],
+      registers: [registry],
+    });
   }
 
   /** `operation` failed transiently and will be retried. Logs when the dependency goes down. */

@@ -31,10 +31,32 @@ const KAFKA_STOP_TYPES = new Set([
 ]);
 
 /** Kafka protocol errors that pass although a client may flag them otherwise. */
-const KAFKA_RETRY_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'NOT_CONTROLLER', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS', 'REBALANCE_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'KAFKA_STORAGE_ERROR', 'THROTTLING_QUOTA_EXCEEDED']);
+const KAFKA_RETRY_TYPES = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_OR_FOLLOWER',
+  'NOT_CONTROLLER',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'REBALANCE_IN_PROGRESS',
+  'CONCURRENT_TRANSACTIONS',
+  'REQUEST_TIMED_OUT',
+  'NETWORK_EXCEPTION',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'KAFKA_STORAGE_ERROR',
+  'THROTTLING_QUOTA_EXCEEDED',
+]);
 
 /** kafkajs error classes by name: the ones to stop on, and the non-retriable ones that pass. */
-const KAFKAJS_STOP_NAMES = new Set(['KafkaJSSASLAuthenticationError', 'KafkaJSServerDoesNotSupportApiKey', 'KafkaJSNotImplemented', 'KafkaJSUnsupportedMagicByteInMessageSet', 'KafkaJSInvariantViolation']);
+const KAFKAJS_STOP_NAMES = new Set([
+  'KafkaJSSASLAuthenticationError',
+  'KafkaJSServerDoesNotSupportApiKey',
+  'KafkaJSNotImplemented',
+  'KafkaJSUnsupportedMagicByteInMessageSet',
+  'KafkaJSInvariantViolation',
+]);
 const KAFKAJS_RETRY_NAMES = new Set([
   'KafkaJSNumberOfRetriesExceeded',
   'KafkaJSGroupCoordinatorNotFound',
@@ -131,7 +153,19 @@ function rdkafkaVerdict(o: Obj): Verdict | undefined {
 }
 
 /** Node socket and DNS errors (DNS included: in a fresh compose network names appear late). */
-const NODE_RETRY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const NODE_RETRY_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * PostgreSQL SQLSTATE classes that pass: connection exceptions (08), insufficient resources (53),
@@ -142,7 +176,22 @@ const PG_RETRY_PREFIXES = ['08', '53', '57P', '40'];
 const PG_RETRY_CODES = new Set(['55006', '55P03']);
 
 /** AWS SDK error names that pass whatever the status says. */
-const AWS_RETRY_NAMES = new Set(['ThrottlingException', 'Throttling', 'ProvisionedThroughputExceededException', 'LimitExceededException', 'RequestLimitExceeded', 'ServiceUnavailable', 'ServiceUnavailableException', 'InternalFailure', 'InternalError', 'SlowDown', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'ResourceInUseException']);
+const AWS_RETRY_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalError',
+  'SlowDown',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ResourceInUseException',
+]);
 
 type Obj = Record<string, unknown>;
 

@@ -4,11 +4,18 @@ import pino, { type Logger } from 'pino';
 export type { Logger };
 
 const REDACT = [
-  'password', '*.password', '*.*.password',
-  'secretAccessKey', '*.secretAccessKey',
-  'sessionToken', '*.sessionToken',
-  'authorization', '*.authorization', '*.headers.authorization',
-  'connectionString', '*.connectionString',
+  'password',
+  '*.password',
+  '*.*.password',
+  'secretAccessKey',
+  '*.secretAccessKey',
+  'sessionToken',
+  '*.sessionToken',
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  'connectionString',
+  '*.connectionString',
 ];
 
 export function createLogger(service: string, level: string): Logger {

@@ -1,8 +1,24 @@
-import { groupSettings, loadSettings, parseDurationMs, parseYamlObject, renderSettingsHelp, renderSettingsSections, renderSettingsTable, setting } from '../src/config';
+import {
+  groupSettings,
+  loadSettings,
+  parseDurationMs,
+  parseYamlObject,
+  renderSettingsHelp,
+  renderSettingsSections,
+  renderSettingsTable,
+  setting,
+} from '../src/config';
 import { ConfigError } from '../src/errors';
 
 const schema = {
-  slot: setting.string({ env: 'T_SLOT', importance: 'common', doc: 'Slot name.', default: 'tideway', pattern: /^[a-z0-9_]+$/, patternHint: 'lower-case letters, digits and _' }),
+  slot: setting.string({
+    env: 'T_SLOT',
+    importance: 'common',
+    doc: 'Slot name.',
+    default: 'tideway',
+    pattern: /^[a-z0-9_]+$/,
+    patternHint: 'lower-case letters, digits and _',
+  }),
   partitions: setting.int({ env: 'T_PARTITIONS', importance: 'tuning', doc: 'Partitions.', default: 3, min: 1, max: 1000 }),
   mode: setting.enum({ env: 'T_MODE', importance: 'common', doc: 'Mode.', values: ['upsert', 'history'] as const, default: 'upsert' }),
   tables: setting.list({ env: 'T_TABLES', importance: 'required', doc: 'Tables.', default: [] }),
@@ -51,7 +67,10 @@ describe('loadSettings', () => {
   });
 
   it('takes values from a config file by key or env name; env wins', () => {
-    const s = loadSettings(schema, { env: { ...base, T_MODE: 'history' }, file: { path: 'c.yaml', values: { partitions: 9, T_MODE: 'upsert', tables: ['x.y'] } } });
+    const s = loadSettings(schema, {
+      env: { ...base, T_MODE: 'history' },
+      file: { path: 'c.yaml', values: { partitions: 9, T_MODE: 'upsert', tables: ['x.y'] } },
+    });
     expect(s).toMatchObject({ partitions: 9, mode: 'history', tables: ['x.y'] });
   });
 

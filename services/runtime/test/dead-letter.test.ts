@@ -3,7 +3,15 @@ import { DLQ_HEADER, toDeadLetter } from '../src/kafka/dead-letter';
 describe('toDeadLetter', () => {
   it('keeps the record and adds reason and origin headers', () => {
     const out = toDeadLetter({
-      message: { topic: 'policies.changes', partition: 2, offset: '41', key: Buffer.from('k'), value: Buffer.from('{bad'), headers: { trace: Buffer.from('t1') }, timestamp: 1 },
+      message: {
+        topic: 'policies.changes',
+        partition: 2,
+        offset: '41',
+        key: Buffer.from('k'),
+        value: Buffer.from('{bad'),
+        headers: { trace: Buffer.from('t1') },
+        timestamp: 1,
+      },
       reason: 'malformed_json',
       error: 'Unexpected token b',
       service: 'dwh-loader',

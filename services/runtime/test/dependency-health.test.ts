@@ -22,7 +22,11 @@ describe('DependencyHealth', () => {
     health.down('kafka', 'subscribe', new Error('This server does not host this topic-partition'));
     health.down('kafka', 'admin connect', new Error('ECONNREFUSED'));
     expect(lines).toEqual([['warn', 'kafka unavailable: This server does not host this topic-partition; retrying']]);
-    expect(await readiness.evaluate()).toEqual({ ready: false, checks: { 'dependency:kafka': false }, reasons: { 'dependency:kafka': 'admin connect: ECONNREFUSED' } });
+    expect(await readiness.evaluate()).toEqual({
+      ready: false,
+      checks: { 'dependency:kafka': false },
+      reasons: { 'dependency:kafka': 'admin connect: ECONNREFUSED' },
+    });
     expect(await metric(registry, 'tideway_dependency_up')).toEqual([{ labels: { dependency: 'kafka' }, value: 0 }]);
 
     health.ok('kafka', 'subscribe');
@@ -45,7 +49,11 @@ describe('DependencyHealth', () => {
     const { health, readiness } = setup();
     let calls = 0;
     const policy = { initialMs: 1, maxMs: 1, multiplier: 1 };
-    await expect(health.retry('postgres', 'connect', async () => (++calls < 3 ? Promise.reject(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })) : 'up'), { policy })).resolves.toBe('up');
+    await expect(
+      health.retry('postgres', 'connect', async () => (++calls < 3 ? Promise.reject(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })) : 'up'), {
+        policy,
+      }),
+    ).resolves.toBe('up');
     expect(calls).toBe(3);
     const fatal = new TidewayError('STATE_LOST', 'replication slot lost: drop it and restart');
     await expect(health.retry('postgres', 'slot', () => Promise.reject(fatal), { policy })).rejects.toBe(fatal);

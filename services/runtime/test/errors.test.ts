@@ -1,4 +1,12 @@
-import { KafkaJSAggregateError, KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
+import {
+  KafkaJSAggregateError,
+  KafkaJSConnectionError,
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+  KafkaJSSASLAuthenticationError,
+} from 'kafkajs';
 import { canRetry, ConfigError, TidewayError } from '../src/errors';
 
 // kafkajs builds protocol errors from its table of codes; the same table, by code.
@@ -9,9 +17,11 @@ const Ck = require('@confluentinc/kafka-javascript').KafkaJS as Record<string, u
 /** kafkajs's typings omit the options argument its constructors take (cause, retry counts). */
 const make = (C: unknown, ...args: unknown[]): Error => new (C as new (...a: unknown[]) => Error)(...args);
 /** @confluentinc/kafka-javascript's errors carry librdkafka's code and flags (its classes take them as properties). */
-const rdkafka = (C: unknown, code: number, flags: { fatal?: boolean; retriable?: boolean; abortable?: boolean } = {}): Error => make(C, `librdkafka ${code}`, { code, ...flags });
+const rdkafka = (C: unknown, code: number, flags: { fatal?: boolean; retriable?: boolean; abortable?: boolean } = {}): Error =>
+  make(C, `librdkafka ${code}`, { code, ...flags });
 const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code, severity: 'FATAL' });
-const awsError = (name: string, status: number, fault: 'client' | 'server', extra: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, $fault: fault, $metadata: { httpStatusCode: status }, ...extra });
+const awsError = (name: string, status: number, fault: 'client' | 'server', extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(name), { name, $fault: fault, $metadata: { httpStatusCode: status }, ...extra });
 
 describe('canRetry: the retry-or-stop decision, from the error alone', () => {
   it.each<[string, unknown, boolean]>([
@@ -43,8 +53,16 @@ describe('canRetry: the retry-or-stop decision, from the error alone', () => {
     ['librdkafka: abortable transaction error', rdkafka(Ck.KafkaJSError, -172, { abortable: true }), true],
     ['librdkafka: retriable transaction error', rdkafka(Ck.KafkaJSError, -172, { retriable: true }), true],
     ['librdkafka: invalid argument', rdkafka(Ck.KafkaJSError, -186), false],
-    ['node-rdkafka error (isFatal/isRetriable), transport', Object.assign(new Error('transport'), { code: -195, isFatal: false, isRetriable: false, isTxnRequiresAbort: false }), true],
-    ['node-rdkafka error (isFatal/isRetriable), fenced', Object.assign(new Error('fenced'), { code: -144, isFatal: true, isRetriable: false, isTxnRequiresAbort: false }), false],
+    [
+      'node-rdkafka error (isFatal/isRetriable), transport',
+      Object.assign(new Error('transport'), { code: -195, isFatal: false, isRetriable: false, isTxnRequiresAbort: false }),
+      true,
+    ],
+    [
+      'node-rdkafka error (isFatal/isRetriable), fenced',
+      Object.assign(new Error('fenced'), { code: -144, isFatal: true, isRetriable: false, isTxnRequiresAbort: false }),
+      false,
+    ],
     ['PostgreSQL connection failure (08006)', pgError('08006'), true],
     ['PostgreSQL shutting down (57P01)', pgError('57P01'), true],
     ['PostgreSQL starting up (57P03)', pgError('57P03'), true],

@@ -70,9 +70,7 @@ describe('local stack', () => {
       });
 
       const values = ['alpha', 'beta', 'gamma'];
-      const put = await kinesis.send(
-        new PutRecordsCommand({ StreamName, Records: values.map((v, i) => ({ PartitionKey: `pk${i}`, Data: Buffer.from(v) })) }),
-      );
+      const put = await kinesis.send(new PutRecordsCommand({ StreamName, Records: values.map((v, i) => ({ PartitionKey: `pk${i}`, Data: Buffer.from(v) })) }));
       expect(put.FailedRecordCount).toBe(0);
 
       const shards = await kinesis.send(new ListShardsCommand({ StreamName }));
@@ -127,7 +125,9 @@ describe('local stack', () => {
       );
       keys.push(...listed.map((o) => o.Key!));
       expect(keys).toHaveLength(1);
-      expect(keys[0]).toMatch(new RegExp(`^events/\\d{4}/\\d{2}/\\d{2}/\\d{2}/${DeliveryStreamName}-\\d+-\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9a-f-]{36}$`));
+      expect(keys[0]).toMatch(
+        new RegExp(`^events/\\d{4}/\\d{2}/\\d{2}/\\d{2}/${DeliveryStreamName}-\\d+-\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9a-f-]{36}$`),
+      );
       const body = await (await s3.send(new GetObjectCommand({ Bucket, Key: keys[0] }))).Body!.transformToString();
       expect(body).toBe(lines.join(''));
     } finally {

@@ -114,8 +114,7 @@ export class LookupTables {
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
     if ((await Promise.race([loaded, timer])) === 'timeout') {
       this.logger.warn({ pending: [...targets.keys()] }, 'lookup tables not fully read before ALERTING_TABLE_LOAD_TIMEOUT_MS; evaluating with what is loaded');
-    }
-    else this.logger.info({ tables: specs.map((s) => s.id), rows: this.rows.size }, 'lookup tables loaded');
+    } else this.logger.info({ tables: specs.map((s) => s.id), rows: this.rows.size }, 'lookup tables loaded');
   }
 
   private apply(spec: TableSpec, m: import('@tideway/runtime').IncomingMessage) {

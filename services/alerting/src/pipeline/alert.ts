@@ -44,7 +44,10 @@ export class AlertTally {
 export const ALERT_ID_HEADER = 'tideway.alert.id';
 
 export function alertId(parts: Array<string | number | null>): string {
-  return createHash('sha256').update(parts.map((p) => String(p)).join('\u0000')).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(parts.map((p) => String(p)).join('\u0000'))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export function isoTime(ms: number): string {
@@ -52,5 +55,10 @@ export function isoTime(ms: number): string {
 }
 
 export function alertMessage(topic: string, alert: Alert): OutgoingMessage {
-  return { topic, key: alert.key ?? alert.rule, value: JSON.stringify(alert), headers: { [ALERT_ID_HEADER]: alert.id, 'tideway.alert.rule': alert.rule, 'tideway.alert.severity': alert.severity } };
+  return {
+    topic,
+    key: alert.key ?? alert.rule,
+    value: JSON.stringify(alert),
+    headers: { [ALERT_ID_HEADER]: alert.id, 'tideway.alert.rule': alert.rule, 'tideway.alert.severity': alert.severity },
+  };
 }

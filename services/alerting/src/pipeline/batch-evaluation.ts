@@ -25,7 +25,13 @@ export interface BatchEvaluation {
   seconds: number;
 }
 
-export function evaluateBatch(index: RuleIndex, messages: EvaluatedMessage[], lookup: TableLookup, repartitionPartitions: number, alertsTopic: string): BatchEvaluation {
+export function evaluateBatch(
+  index: RuleIndex,
+  messages: EvaluatedMessage[],
+  lookup: TableLookup,
+  repartitionPartitions: number,
+  alertsTopic: string,
+): BatchEvaluation {
   const started = process.hrtime.bigint();
   const alertRecords: OutgoingMessage[] = [];
   const tally = new AlertTally();
@@ -46,5 +52,13 @@ export function evaluateBatch(index: RuleIndex, messages: EvaluatedMessage[], lo
     if (r.deadLetter) deadLetters.push({ index: i, reason: r.deadLetter.reason, error: r.deadLetter.error });
   }
   const forwarded = encoder.finish();
-  return { alertRecords, alertCounts: tally.entries(), forwarded, bytes: bytes + encoder.bytes, deadLetters, evaluationErrors: [...errors], seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  return {
+    alertRecords,
+    alertCounts: tally.entries(),
+    forwarded,
+    bytes: bytes + encoder.bytes,
+    deadLetters,
+    evaluationErrors: [...errors],
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
 }

@@ -57,7 +57,17 @@ export interface EvaluationThreadData {
 export type ToEvaluationThread =
   | { type: 'rules'; rules: RuleSet['source'] }
   | { type: 'tables'; changes: TableChange[] }
-  | { type: 'evaluate'; id: number; topic: string; partition: number; repartitionPartitions: number; offsets: string[]; timestamps: Float64Array; lengths: Int32Array; data: ArrayBuffer };
+  | {
+      type: 'evaluate';
+      id: number;
+      topic: string;
+      partition: number;
+      repartitionPartitions: number;
+      offsets: string[];
+      timestamps: Float64Array;
+      lengths: Int32Array;
+      data: ArrayBuffer;
+    };
 
 export type FromEvaluationThread = { type: 'result'; id: number; result: BatchEvaluation } | { type: 'failed'; id: number; error: string };
 
@@ -101,7 +111,8 @@ export class EvaluationThreads implements InputEvaluation {
 
   constructor(private readonly opts: EvaluationThreadsOptions) {
     this.workerFile = opts.workerFile ?? WORKER_FILE;
-    if (!existsSync(this.workerFile)) throw new Error(`evaluation thread script ${this.workerFile} is missing (run the build, or set ALERTING_EVALUATION_THREADS=0)`);
+    if (!existsSync(this.workerFile))
+      throw new Error(`evaluation thread script ${this.workerFile} is missing (run the build, or set ALERTING_EVALUATION_THREADS=0)`);
     this.rules = opts.ruleSet.source;
     this.stopFollowing = opts.tables.follow((c) => {
       // Sent with the next batch, or soon when no batch comes (so they never pile up here).

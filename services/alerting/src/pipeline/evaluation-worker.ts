@@ -28,7 +28,13 @@ port.on('message', (m: ToEvaluationThread) => {
       let at = 0;
       for (let i = 0; i < messages.length; i++) {
         const len = m.lengths[i];
-        messages[i] = { topic: m.topic, partition: m.partition, offset: m.offsets[i], timestamp: m.timestamps[i], value: len < 0 ? null : Buffer.from(m.data, at, len) };
+        messages[i] = {
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offsets[i],
+          timestamp: m.timestamps[i],
+          value: len < 0 ? null : Buffer.from(m.data, at, len),
+        };
         if (len > 0) at += len;
       }
       reply = { type: 'result', id: m.id, result: evaluateBatch(index, messages, lookup, m.repartitionPartitions, data.alertsTopic) };

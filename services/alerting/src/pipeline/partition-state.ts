@@ -105,10 +105,23 @@ export class PartitionState {
       return;
     }
     const entry = this.entryFor(sk, ev, rule.fingerprint);
-    const { late, updates } = addEvent(rule.window, rule.aggregates, entry.st, { t: ev.t, v: ev.v, s: rule.kind === 'windowed' ? ev.s : undefined }, this.watermark, rule.emit === 'update');
+    const { late, updates } = addEvent(
+      rule.window,
+      rule.aggregates,
+      entry.st,
+      { t: ev.t, v: ev.v, s: rule.kind === 'windowed' ? ev.s : undefined },
+      this.watermark,
+      rule.emit === 'update',
+    );
     if (late) {
       out.late.push({ rule: rule.id });
-      if (rule.lateTopic) out.records.push({ topic: rule.lateTopic, key: ev.k, value: JSON.stringify({ rule: rule.id, key: ev.k, eventTime: isoTime(ev.t), source: ev.s, values: ev.v }), headers: { 'tideway.late.rule': rule.id } });
+      if (rule.lateTopic)
+        out.records.push({
+          topic: rule.lateTopic,
+          key: ev.k,
+          value: JSON.stringify({ rule: rule.id, key: ev.k, eventTime: isoTime(ev.t), source: ev.s, values: ev.v }),
+          headers: { 'tideway.late.rule': rule.id },
+        });
       if (isIdle(entry.st, this.watermark)) this.entries.delete(sk);
       return;
     }
@@ -135,7 +148,8 @@ export class PartitionState {
       }
       const next = nextCloseTime(rule.window, entry.st);
       if (next !== undefined && next <= this.watermark) {
-        for (const r of closeWindows(rule.window, rule.aggregates, entry.st, this.watermark)) if (rule.emit === 'final' || rule.kind === 'windowed') this.emit(rule, entry, r, out, r.end);
+        for (const r of closeWindows(rule.window, rule.aggregates, entry.st, this.watermark))
+          if (rule.emit === 'final' || rule.kind === 'windowed') this.emit(rule, entry, r, out, r.end);
         this.dirty.add(sk);
       }
       if (isIdle(entry.st, this.watermark)) this.drop(sk);
@@ -178,8 +192,20 @@ export class PartitionState {
     const vars: Record<string, unknown> = { ...r.values, key: entry.key, window_start: r.start, window_end: r.end };
     if (rule.kind === 'aggregation') {
       if (rule.having && !isTrue(rule.having.evaluate(vars))) return;
-      const value = { aggregation: rule.id, key: entry.key, window: { type: rule.window.type, start: isoTime(r.start), end: isoTime(r.end) }, values: r.values, final: r.final, sourceCount: r.sourceCount };
-      out.records.push({ topic: rule.sink, key: entry.key, value: JSON.stringify(value), headers: { 'tideway.aggregation': rule.id, 'tideway.window.start': String(r.start), 'tideway.window.end': String(r.end) } });
+      const value = {
+        aggregation: rule.id,
+        key: entry.key,
+        window: { type: rule.window.type, start: isoTime(r.start), end: isoTime(r.end) },
+        values: r.values,
+        final: r.final,
+        sourceCount: r.sourceCount,
+      };
+      out.records.push({
+        topic: rule.sink,
+        key: entry.key,
+        value: JSON.stringify(value),
+        headers: { 'tideway.aggregation': rule.id, 'tideway.window.start': String(r.start), 'tideway.window.end': String(r.end) },
+      });
       return;
     }
     if (r.window?.alerted) return;

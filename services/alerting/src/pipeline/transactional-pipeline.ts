@@ -231,7 +231,11 @@ export class TransactionalPipeline {
       await restoreWindowState(workers, this.index, restore);
       return workers;
     })();
-    for (const p of partitions) this.workers.set(workerId(this.topics.repartition, p), all.then((ws) => ws.find((w) => w.partition === p)!));
+    for (const p of partitions)
+      this.workers.set(
+        workerId(this.topics.repartition, p),
+        all.then((ws) => ws.find((w) => w.partition === p)!),
+      );
   }
 
   private workerFor(topic: string, partition: number): Promise<PartitionWorker> {
@@ -285,7 +289,10 @@ export class TransactionalPipeline {
     if (worker.closed) throw new Error(`partition ${batch.topic}:${batch.partition} was released; refetching`);
     // A failed commit seeks back while later batches may already have been fetched: those are stale.
     if (batch.isStale()) return undefined;
-    const admission = admitBatch(worker, batch.messages.map((m) => m.offset));
+    const admission = admitBatch(
+      worker,
+      batch.messages.map((m) => m.offset),
+    );
     worker.checkedFirstBatch = true;
     if (admission.kind === 'seek') {
       const { topic, partition } = batch;

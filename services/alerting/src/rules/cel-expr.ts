@@ -28,7 +28,15 @@ interface ZonedParts {
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function utcParts(d: Date): ZonedParts {
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth(), day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), weekday: d.getUTCDay() };
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth(),
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    weekday: d.getUTCDay(),
+  };
 }
 
 /** Calendar fields of an instant in a time zone (IANA name, `UTC`, or a fixed offset `+02:00`). */
@@ -52,7 +60,16 @@ function zoneOffsetMs(ms: number, tz: string): number {
   if (cached && cached.bucket === bucket) return cached.offset;
   let f = formatters.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { hourCycle: 'h23', timeZone: tz, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      hourCycle: 'h23',
+      timeZone: tz,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     formatters.set(tz, f);
   }
   const start = bucket * QUARTER_HOUR;
@@ -96,7 +113,7 @@ export function compileCel(source: string): CompiledExpr {
   try {
     parsed = parse(source);
   } catch (err) {
-    throw new Error(`invalid CEL: ${(err as Error).message.split("\n")[0]}`, { cause: err });
+    throw new Error(`invalid CEL: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   const run = plan(ENV, parsed);
   return {

@@ -124,9 +124,49 @@ export interface RuleSet {
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const CEL_RESERVED = new Set(['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while', 'key', 'window_start', 'window_end']);
+const CEL_RESERVED = new Set([
+  'true',
+  'false',
+  'null',
+  'in',
+  'as',
+  'break',
+  'const',
+  'continue',
+  'else',
+  'for',
+  'function',
+  'if',
+  'import',
+  'let',
+  'loop',
+  'package',
+  'namespace',
+  'return',
+  'var',
+  'void',
+  'while',
+  'key',
+  'window_start',
+  'window_end',
+]);
 
-const RULE_KEYS = new Set(['id', 'topic', 'severity', 'title', 'filter', 'keyBy', 'eventTime', 'when', 'cooldown', 'window', 'aggregate', 'emit', 'lateTopic', 'lookup']);
+const RULE_KEYS = new Set([
+  'id',
+  'topic',
+  'severity',
+  'title',
+  'filter',
+  'keyBy',
+  'eventTime',
+  'when',
+  'cooldown',
+  'window',
+  'aggregate',
+  'emit',
+  'lateTopic',
+  'lookup',
+]);
 const AGG_KEYS = new Set(['id', 'topic', 'filter', 'keyBy', 'eventTime', 'window', 'aggregate', 'emit', 'lateTopic', 'sink', 'having']);
 const WINDOW_KEYS = new Set(['type', 'size', 'advance', 'gap', 'allowedLateness']);
 /** Upper bound of hopping windows one event falls into (size / advance), to bound work per event. */
@@ -179,7 +219,8 @@ function window(ctx: Ctx, where: string, v: unknown): WindowSpec {
   if (!isObj(v)) ctx.fail(where, 'must be a mapping such as { type: tumbling, size: 5m }');
   for (const k of Object.keys(v)) if (!WINDOW_KEYS.has(k)) ctx.fail(`${where}.${k}`, `unknown field (expected one of ${[...WINDOW_KEYS].join(', ')})`);
   const type = str(ctx, `${where}.type`, v.type);
-  if (!['tumbling', 'hopping', 'sliding', 'session'].includes(type)) ctx.fail(`${where}.type`, `must be one of tumbling, hopping, sliding, session, got "${type}"`);
+  if (!['tumbling', 'hopping', 'sliding', 'session'].includes(type))
+    ctx.fail(`${where}.type`, `must be one of tumbling, hopping, sliding, session, got "${type}"`);
   const allowedLatenessMs = v.allowedLateness === undefined ? 0 : duration(ctx, `${where}.allowedLateness`, v.allowedLateness);
   if (type === 'session') {
     if (v.gap === undefined) ctx.fail(`${where}.gap`, 'is required for a session window');
@@ -206,11 +247,13 @@ function aggregates(ctx: Ctx, where: string, v: unknown): AggregateSpec[] {
   if (!isObj(v) || Object.keys(v).length === 0) ctx.fail(where, 'must be a mapping of name: function, e.g. { claims: count, total: sum(after.amount) }');
   return Object.entries(v).map(([name, def]) => {
     const w = `${where}.${name}`;
-    if (!IDENT.test(name) || CEL_RESERVED.has(name)) ctx.fail(w, 'name must be an identifier usable in CEL (letters, digits, _), not a reserved word or key/window_start/window_end');
+    if (!IDENT.test(name) || CEL_RESERVED.has(name))
+      ctx.fail(w, 'name must be an identifier usable in CEL (letters, digits, _), not a reserved word or key/window_start/window_end');
     const text = str(ctx, w, def);
     if (text === 'count') return { name, fn: 'count' as const };
     const m = /^([a-z_]+)\(\s*([^)]*?)\s*\)$/.exec(text);
-    if (!m || !(AGGREGATE_FUNCTIONS as readonly string[]).includes(m[1])) ctx.fail(w, `must be count or one of ${AGGREGATE_FUNCTIONS.filter((f) => f !== 'count').join(', ')} with a field, e.g. sum(after.amount); got "${text}"`);
+    if (!m || !(AGGREGATE_FUNCTIONS as readonly string[]).includes(m[1]))
+      ctx.fail(w, `must be count or one of ${AGGREGATE_FUNCTIONS.filter((f) => f !== 'count').join(', ')} with a field, e.g. sum(after.amount); got "${text}"`);
     if (m[1] === 'count' && m[2] === '') return { name, fn: 'count' as const };
     if (!isValidPath(m[2])) ctx.fail(w, `the argument must be a dotted field path, got "${m[2]}"`);
     return { name, fn: m[1] as AggregateFunction, path: m[2] };
@@ -302,7 +345,8 @@ function list(ctx: Ctx, doc: Obj, key: string): unknown[] {
 export function parseRuleFile(text: string, file: string): RuleSet {
   const ctx: Ctx = new Ctx(file);
   const doc = parseYamlObject(text, file);
-  for (const k of Object.keys(doc)) if (!['rules', 'aggregations', 'tables', 'notifiers'].includes(k)) ctx.fail(k, 'unknown section (expected rules, aggregations, tables, notifiers)');
+  for (const k of Object.keys(doc))
+    if (!['rules', 'aggregations', 'tables', 'notifiers'].includes(k)) ctx.fail(k, 'unknown section (expected rules, aggregations, tables, notifiers)');
 
   const tables = new Map<string, TableSpec>();
   list(ctx, doc, 'tables').forEach((t, i) => {
@@ -356,7 +400,8 @@ export function parseRuleFile(text: string, file: string): RuleSet {
   const notifiers: NotifierSpec[] = list(ctx, doc, 'notifiers').map((n, i) => {
     const w = `notifiers[${i}]`;
     if (!isObj(n)) ctx.fail(w, 'must be a mapping { type, url, severities?, rules? }');
-    for (const k of Object.keys(n)) if (!['name', 'type', 'url', 'severities', 'rules'].includes(k)) ctx.fail(`${w}.${k}`, 'unknown field (expected name, type, url, severities, rules)');
+    for (const k of Object.keys(n))
+      if (!['name', 'type', 'url', 'severities', 'rules'].includes(k)) ctx.fail(`${w}.${k}`, 'unknown field (expected name, type, url, severities, rules)');
     const type = str(ctx, `${w}.type`, n.type);
     if (!['webhook', 'slack', 'alertmanager'].includes(type)) ctx.fail(`${w}.type`, `must be webhook, slack or alertmanager, got "${type}"`);
     const url = str(ctx, `${w}.url`, n.url);
@@ -367,9 +412,16 @@ export function parseRuleFile(text: string, file: string): RuleSet {
       return ctx.fail(`${w}.url`, 'must be an http:// or https:// URL');
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ctx.fail(`${w}.url`, 'must be an http:// or https:// URL');
-    const sev = n.severities === undefined ? [] : Array.isArray(n.severities) ? n.severities.map((s, j) => severity(ctx, `${w}.severities[${j}]`, s)) : ctx.fail(`${w}.severities`, 'must be a list');
-    const ruleIds = n.rules === undefined ? [] : Array.isArray(n.rules) ? n.rules.map((s, j) => str(ctx, `${w}.rules[${j}]`, s)) : ctx.fail(`${w}.rules`, 'must be a list');
-    for (const [j, id] of ruleIds.entries()) if (!rules.some((r) => r.id === id && r.kind !== 'aggregation')) ctx.fail(`${w}.rules[${j}]`, `no rule with id "${id}"`);
+    const sev =
+      n.severities === undefined
+        ? []
+        : Array.isArray(n.severities)
+          ? n.severities.map((s, j) => severity(ctx, `${w}.severities[${j}]`, s))
+          : ctx.fail(`${w}.severities`, 'must be a list');
+    const ruleIds =
+      n.rules === undefined ? [] : Array.isArray(n.rules) ? n.rules.map((s, j) => str(ctx, `${w}.rules[${j}]`, s)) : ctx.fail(`${w}.rules`, 'must be a list');
+    for (const [j, id] of ruleIds.entries())
+      if (!rules.some((r) => r.id === id && r.kind !== 'aggregation')) ctx.fail(`${w}.rules[${j}]`, `no rule with id "${id}"`);
     const name = n.name === undefined ? `${type}-${i}` : str(ctx, `${w}.name`, n.name, ID, 'letters, digits, . _ -');
     return { name, type: type as NotifierType, url, severities: sev, rules: ruleIds };
   });
@@ -377,7 +429,13 @@ export function parseRuleFile(text: string, file: string): RuleSet {
   if (rules.length === 0) ctx.fail('rules', 'the file defines no rules and no aggregations');
   const inputTopics = [...new Set(rules.map((r) => r.topic))];
   const tableTopics = [...new Set([...tables.values()].map((t) => t.topic))];
-  const outputTopics = [...new Set(rules.flatMap((r) => [r.kind === 'aggregation' ? r.sink : undefined, r.kind !== 'predicate' ? r.lateTopic : undefined]).filter((t): t is string => t !== undefined))];
+  const outputTopics = [
+    ...new Set(
+      rules
+        .flatMap((r) => [r.kind === 'aggregation' ? r.sink : undefined, r.kind !== 'predicate' ? r.lateTopic : undefined])
+        .filter((t): t is string => t !== undefined),
+    ),
+  ];
   for (const t of tableTopics) if (inputTopics.includes(t)) ctx.fail('tables', `topic "${t}" is both a table and a rule input; read it as one or the other`);
   return { rules, tables: [...tables.values()], notifiers, inputTopics, tableTopics, outputTopics, source: { text, file } };
 }

@@ -65,7 +65,11 @@ export function withValueAt(obj: Record<string, unknown>, path: string, value: u
   if (rest.length === 0) copy[head] = value;
   else {
     const child = obj[head];
-    copy[head] = withValueAt(child !== null && typeof child === 'object' && !Array.isArray(child) ? (child as Record<string, unknown>) : {}, rest.join('.'), value);
+    copy[head] = withValueAt(
+      child !== null && typeof child === 'object' && !Array.isArray(child) ? (child as Record<string, unknown>) : {},
+      rest.join('.'),
+      value,
+    );
   }
   return copy;
 }

@@ -66,7 +66,9 @@ export function newKeyState(): KeyState {
 }
 
 export function isIdle(state: KeyState, watermark: number): boolean {
-  return state.windows.length === 0 && state.events.length === 0 && state.pending.length === 0 && (state.cooldownUntil === null || state.cooldownUntil <= watermark);
+  return (
+    state.windows.length === 0 && state.events.length === 0 && state.pending.length === 0 && (state.cooldownUntil === null || state.cooldownUntil <= watermark)
+  );
 }
 
 function addSource(w: OpenWindow, s: SourceRef | undefined) {
@@ -95,7 +97,14 @@ function slidingResult(spec: WindowSpec, aggs: AggregateSpec[], state: KeyState,
  * Adds an event. `late` when all its windows have closed at `watermark` (the event is not
  * added). With `emitUpdates`, returns the updated windows' current results.
  */
-export function addEvent(spec: WindowSpec, aggs: AggregateSpec[], state: KeyState, ev: WindowedEvent, watermark: number, emitUpdates: boolean): { late: boolean; updates: WindowResult[] } {
+export function addEvent(
+  spec: WindowSpec,
+  aggs: AggregateSpec[],
+  state: KeyState,
+  ev: WindowedEvent,
+  watermark: number,
+  emitUpdates: boolean,
+): { late: boolean; updates: WindowResult[] } {
   if (isLate(spec, ev.t, watermark)) return { late: true, updates: [] };
   const updates: WindowResult[] = [];
   switch (spec.type) {
@@ -120,7 +129,14 @@ export function addEvent(spec: WindowSpec, aggs: AggregateSpec[], state: KeyStat
       for (const w of state.windows) {
         if (sessionsTouch(spec.gapMs, w, merged)) {
           const sources = [...w.sources, ...merged.sources].slice(0, MAX_SOURCES_PER_WINDOW);
-          merged = { start: Math.min(w.start, merged.start), end: Math.max(w.end, merged.end), acc: mergeAccumulators(aggs, w.acc, merged.acc), sources, sourceCount: w.sourceCount + merged.sourceCount, alerted: w.alerted || merged.alerted };
+          merged = {
+            start: Math.min(w.start, merged.start),
+            end: Math.max(w.end, merged.end),
+            acc: mergeAccumulators(aggs, w.acc, merged.acc),
+            sources,
+            sourceCount: w.sourceCount + merged.sourceCount,
+            alerted: w.alerted || merged.alerted,
+          };
         } else keep.push(w);
       }
       keep.push(merged);

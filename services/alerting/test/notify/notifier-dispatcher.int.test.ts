@@ -37,7 +37,9 @@ function receiver(respond: (path: string, nth: number) => number | 'hang'): Prom
       res.writeHead(action, { 'content-type': 'application/json' }).end('{}');
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received })),
+  );
 }
 
 describe('notifiers', () => {
@@ -99,7 +101,8 @@ describe('notifiers', () => {
 
     const deadline = Date.now() + 60_000;
     const delivered = (path: string) => new Set(rx.received.filter((r) => r.path === path).map((r) => r.headers['idempotency-key']));
-    while ((delivered('/hook').size < 2 || rx.received.filter((r) => r.path === '/am').length < 8 || delivered('/slack').size < 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while ((delivered('/hook').size < 2 || rx.received.filter((r) => r.path === '/am').length < 8 || delivered('/slack').size < 3) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
 
     // webhook: high only; a1 took 3 requests (503, timeout, 200), a3 one; each with its alert id as idempotency key.
     const hook = rx.received.filter((r) => r.path === '/hook');
@@ -112,7 +115,12 @@ describe('notifiers', () => {
     // alertmanager: rule big only, 4 attempts each, then given up.
     const am = rx.received.filter((r) => r.path === '/am');
     expect(am.map((r) => r.headers['idempotency-key'])).toEqual([...Array(4).fill(ids.get('a1')), ...Array(4).fill(ids.get('a3'))]);
-    expect(am[0].body).toEqual([expect.objectContaining({ labels: expect.objectContaining({ alertname: 'big', severity: 'high', alert_id: ids.get('a1') }), startsAt: expect.any(String) })]);
+    expect(am[0].body).toEqual([
+      expect.objectContaining({
+        labels: expect.objectContaining({ alertname: 'big', severity: 'high', alert_id: ids.get('a1') }),
+        startsAt: expect.any(String),
+      }),
+    ]);
 
     const metrics = await proc.metrics();
     expect(metrics).toMatch(/tideway_alerting_notifications_total\{[^}]*notifier="hook"[^}]*outcome="sent"[^}]*\} 2\n/);

@@ -2,8 +2,26 @@ import type { Alert } from '../../src/pipeline/alert';
 import { isRetriableStatus, notifierRequest, notifierWants } from '../../src/notify/payloads';
 import type { NotifierSpec } from '../../src/rules/rule-file';
 
-const alert: Alert = { id: 'abc', rule: 'claim-burst', severity: 'high', title: 'Claim burst', key: '42', eventTime: '2026-11-22T00:10:00.000Z', window: { type: 'tumbling', start: '2026-11-22T00:05:00.000Z', end: '2026-11-22T00:10:00.000Z' }, values: { claims: 6 }, sources: [], sourceCount: 6 };
-const spec = (type: NotifierSpec['type'], extra: Partial<NotifierSpec> = {}): NotifierSpec => ({ name: type, type, url: 'http://127.0.0.1/x', severities: [], rules: [], ...extra });
+const alert: Alert = {
+  id: 'abc',
+  rule: 'claim-burst',
+  severity: 'high',
+  title: 'Claim burst',
+  key: '42',
+  eventTime: '2026-11-22T00:10:00.000Z',
+  window: { type: 'tumbling', start: '2026-11-22T00:05:00.000Z', end: '2026-11-22T00:10:00.000Z' },
+  values: { claims: 6 },
+  sources: [],
+  sourceCount: 6,
+};
+const spec = (type: NotifierSpec['type'], extra: Partial<NotifierSpec> = {}): NotifierSpec => ({
+  name: type,
+  type,
+  url: 'http://127.0.0.1/x',
+  severities: [],
+  rules: [],
+  ...extra,
+});
 
 describe('notifier payloads', () => {
   it('webhook: the alert itself, with the alert id as idempotency key', () => {
@@ -13,7 +31,9 @@ describe('notifier payloads', () => {
   });
 
   it('slack: a text line', () => {
-    expect(JSON.parse(notifierRequest(spec('slack'), alert).body)).toEqual({ text: '[HIGH] Claim burst (key 42) window 2026-11-22T00:05:00.000Z – 2026-11-22T00:10:00.000Z: claims=6' });
+    expect(JSON.parse(notifierRequest(spec('slack'), alert).body)).toEqual({
+      text: '[HIGH] Claim burst (key 42) window 2026-11-22T00:05:00.000Z – 2026-11-22T00:10:00.000Z: claims=6',
+    });
   });
 
   it('alertmanager: a list of alerts with labels and annotations', () => {

@@ -48,8 +48,19 @@ class TablesInMemory {
 function messages(n: number, first = 0): EvaluatedMessage[] {
   return Array.from({ length: n }, (_, i) => {
     const j = first + i;
-    const doc = { account_id: `A${j % 5}`, amount: (j * 37) % 250, country: j % 3 === 0 ? 'FR' : 'DE', ts: new Date(Date.UTC(2026, 10, 22, j % 24, j % 60)).toISOString() };
-    return { topic: 'tx', partition: 2, offset: String(1000 + j), timestamp: Date.UTC(2026, 10, 22), value: j % 17 === 16 ? Buffer.from('{oops') : Buffer.from(JSON.stringify(doc)) };
+    const doc = {
+      account_id: `A${j % 5}`,
+      amount: (j * 37) % 250,
+      country: j % 3 === 0 ? 'FR' : 'DE',
+      ts: new Date(Date.UTC(2026, 10, 22, j % 24, j % 60)).toISOString(),
+    };
+    return {
+      topic: 'tx',
+      partition: 2,
+      offset: String(1000 + j),
+      timestamp: Date.UTC(2026, 10, 22),
+      value: j % 17 === 16 ? Buffer.from('{oops') : Buffer.from(JSON.stringify(doc)),
+    };
   });
 }
 
@@ -57,7 +68,9 @@ function messages(n: number, first = 0): EvaluatedMessage[] {
 function comparable(r: BatchEvaluation) {
   const bundler = new RepartitionBundler();
   bundler.addFragments(r.forwarded);
-  const forwarded = bundler.records('g.repartition').map((rec) => ({ partition: rec.partition, events: decodeRepartitionValue(Buffer.from(rec.value as string)) }));
+  const forwarded = bundler
+    .records('g.repartition')
+    .map((rec) => ({ partition: rec.partition, events: decodeRepartitionValue(Buffer.from(rec.value as string)) }));
   return { alertRecords: r.alertRecords, alertCounts: r.alertCounts, forwarded, deadLetters: r.deadLetters, evaluationErrors: r.evaluationErrors };
 }
 
@@ -72,7 +85,14 @@ describe('evaluation threads', () => {
   beforeEach(() => {
     tables = new TablesInMemory();
     tables.change(['accounts', 'A1', { account_id: 'A1', country: 'FR' }]);
-    threads = new EvaluationThreads({ count: 2, ruleSet, tables: tables as unknown as LookupTables, alertsTopic: 'alerts', logger: createLogger('test', 'silent'), workerFile: WORKER });
+    threads = new EvaluationThreads({
+      count: 2,
+      ruleSet,
+      tables: tables as unknown as LookupTables,
+      alertsTopic: 'alerts',
+      logger: createLogger('test', 'silent'),
+      workerFile: WORKER,
+    });
   });
 
   afterEach(() => threads.close());
@@ -80,7 +100,10 @@ describe('evaluation threads', () => {
   it('gives the same result as evaluating on the calling thread, for batches spread over several threads', async () => {
     const inline = new InlineEvaluation(new RuleIndex(ruleSet), tables as unknown as LookupTables, 'alerts');
     const batches = [messages(300, 0), messages(200, 300), messages(50, 500)];
-    const [viaThreads, here] = await Promise.all([Promise.all(batches.map((b) => threads.evaluate(b, 4))), Promise.all(batches.map((b) => inline.evaluate(b, 4)))]);
+    const [viaThreads, here] = await Promise.all([
+      Promise.all(batches.map((b) => threads.evaluate(b, 4))),
+      Promise.all(batches.map((b) => inline.evaluate(b, 4))),
+    ]);
     expect(viaThreads.map(comparable)).toEqual(here.map(comparable));
     // The batches did produce each kind of output.
     const all = viaThreads.map(comparable);
@@ -89,7 +112,21 @@ describe('evaluation threads', () => {
   });
 
   it('follows lookup-table changes made after the threads started', async () => {
-    const away = async () => (await threads.evaluate([{ topic: 'tx', partition: 0, offset: '1', timestamp: 0, value: Buffer.from(JSON.stringify({ account_id: 'A2', amount: 1, country: 'ES', ts: '2026-11-22T12:00:00Z' })) }], 1)).alertCounts;
+    const away = async () =>
+      (
+        await threads.evaluate(
+          [
+            {
+              topic: 'tx',
+              partition: 0,
+              offset: '1',
+              timestamp: 0,
+              value: Buffer.from(JSON.stringify({ account_id: 'A2', amount: 1, country: 'ES', ts: '2026-11-22T12:00:00Z' })),
+            },
+          ],
+          1,
+        )
+      ).alertCounts;
     expect(await away()).toEqual([]);
     tables.change(['accounts', 'A2', { account_id: 'A2', country: 'PT' }]);
     expect(await away()).toEqual([{ rule: 'away', severity: 'medium', n: 1 }]);
@@ -110,9 +147,20 @@ describe('evaluation threads', () => {
   it('fails the batches of a thread that dies, and replaces the thread', async () => {
     // The real worker, plus a listener (registered first) that ends the thread on offset 666.
     const crashing = join(mkdtempSync(join(tmpdir(), 'tideway-eval-')), 'crashing-worker.js');
-    writeFileSync(crashing, `const { parentPort } = require('node:worker_threads');\nparentPort.on('message', (m) => { if (m.type === 'evaluate' && m.offsets[0] === '666') process.exit(3); });\nrequire(${JSON.stringify(WORKER)});\n`);
+    writeFileSync(
+      crashing,
+      `const { parentPort } = require('node:worker_threads');\nparentPort.on('message', (m) => { if (m.type === 'evaluate' && m.offsets[0] === '666') process.exit(3); });\nrequire(${JSON.stringify(WORKER)});\n`,
+    );
     let deaths = 0;
-    const one = new EvaluationThreads({ count: 1, ruleSet, tables: tables as unknown as LookupTables, alertsTopic: 'alerts', logger: createLogger('test', 'silent'), workerFile: crashing, onThreadDied: () => deaths++ });
+    const one = new EvaluationThreads({
+      count: 1,
+      ruleSet,
+      tables: tables as unknown as LookupTables,
+      alertsTopic: 'alerts',
+      logger: createLogger('test', 'silent'),
+      workerFile: crashing,
+      onThreadDied: () => deaths++,
+    });
     try {
       const fatal = { ...messages(1)[0], offset: '666' };
       await expect(one.evaluate([fatal], 4)).rejects.toThrow('evaluation thread died');

@@ -7,7 +7,11 @@ describe('FlushTimer', () => {
   it('is due the interval after the transaction opened, once, and a second schedule keeps the first timer', () => {
     let now = 10_000;
     let due = 0;
-    const timer = new FlushTimer(1000, () => due++, () => now);
+    const timer = new FlushTimer(
+      1000,
+      () => due++,
+      () => now,
+    );
     timer.schedule(9_700); // opened 300 ms ago: due in 700 ms
     now = 10_100;
     timer.schedule(10_100);
@@ -22,7 +26,11 @@ describe('FlushTimer', () => {
 
   it('is due at once when the interval is already over, and never after cancel()', () => {
     let due = 0;
-    const timer = new FlushTimer(1000, () => due++, () => 5000);
+    const timer = new FlushTimer(
+      1000,
+      () => due++,
+      () => 5000,
+    );
     timer.schedule(0);
     jest.advanceTimersByTime(0);
     expect(due).toBe(1);

@@ -11,7 +11,13 @@ const msg = (topic: string, value: unknown, offset = '7'): IncomingMessage => ({
   headers: {},
   timestamp: Date.parse('2026-11-22T12:00:00Z'),
 });
-const change = (op: string, after: Record<string, unknown>) => ({ op, before: null, after, ts_ms: 1, source: { connector: 'postgresql', db: 'app', schema: 'public', table: 'claims', lsn: 5, txId: 1, ts_ms: 1, snapshot: 'false' } });
+const change = (op: string, after: Record<string, unknown>) => ({
+  op,
+  before: null,
+  after,
+  ts_ms: 1,
+  source: { connector: 'postgresql', db: 'app', schema: 'public', table: 'claims', lsn: 5, txId: 1, ts_ms: 1, snapshot: 'false' },
+});
 
 const index = new RuleIndex(
   parseRuleFile(
@@ -52,11 +58,15 @@ rules:
     const r = evaluateRecord(index, msg('tx', { account_id: 'A1', amount: '150.5', country: 'FR', ts: '2026-11-22T03:00:00Z' }), lookup);
     expect(r.alerts.map((a) => a.rule)).toEqual(['big', 'away', 'night']);
     expect(r.alerts[1].values).toEqual(expect.objectContaining({ amount: '150.5', acct: { account_id: 'A1', country: 'DE' } }));
-    expect(r.alerts[0]).toEqual(expect.objectContaining({ key: 'A1', severity: 'high', sources: [{ topic: 'tx', partition: 1, offset: '7' }], eventTime: '2026-11-22T12:00:00.000Z' }));
+    expect(r.alerts[0]).toEqual(
+      expect.objectContaining({ key: 'A1', severity: 'high', sources: [{ topic: 'tx', partition: 1, offset: '7' }], eventTime: '2026-11-22T12:00:00.000Z' }),
+    );
     expect(r.alerts[2].eventTime).toBe('2026-11-22T03:00:00.000Z');
     expect(r.evaluated).toBe(4);
     // Same record, same ids (a replay after a crash is recognisable downstream).
-    expect(evaluateRecord(index, msg('tx', { account_id: 'A1', amount: '150.5', country: 'FR', ts: '2026-11-22T03:00:00Z' }), lookup).alerts.map((a) => a.id)).toEqual(r.alerts.map((a) => a.id));
+    expect(
+      evaluateRecord(index, msg('tx', { account_id: 'A1', amount: '150.5', country: 'FR', ts: '2026-11-22T03:00:00Z' }), lookup).alerts.map((a) => a.id),
+    ).toEqual(r.alerts.map((a) => a.id));
   });
 
   it('routes rules with a cooldown through the stateful stage instead of alerting directly', () => {
@@ -68,7 +78,9 @@ rules:
   it('projects change events of windowed rules, filtering on op', () => {
     const created = change('c', { policy_id: 42, amount: '12.50', created_at: '2026-11-22T00:01:00Z' });
     const r = evaluateRecord(index, msg('claims', created), lookup);
-    expect(r.forwarded).toEqual([{ r: 'burst', k: '42', t: Date.parse('2026-11-22T00:01:00Z'), s: { topic: 'claims', partition: 1, offset: '7' }, v: [null, 12.5] }]);
+    expect(r.forwarded).toEqual([
+      { r: 'burst', k: '42', t: Date.parse('2026-11-22T00:01:00Z'), s: { topic: 'claims', partition: 1, offset: '7' }, v: [null, 12.5] },
+    ]);
     expect(evaluateRecord(index, msg('claims', change('u', { policy_id: 42, amount: '1', created_at: '2026-11-22T00:01:00Z' })), lookup).forwarded).toEqual([]);
   });
 

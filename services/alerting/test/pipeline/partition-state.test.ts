@@ -16,7 +16,14 @@ aggregations:
       'r.yaml',
     ),
   );
-const ev = (r: string, k: string, minutes: number, offset: number, extra: Partial<ForwardedEvent> = {}): ForwardedEvent => ({ r, k, t: minutes * M, s: { topic: 'c', partition: 0, offset: String(offset) }, v: [null], ...extra });
+const ev = (r: string, k: string, minutes: number, offset: number, extra: Partial<ForwardedEvent> = {}): ForwardedEvent => ({
+  r,
+  k,
+  t: minutes * M,
+  s: { topic: 'c', partition: 0, offset: String(offset) },
+  v: [null],
+  ...extra,
+});
 
 describe('PartitionState', () => {
   it('alerts once per window, applies the cooldown in event time, and publishes aggregations with having', () => {
@@ -31,13 +38,30 @@ describe('PartitionState', () => {
     expect(out.alerts.map((a) => a.window?.start)).toEqual(['1970-01-01T00:00:00.000Z', '1970-01-01T00:15:00.000Z']);
     expect(out.suppressed).toEqual([{ rule: 'burst' }]);
     expect(out.records.map((r) => r.topic)).toEqual(['out', 'out', 'out']);
-    expect(JSON.parse(out.records[0].value as string)).toEqual({ aggregation: 'agg', key: 'a', window: { type: 'tumbling', start: '1970-01-01T00:00:00.000Z', end: '1970-01-01T00:05:00.000Z' }, values: { n: 2 }, final: true, sourceCount: 2 });
+    expect(JSON.parse(out.records[0].value as string)).toEqual({
+      aggregation: 'agg',
+      key: 'a',
+      window: { type: 'tumbling', start: '1970-01-01T00:00:00.000Z', end: '1970-01-01T00:05:00.000Z' },
+      values: { n: 2 },
+      final: true,
+      sourceCount: 2,
+    });
   });
 
   it('gates predicate alerts with a cooldown per key', () => {
     const st = new PartitionState(rules());
     const out = emptyOutput();
-    const alert = (id: string) => ({ id, rule: 'hot', severity: 'low' as const, title: 'hot', key: 'a', eventTime: '', values: {}, sources: [], sourceCount: 1 });
+    const alert = (id: string) => ({
+      id,
+      rule: 'hot',
+      severity: 'low' as const,
+      title: 'hot',
+      key: 'a',
+      eventTime: '',
+      values: {},
+      sources: [],
+      sourceCount: 1,
+    });
     st.apply(ev('hot', 'a', 0, 1, { v: undefined, a: alert('x1') }), out);
     st.apply(ev('hot', 'a', 0.5, 2, { v: undefined, a: alert('x2') }), out);
     st.apply(ev('hot', 'b', 0.5, 3, { v: undefined, a: alert('x3') }), out);
@@ -62,7 +86,12 @@ describe('PartitionState', () => {
     expect(o2.records).toEqual(o1.records);
     expect(o1.records.map((r) => JSON.parse(r.value as string).values)).toEqual([{ n: 2 }]);
     // Closed windows are removed, and the changelog says so with tombstones.
-    expect(st.takeChangelog('cl', 3).filter((r) => r.key !== '\u0000meta').map((r) => r.value)).toEqual([null, null]);
+    expect(
+      st
+        .takeChangelog('cl', 3)
+        .filter((r) => r.key !== '\u0000meta')
+        .map((r) => r.value),
+    ).toEqual([null, null]);
   });
 
   it('keeps state from changelogs that carry the unhashed definition (written by earlier versions)', () => {
@@ -91,14 +120,24 @@ describe('PartitionState', () => {
     st.setRules(rules('n >= 5'));
     st.advance(out, 2 * M);
     expect(st.size).toBe(1); // the condition changed, the window did not: state kept
-    const changed = new RuleIndex(parseRuleFile(`rules:\n  - { id: burst, topic: c, severity: high, keyBy: k, window: { type: tumbling, size: 10m }, aggregate: { n: count }, when: n > 1 }\n`, 'r.yaml'));
+    const changed = new RuleIndex(
+      parseRuleFile(
+        `rules:\n  - { id: burst, topic: c, severity: high, keyBy: k, window: { type: tumbling, size: 10m }, aggregate: { n: count }, when: n > 1 }\n`,
+        'r.yaml',
+      ),
+    );
     st.setRules(changed);
     st.advance(out, 3 * M);
     expect(st.size).toBe(0);
   });
 
   it('counts late events and routes them to the late topic when configured', () => {
-    const idx = new RuleIndex(parseRuleFile(`aggregations:\n  - { id: agg, topic: c, keyBy: k, window: { type: tumbling, size: 5m }, aggregate: { n: count }, sink: out, lateTopic: late }\n`, 'r.yaml'));
+    const idx = new RuleIndex(
+      parseRuleFile(
+        `aggregations:\n  - { id: agg, topic: c, keyBy: k, window: { type: tumbling, size: 5m }, aggregate: { n: count }, sink: out, lateTopic: late }\n`,
+        'r.yaml',
+      ),
+    );
     const st = new PartitionState(idx);
     const out = emptyOutput();
     st.apply(ev('agg', 'a', 10, 1), out);

@@ -15,7 +15,6 @@ const evaluation = (over: Partial<BatchEvaluation> = {}): BatchEvaluation => ({
   ...over,
 });
 
-
 describe('PendingTransaction', () => {
   it('is empty until a batch, output or state change joins it', () => {
     const p = new PendingTransaction();

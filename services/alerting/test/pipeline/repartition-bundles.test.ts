@@ -37,7 +37,7 @@ describe('repartition bundles', () => {
     expect(new Set(records.map((r) => r.partition)).size).toBe(records.length);
   });
 
-  it('splits a partition\'s events into records of at most maxBytes', () => {
+  it("splits a partition's events into records of at most maxBytes", () => {
     const records = bundle(events, 1, 2000);
     expect(records.length).toBeGreaterThan(1);
     for (const r of records) expect((r.value as string).length).toBeLessThanOrEqual(2000);

@@ -7,5 +7,11 @@ export function writeRules(yaml: string): string {
 
 /** A Debezium-style change event as `tideway cdc` writes it. */
 export function changeEvent(table: string, op: 'c' | 'u' | 'd', after: Record<string, unknown> | null, before: Record<string, unknown> | null = null) {
-  return JSON.stringify({ before, after, op, ts_ms: Date.now(), source: { connector: 'postgresql', db: 'app', schema: 'public', table, lsn: 1, txId: 1, ts_ms: Date.now(), snapshot: 'false' } });
+  return JSON.stringify({
+    before,
+    after,
+    op,
+    ts_ms: Date.now(),
+    source: { connector: 'postgresql', db: 'app', schema: 'public', table, lsn: 1, txId: 1, ts_ms: Date.now(), snapshot: 'false' },
+  });
 }

@@ -26,7 +26,18 @@ function run(spec: WindowSpec, events: Array<[minutes: number, v: number]>, flus
 describe('keyed windows', () => {
   it('tumbling with lateness: out-of-order inside lateness counts, after it is late', () => {
     const spec: WindowSpec = { type: 'tumbling', sizeMs: 5 * M, advanceMs: 5 * M, gapMs: 0, allowedLatenessMs: M };
-    const { closed, late, st } = run(spec, [[1, 1], [5.5, 2], [4, 3], [6, 4], [4.5, 5], [11, 6]], 100);
+    const { closed, late, st } = run(
+      spec,
+      [
+        [1, 1],
+        [5.5, 2],
+        [4, 3],
+        [6, 4],
+        [4.5, 5],
+        [11, 6],
+      ],
+      100,
+    );
     expect(closed).toEqual(['0-5:2/4', '5-10:2/6', '10-15:1/6']);
     expect(late).toEqual([4.5]);
     expect(isIdle(st, 100 * M)).toBe(true);
@@ -34,13 +45,32 @@ describe('keyed windows', () => {
 
   it('session windows merge when an event bridges two sessions', () => {
     const spec: WindowSpec = { type: 'session', sizeMs: 0, advanceMs: 0, gapMs: 2 * M, allowedLatenessMs: 5 * M };
-    const { closed } = run(spec, [[0, 1], [3, 2], [1.5, 4], [20, 8]], 100);
+    const { closed } = run(
+      spec,
+      [
+        [0, 1],
+        [3, 2],
+        [1.5, 4],
+        [20, 8],
+      ],
+      100,
+    );
     expect(closed).toEqual(['0-3:3/7', '20-20:1/8']);
   });
 
   it('sliding windows: one per event time, (t - size, t], after the watermark passes t', () => {
     const spec: WindowSpec = { type: 'sliding', sizeMs: 3 * M, advanceMs: 3 * M, gapMs: 0, allowedLatenessMs: 0 };
-    const { closed, st } = run(spec, [[0, 1], [1, 2], [1, 3], [3, 4], [7, 5]], 100);
+    const { closed, st } = run(
+      spec,
+      [
+        [0, 1],
+        [1, 2],
+        [1, 3],
+        [3, 4],
+        [7, 5],
+      ],
+      100,
+    );
     expect(closed).toEqual(['-3-0:1/1', '-2-1:3/6', '0-3:3/9', '4-7:1/5']);
     expect(st.events).toEqual([]);
   });

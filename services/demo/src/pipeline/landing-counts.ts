@@ -140,11 +140,17 @@ export class LandingCounter {
         [`${quoteIdent(this.plan.schema)}.${quoteIdent(table)}`],
       );
       const all = columns.rows.map((c) => quoteIdent(c.column_name)).join(', ');
-      const keys = columns.rows.filter((c) => c.key).map((c) => quoteIdent(c.column_name)).join(', ');
+      const keys = columns.rows
+        .filter((c) => c.key)
+        .map((c) => quoteIdent(c.column_name))
+        .join(', ');
       // The table name keeps keys of different tables apart; ROW(...)::text renders every type the same way on both sides.
       const sql = (schema: string) => `SELECT $1 || ROW(${keys})::text AS k, ROW(${all})::text AS v FROM ${quoteIdent(schema)}.${quoteIdent(table)}`;
       for (const r of (await this.oltp.query<{ k: string; v: string }>(sql(this.plan.schema), [table])).rows) source.set(r.k, r.v);
-      const present = await this.warehouse.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [warehouseSchema, table]);
+      const present = await this.warehouse.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [
+        warehouseSchema,
+        table,
+      ]);
       if (present.rowCount === 0) continue; // dwh-loader has not created it yet
       for (const r of (await this.warehouse.query<{ k: string; v: string }>(sql(warehouseSchema), [table])).rows) warehouse.set(r.k, r.v);
     }
@@ -181,7 +187,9 @@ export class LandingCounter {
     for (const shard of shards) {
       const id = shard.ShardId!;
       if (!this.kinesisShards.has(id)) {
-        const it = await this.kinesis.send(new GetShardIteratorCommand({ StreamName: this.plan.kinesisStream, ShardId: id, ShardIteratorType: 'TRIM_HORIZON' }));
+        const it = await this.kinesis.send(
+          new GetShardIteratorCommand({ StreamName: this.plan.kinesisStream, ShardId: id, ShardIteratorType: 'TRIM_HORIZON' }),
+        );
         this.kinesisShards.set(id, it.ShardIterator);
       }
       for (let page = 0; page < 20 && this.kinesisShards.get(id); page++) {

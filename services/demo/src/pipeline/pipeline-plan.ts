@@ -50,8 +50,22 @@ export function fraudRules(plan: PipelinePlan): unknown {
   const topic = plan.topics.transactions;
   return {
     rules: [
-      { id: 'amount-over-threshold', topic, severity: 'high', title: 'Transaction over the threshold', keyBy: 'after.txn_id', when: 'op == "c" && double(after.amount) > 50000.0' },
-      { id: 'country-mismatch', topic, severity: 'medium', title: "Transaction country differs from the account's country", keyBy: 'after.txn_id', when: 'op == "c" && after.country != after.account_country' },
+      {
+        id: 'amount-over-threshold',
+        topic,
+        severity: 'high',
+        title: 'Transaction over the threshold',
+        keyBy: 'after.txn_id',
+        when: 'op == "c" && double(after.amount) > 50000.0',
+      },
+      {
+        id: 'country-mismatch',
+        topic,
+        severity: 'medium',
+        title: "Transaction country differs from the account's country",
+        keyBy: 'after.txn_id',
+        when: 'op == "c" && after.country != after.account_country',
+      },
       {
         id: 'night-hours',
         topic,
@@ -68,19 +82,32 @@ export function fraudRules(plan: PipelinePlan): unknown {
 export function bridgeRoutes(plan: PipelinePlan): unknown {
   return {
     routes: [
-      { name: `demo-${plan.runId}-kinesis`, topics: [plan.topics.transactions], kinesis: { stream: plan.kinesisStream, create: { shards: plan.kinesisShards }, partitionKey: 'key' } },
+      {
+        name: `demo-${plan.runId}-kinesis`,
+        topics: [plan.topics.transactions],
+        kinesis: { stream: plan.kinesisStream, create: { shards: plan.kinesisShards }, partitionKey: 'key' },
+      },
       { name: `demo-${plan.runId}-firehose`, topics: [plan.topics.claims], firehose: { deliveryStream: plan.deliveryStream } },
       {
         name: `demo-${plan.runId}-s3`,
         topics: [plan.topics.policies],
-        s3: { bucket: plan.lakeBucket, create: true, forcePathStyle: true, prefix: 'policies/dt=!{timestamp:yyyy-MM-dd}/', bufferingHints: { sizeInMBs: 1, intervalInSeconds: 5 } },
+        s3: {
+          bucket: plan.lakeBucket,
+          create: true,
+          forcePathStyle: true,
+          prefix: 'policies/dt=!{timestamp:yyyy-MM-dd}/',
+          bufferingHints: { sizeInMBs: 1, intervalInSeconds: 5 },
+        },
       },
     ],
   };
 }
 
 /** Service environments on top of the stack's (KAFKA_BROKERS, CDC_DATABASE_URL, AWS_* ...). */
-export function serviceEnv(plan: PipelinePlan, files: { rules: string; routes: string }): Record<'cdc' | 'dwh-loader' | 'alerting' | 'bridge', Record<string, string>> {
+export function serviceEnv(
+  plan: PipelinePlan,
+  files: { rules: string; routes: string },
+): Record<'cdc' | 'dwh-loader' | 'alerting' | 'bridge', Record<string, string>> {
   return {
     cdc: {
       CDC_TABLES: DEMO_TABLES.map((t) => `${plan.schema}.${t}`).join(','),

@@ -108,7 +108,9 @@ export interface Check {
 /** Every event of a topic is at the destination and nothing else is; duplicates are allowed and shown. */
 function recordCheck(what: string, a: RecordAccount, events: number, where: string): Check {
   const ok = a.expected === events && a.missing === 0 && a.unexpected === 0;
-  const extra = [a.duplicates > 0 ? `${a.duplicates} duplicates (at-least-once)` : '', a.unexpected > 0 ? `${a.unexpected} not from the topic` : ''].filter(Boolean);
+  const extra = [a.duplicates > 0 ? `${a.duplicates} duplicates (at-least-once)` : '', a.unexpected > 0 ? `${a.unexpected} not from the topic` : ''].filter(
+    Boolean,
+  );
   return { what, ok, detail: `${delivered(a)} of ${events} events ${where}${extra.length ? `, ${extra.join(', ')}` : ''}` };
 }
 
@@ -117,14 +119,22 @@ export function consistencyChecks(c: LandedCounts, e: Expectations): Check[] {
   const w = c.warehouse;
   const rowProblems = [w.missing && `${w.missing} missing`, w.different && `${w.different} different`, w.extra && `${w.extra} extra`].filter(Boolean);
   return [
-    { what: 'every change captured (one event per committed change)', ok: c.eventsCaptured === c.rowsWritten, detail: `${c.eventsCaptured} events / ${c.rowsWritten} changes` },
+    {
+      what: 'every change captured (one event per committed change)',
+      ok: c.eventsCaptured === c.rowsWritten,
+      detail: `${c.eventsCaptured} events / ${c.rowsWritten} changes`,
+    },
     {
       what: 'the warehouse equals the source, row by row',
       ok: w.sourceRows > 0 && rowProblems.length === 0,
       detail: `${w.warehouseRows} warehouse rows / ${w.sourceRows} source rows${rowProblems.length ? `: ${rowProblems.join(', ')} (e.g. key ${w.example})` : ''}`,
     },
     recordCheck('every transaction event reached Kinesis', c.kinesis, e.transactionEvents, `in ${c.kinesis.landed} records`),
-    { what: 'fraud alerts fired for the fraudulent transactions', ok: c.alertsFired === e.fraudTransactions, detail: `${c.alertsFired} alerts / ${e.fraudTransactions} fraudulent transactions` },
+    {
+      what: 'fraud alerts fired for the fraudulent transactions',
+      ok: c.alertsFired === e.fraudTransactions,
+      detail: `${c.alertsFired} alerts / ${e.fraudTransactions} fraudulent transactions`,
+    },
     recordCheck('every claim event delivered by Firehose', c.firehose, e.claimEvents, `in ${c.firehoseObjects} objects`),
     recordCheck('every policy event written to S3', c.s3, e.policyEvents, `in ${c.s3Objects} objects`),
   ];

@@ -2,7 +2,17 @@ import { bridgeRoutes, fraudRules, planFor, serviceEnv } from '../../src/pipelin
 
 test('every name of a run carries the run id', () => {
   const plan = planFor('ab12cd34');
-  const names = [plan.schema, plan.slot, plan.alertsTopic, plan.kinesisStream, plan.deliveryStream, plan.firehoseBucket, plan.lakeBucket, plan.groupPrefix, ...Object.values(plan.topics)];
+  const names = [
+    plan.schema,
+    plan.slot,
+    plan.alertsTopic,
+    plan.kinesisStream,
+    plan.deliveryStream,
+    plan.firehoseBucket,
+    plan.lakeBucket,
+    plan.groupPrefix,
+    ...Object.values(plan.topics),
+  ];
   for (const n of names) expect(n).toContain('ab12cd34');
   expect(new Set(names).size).toBe(names.length - 1); // the slot is named like the schema
 });

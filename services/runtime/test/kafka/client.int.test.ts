@@ -32,7 +32,6 @@ const CHOICES: Array<[string, KafkaClientChoice]> = [
 ];
 let client: KafkaClient;
 
-
 async function consumeAll(
   groupId: string,
   topic: string,

@@ -3,9 +3,21 @@ import { alreadyExistingTopics, topicsWithoutLeaders } from '../../src/kafka/top
 describe('topicsWithoutLeaders', () => {
   it('names topics missing from the metadata, without partitions, or with a partition without a leader', () => {
     const md = [
-      { name: 'ok', partitions: [{ partitionId: 0, leader: 1 }, { partitionId: 1, leader: 1, partitionErrorCode: 0 }] },
+      {
+        name: 'ok',
+        partitions: [
+          { partitionId: 0, leader: 1 },
+          { partitionId: 1, leader: 1, partitionErrorCode: 0 },
+        ],
+      },
       { name: 'empty', partitions: [] },
-      { name: 'leaderless', partitions: [{ partitionId: 0, leader: 1 }, { partitionId: 1, leader: -1 }] },
+      {
+        name: 'leaderless',
+        partitions: [
+          { partitionId: 0, leader: 1 },
+          { partitionId: 1, leader: -1 },
+        ],
+      },
       { name: 'erring', partitions: [{ partitionId: 0, leader: 1, partitionErrorCode: 5 }] },
     ];
     expect(topicsWithoutLeaders(['ok', 'empty', 'leaderless', 'erring', 'missing'], md)).toEqual(['empty', 'leaderless', 'erring', 'missing']);
