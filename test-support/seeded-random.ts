@@ -1,32 +1,10 @@
 /**
- * A deterministic pseudo-random source for model-based and property tests (mulberry32): the same
- * seed gives the same sequence, so a failing case is reproduced by its seed alone.
+ * Seeded randomness for model-based and property tests: the generator is the runtime's (mulberry32),
+ * plus the seeds of a model test, its failure collection and a generated offset log.
  */
-export interface SeededRandom {
-  /** A float in [0, 1). */
-  (): number;
-  /** An integer in [0, n). */
-  int(n: number): number;
-  /** True with probability p. */
-  chance(p: number): boolean;
-  /** One element of a non-empty array. */
-  pick<T>(items: readonly T[]): T;
-}
+import { seededRandom, type SeededRandom } from '../services/runtime/src/seeded-random';
 
-export function seededRandom(seed: number): SeededRandom {
-  let a = seed >>> 0;
-  const next = (() => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }) as SeededRandom;
-  next.int = (n) => Math.floor(next() * n);
-  next.chance = (p) => next() < p;
-  next.pick = (items) => items[Math.floor(next() * items.length)];
-  return next;
-}
+export { seededRandom, type SeededRandom };
 
 /** The seeds of a model test: 1..count, or only the one in `process.env[replayVar]` (to replay a failure). */
 export function modelSeeds(replayVar: string, count = 3000): number[] {

@@ -4,6 +4,7 @@
  * fraud rules (amount over 50000, a country other than the account's, 23:00-05:00 UTC).
  * Pure and deterministic for a seed: no I/O, the clock is passed in.
  */
+import { seededRandom } from '@tideway/runtime';
 
 export type FraudRule = 'amount-over-threshold' | 'country-mismatch' | 'night-hours';
 export const FRAUD_RULES: readonly FraudRule[] = ['amount-over-threshold', 'country-mismatch', 'night-hours'];
@@ -49,18 +50,6 @@ export interface GeneratorOptions {
   /** Share of transactions that trip a fraud rule, 0..1. */
   fraudRatio: number;
   idPrefix?: string;
-}
-
-/** mulberry32: small, fast, good enough for test data, and reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const COUNTRIES = ['FR', 'DE', 'ES', 'IT', 'NL', 'BE', 'PT', 'IE', 'GB', 'US'] as const;

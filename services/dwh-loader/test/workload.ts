@@ -3,6 +3,7 @@
  * set of keys, and the state a correct loader must end up with.
  */
 import type { ColumnInfo, OutgoingMessage } from '@tideway/runtime';
+import { seededRandom } from '../../../test-support/seeded-random';
 import { changeMessage } from './harness';
 
 export const WORKLOAD_COLUMNS: ColumnInfo[] = [
@@ -19,18 +20,6 @@ export interface WorkloadRow {
   version: number;
 }
 
-/** Deterministic PRNG (mulberry32) so a failing run can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Workload {
   messages: OutgoingMessage[];
   /** Final state per key (absent = deleted or never created). */
@@ -38,7 +27,7 @@ export interface Workload {
 }
 
 export function mixedWorkload(topic: string, keys: number, events: number, seed = 1, table = 'policies', firstLsn = 1000): Workload {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const state = new Map<number, WorkloadRow>();
   const messages: OutgoingMessage[] = [];
   let lsn = firstLsn;

@@ -15,3 +15,5 @@ export * from './change-event';
 export * from './json-path';
 export { createKafkaClient, KAFKA_CLIENTS, type KafkaClientName } from './kafka/client';
 export * from './dependency-health';
+export { freePort } from './free-port';
+export { seededRandom, type SeededRandom } from './seeded-random';

@@ -1,20 +1,8 @@
 /** The Tideway services of the demo as child processes (`tideway <service>` from dist/), logs to files. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { sleep } from '@tideway/runtime';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
+import { freePort, sleep } from '@tideway/runtime';
 
 export class ChildService {
   private exitCode: number | null | undefined;
