@@ -206,7 +206,7 @@ describe('what the chart renders', () => {
     const files = readdirSync(join(GRAFANA_DIR, 'dashboards'))
       .filter((f) => f.endsWith('.json'))
       .sort();
-    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.length).toBeGreaterThanOrEqual(6);
     const shipped = ofKind(objects, 'ConfigMap').filter((c) => c.metadata.labels?.grafana_dashboard === '1');
     const byFile = new Map(shipped.flatMap((c) => Object.entries(c.data ?? {})));
     expect([...byFile.keys()].sort()).toEqual(files);
@@ -275,7 +275,7 @@ test('helm package stores the linked dashboards and rules in the chart archive, 
     ...withCrds,
   ]);
   const objects = parseAllDocuments(out).map((d) => d.toJS() as Manifest);
-  expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')).toHaveLength(5);
+  expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')).toHaveLength(6);
   expect(ofKind(objects, 'PrometheusRule')).toHaveLength(1);
   rmSync(dir, { recursive: true, force: true });
 });
