@@ -7,7 +7,7 @@ const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { commonSettings, renderSettingsSections } = require('@tideway/runtime');
 
-const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge', 'demo'];
+const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge', 'kinesis-api', 'demo'];
 const README = join(__dirname, '..', 'README.md');
 const BEGIN = '<!-- settings:begin -->';
 const END = '<!-- settings:end -->';

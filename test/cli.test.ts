@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTidewaySync } from '../test-support/tideway-process';
 
-const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge'];
+const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge', 'kinesis-api'];
 
 function expectOneLineExit2(r: { status: number | null; stdout: string; stderr: string }, mentions: RegExp) {
   expect(r.status).toBe(2);

@@ -29,7 +29,7 @@ interface ComposeModel {
 }
 
 const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
-const TIDEWAY_SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge', 'demo'];
+const TIDEWAY_SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge', 'kinesis-api', 'demo'];
 const ONE_SHOT = ['aws-setup'];
 
 let model: ComposeModel;
@@ -81,6 +81,35 @@ describe('docker-compose.yml', () => {
 
   test('publishes ports on 127.0.0.1 only', () => {
     for (const [name, svc] of Object.entries(model.services)) for (const p of svc.ports ?? []) expect([name, p.host_ip]).toEqual([name, '127.0.0.1']);
+  });
+
+  test('no two services publish the same host port (by default)', () => {
+    const published = Object.entries(model.services).flatMap(([name, svc]) => (svc.ports ?? []).map((p) => [p.published, name]));
+    const owners = new Map<string, string[]>();
+    for (const [port, name] of published) owners.set(port, [...(owners.get(port) ?? []), name]);
+    expect([...owners].filter(([, names]) => names.length > 1)).toEqual([]);
+  });
+
+  test('every host port is a TIDEWAY_*_PORT variable, and the compose end-to-end check moves each one to a free port', () => {
+    const source = readFileSync(COMPOSE_FILE, 'utf8');
+    const mappings = [...source.matchAll(/"127\.0\.0\.1:([^"]+)"/g)].map((m) => m[1]);
+    expect(mappings.length).toBeGreaterThan(10);
+    for (const m of mappings) expect(m).toMatch(/^\$\{TIDEWAY_[A-Z0-9_]+_PORT:-\d+\}:\d+$/);
+    const e2e = readFileSync(join(REPO_ROOT, 'scripts', 'containers', 'compose-e2e.sh'), 'utf8');
+    const moved = /^for v in ([A-Z0-9_ ]+); do$/m.exec(e2e)?.[1].split(' ') ?? [];
+    const variables = mappings.map((m) => /TIDEWAY_([A-Z0-9_]+)_PORT/.exec(m)![1]);
+    expect(variables.filter((v) => !moved.includes(v))).toEqual([]);
+  });
+
+  test('kinesis-api serves the Kinesis API on a published port of its own, unauthenticated on the laptop stack only', () => {
+    const api = model.services['kinesis-api'];
+    expect(api.environment).toMatchObject({ KINESIS_API_HOST: '0.0.0.0', KINESIS_API_PORT: '4566', KINESIS_API_AUTH: 'none' });
+    expect(api.ports).toContainEqual(expect.objectContaining({ host_ip: '127.0.0.1', target: 4566, published: '4566' }));
+    expect(api.ports).toContainEqual(expect.objectContaining({ host_ip: '127.0.0.1', target: 9464 }));
+    expect(Object.keys(api.depends_on ?? {})).toEqual(['kafka']);
+    // The host port is the TIDEWAY_KINESIS_API_PORT variable, like every other published port.
+    expect(readFileSync(COMPOSE_FILE, 'utf8')).toContain('"127.0.0.1:${TIDEWAY_KINESIS_API_PORT:-4566}:4566"');
+    expect(api.restart).toBe('unless-stopped');
   });
 
   test('every file it mounts exists in the repository', () => {

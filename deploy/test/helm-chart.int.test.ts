@@ -18,7 +18,7 @@ jest.setTimeout(TOOL_INSTALL_TIMEOUT_MS);
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
 
 const CRD_APIS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'keda.sh/v1alpha1/ScaledObject'];
-const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge'];
+const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge', 'kinesis-api'];
 const STRIMZI_VALUES = join(CHART_DIR, 'examples', 'values-strimzi.yaml');
 /** The least a working install needs (database Secrets, rules, routes); later -f/--set override it. */
 const MINIMAL_VALUES = join(CHART_DIR, 'examples', 'values-minimal.yaml');
@@ -39,6 +39,20 @@ const withCrds = CRD_APIS.flatMap((a) => ['--api-versions', a]);
 const ofKind = (objs: Manifest[], kind: string) => objs.filter((o) => o.kind === kind);
 const valuesFile = (values: unknown) => tempFile('values.yaml', JSON.stringify(values));
 
+/** kinesis-api (off by default) on, its credentials, iterator key and TLS pair from existing Secrets. */
+const KINESIS_API_FROM_SECRETS = {
+  enabled: true,
+  auth: { credentials: { existingSecret: 'kinesis-keys' } },
+  iteratorSecret: { existingSecret: 'kinesis-iterator', key: 'key' },
+  tls: { existingSecret: 'kinesis-tls' },
+};
+/** kinesis-api with its credentials file and iterator key given as values: the chart makes the Secret. */
+const KINESIS_API_FROM_VALUES = {
+  enabled: true,
+  auth: { credentials: { content: 'AKIAPRODUCER0000001:producer-secret\nAKIACONSUMER0000001:consumer-secret\n' } },
+  iteratorSecret: { value: '5f0c8e6a1d2b47c39e8f0a1b2c3d4e5f60718293a4b5c6d7' },
+};
+
 /** All features on, with the CRDs served: the largest rendering, validated below. */
 const FULL_VALUES = {
   kafka: {
@@ -51,6 +65,7 @@ const FULL_VALUES = {
     dwhLoader: { keda: { enabled: true, topic: 'app.public.claims', partitions: 6, maxReplicas: 20 } },
     alerting: { hpa: { enabled: true }, config: { content: 'rules: []\n' } },
     bridge: { config: { content: 'routes: []\n' }, env: { AWS_REGION: 'eu-west-1' } },
+    kinesisApi: KINESIS_API_FROM_SECRETS,
   },
   metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } },
   dashboards: { enabled: true },
@@ -72,9 +87,12 @@ describe('rendered manifests are valid Kubernetes objects (offline schemas)', ()
     ['the minimal example', []],
     ['all features with CRDs', ['-f', '__FULL__', ...withCrds]],
     ['the Strimzi example with CRDs', ['-f', STRIMZI_VALUES, ...withCrds]],
+    ['kinesis-api with its Secret made from values', ['-f', '__KINESIS_VALUES__']],
   ];
   test.each(sets)('%s', (_name, rawArgs) => {
-    const args = rawArgs.map((a) => (a === '__FULL__' ? valuesFile(FULL_VALUES) : a));
+    const args = rawArgs.map((a) =>
+      a === '__FULL__' ? valuesFile(FULL_VALUES) : a === '__KINESIS_VALUES__' ? valuesFile({ services: { kinesisApi: KINESIS_API_FROM_VALUES } }) : a,
+    );
     const { yaml, objects } = template(args);
     const file = tempFile('manifests.yaml', yaml);
 
@@ -99,7 +117,7 @@ describe('rendered manifests are valid Kubernetes objects (offline schemas)', ()
 
 describe('what the chart renders', () => {
   test('one Deployment per service running `tideway <service>` with probes, resources and a restricted securityContext', () => {
-    const { objects } = template([]);
+    const { objects } = template(['-f', valuesFile({ services: { kinesisApi: KINESIS_API_FROM_SECRETS } })]);
     const deployments = ofKind(objects, 'Deployment');
     expect(deployments.map((d) => d.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual([...SERVICES].sort());
     for (const d of deployments) {
@@ -125,8 +143,8 @@ describe('what the chart renders', () => {
         ]),
       );
     }
-    expect(ofKind(objects, 'PodDisruptionBudget')).toHaveLength(4);
-    expect(ofKind(objects, 'Service')).toHaveLength(4);
+    expect(ofKind(objects, 'PodDisruptionBudget')).toHaveLength(5);
+    expect(ofKind(objects, 'Service')).toHaveLength(5);
     // The cdc Deployment never runs two pods at once (one replication slot, one reader).
     expect(deployments.find((d) => d.metadata.name === 'tw-tideway-cdc')?.spec.strategy.type).toBe('Recreate');
   });
@@ -152,6 +170,15 @@ describe('what the chart renders', () => {
     const rule = ofKind(objects, 'PrometheusRule')[0];
     const source = parse(readFileSync(join(PROMETHEUS_DIR, 'rules', 'tideway.rules.yml'), 'utf8'));
     expect(rule.spec.groups).toEqual(source.groups);
+    // The group that watches kinesis-api only: left out while the service is off (its default).
+    const withoutApi = ofKind(
+      template(['-f', valuesFile({ ...FULL_VALUES, services: { ...FULL_VALUES.services, kinesisApi: { enabled: false } } }), ...withCrds]).objects,
+      'PrometheusRule',
+    )[0];
+    expect(withoutApi.spec.groups.map((g: { name: string }) => g.name)).toEqual(
+      source.groups.map((g: { name: string }) => g.name).filter((n: string) => n !== 'tideway.kinesis-api'),
+    );
+    expect(source.groups.map((g: { name: string }) => g.name)).toContain('tideway.kinesis-api');
     const monitor = ofKind(objects, 'ServiceMonitor')[0];
     expect(monitor.spec.jobLabel).toBe('tideway.dev/job');
     const jobs = ofKind(objects, 'Service')
@@ -201,12 +228,84 @@ describe('what the chart renders', () => {
     expect(cdc.spec.template.spec.containers[0].env).toContainEqual({ name: 'CDC_DATABASE_URL', valueFrom: { secretKeyRef: { name: 'pg', key: 'url' } } });
   });
 
+  test('kinesis-api: its API port on the Deployment and the Service; credentials, iterator key and TLS pair mounted from existing Secrets', () => {
+    const { objects } = template(['-f', valuesFile(FULL_VALUES)]);
+    const api = ofKind(objects, 'Deployment').find((d) => d.metadata.name === 'tw-tideway-kinesis-api')!;
+    expect(api.spec.replicas).toBe(2);
+    const pod = api.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.args).toEqual(['kinesis-api']);
+    expect(c.ports).toContainEqual({ name: 'api', containerPort: 4566, protocol: 'TCP' });
+    expect(c.env).toEqual(
+      expect.arrayContaining([
+        { name: 'KINESIS_API_HOST', value: '0.0.0.0' },
+        { name: 'KINESIS_API_PORT', value: '4566' },
+        { name: 'KINESIS_API_AUTH', value: 'sigv4' },
+        { name: 'KINESIS_API_CREDENTIALS_FILE', value: '/etc/tideway/kinesis-api/credentials/credentials' },
+        { name: 'KINESIS_API_ITERATOR_SECRET_FILE', value: '/etc/tideway/kinesis-api/iterator/key' },
+        { name: 'KINESIS_API_TLS_CERT_FILE', value: '/etc/tideway/kinesis-api/tls/tls.crt' },
+        { name: 'KINESIS_API_TLS_KEY_FILE', value: '/etc/tideway/kinesis-api/tls/tls.key' },
+      ]),
+    );
+    // Every file the env names is on a read-only mount of the Secret holding it.
+    const volumes = new Map<string, { secretName: string; items: { key: string; path: string }[] }>(
+      pod.volumes.filter((v: { secret?: unknown }) => v.secret).map((v: { name: string; secret: never }) => [v.name, v.secret]),
+    );
+    const fileOf = (env: string) => c.env.find((e: { name: string }) => e.name === env).value as string;
+    const secretOf = (env: string) => {
+      const file = fileOf(env);
+      const mount = c.volumeMounts.find((m: { mountPath: string }) => file.startsWith(`${m.mountPath}/`));
+      expect(mount.readOnly).toBe(true);
+      const volume = volumes.get(mount.name)!;
+      const item = volume.items.find((i) => `${mount.mountPath}/${i.path}` === file)!;
+      return [volume.secretName, item.key];
+    };
+    expect(secretOf('KINESIS_API_CREDENTIALS_FILE')).toEqual(['kinesis-keys', 'credentials']);
+    expect(secretOf('KINESIS_API_ITERATOR_SECRET_FILE')).toEqual(['kinesis-iterator', 'key']);
+    expect(secretOf('KINESIS_API_TLS_CERT_FILE')).toEqual(['kinesis-tls', 'tls.crt']);
+    expect(secretOf('KINESIS_API_TLS_KEY_FILE')).toEqual(['kinesis-tls', 'tls.key']);
+    const service = ofKind(objects, 'Service').find((s) => s.metadata.name === 'tw-tideway-kinesis-api')!;
+    expect(service.spec.ports).toEqual([
+      { name: 'http-metrics', port: 9464, targetPort: 'http-metrics', protocol: 'TCP' },
+      { name: 'api', port: 4566, targetPort: 'api', protocol: 'TCP' },
+    ]);
+    expect(ofKind(objects, 'Secret')).toEqual([]);
+  });
+
+  test('kinesis-api: credentials and iterator key given as values go into a Secret of the chart, the same on every render', () => {
+    const values = valuesFile({ services: { kinesisApi: KINESIS_API_FROM_VALUES } });
+    const first = template(['-f', values]);
+    expect(template(['-f', values]).yaml).toBe(first.yaml); // nothing random: every replica and every upgrade gets the same key
+    const [secret] = ofKind(first.objects, 'Secret') as (Manifest & { data: Record<string, string> })[];
+    expect(secret.metadata.name).toBe('tw-tideway-kinesis-api');
+    const decoded = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    expect(decoded).toEqual({ credentials: KINESIS_API_FROM_VALUES.auth.credentials.content, 'iterator-secret': KINESIS_API_FROM_VALUES.iteratorSecret.value });
+    const api = ofKind(first.objects, 'Deployment').find((d) => d.metadata.name === 'tw-tideway-kinesis-api')!;
+    const pod = api.spec.template.spec;
+    expect(pod.volumes.filter((v: { secret?: unknown }) => v.secret).map((v: { secret: { secretName: string } }) => v.secret.secretName)).toEqual([
+      'tw-tideway-kinesis-api',
+      'tw-tideway-kinesis-api',
+    ]);
+    // A changed key rolls the pods.
+    const changed = template(['-f', values, '--set', 'services.kinesisApi.iteratorSecret.value=another-key-of-at-least-32-bytes-long']).objects;
+    const checksum = (objs: Manifest[]) =>
+      ofKind(objs, 'Deployment').find((d) => d.metadata.name === 'tw-tideway-kinesis-api')!.spec.template.metadata.annotations['checksum/secret'];
+    expect(checksum(changed)).not.toBe(checksum(first.objects));
+
+    // auth none: no credentials file at all, the iterator key still.
+    const none = template(['-f', values, '--set', 'services.kinesisApi.auth.mode=none']).objects;
+    const c = ofKind(none, 'Deployment').find((d) => d.metadata.name === 'tw-tideway-kinesis-api')!.spec.template.spec.containers[0];
+    expect(c.env).toContainEqual({ name: 'KINESIS_API_AUTH', value: 'none' });
+    expect(c.env.map((e: { name: string }) => e.name)).not.toContain('KINESIS_API_CREDENTIALS_FILE');
+    expect(Object.keys(ofKind(none, 'Secret')[0].data ?? {})).toEqual(['iterator-secret']);
+  });
+
   test('the Grafana dashboards ship as ConfigMaps, identical to deploy/grafana/dashboards', () => {
     const { objects } = template(['--set', 'dashboards.enabled=true']);
     const files = readdirSync(join(GRAFANA_DIR, 'dashboards'))
       .filter((f) => f.endsWith('.json'))
       .sort();
-    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.length).toBeGreaterThanOrEqual(6);
     const shipped = ofKind(objects, 'ConfigMap').filter((c) => c.metadata.labels?.grafana_dashboard === '1');
     const byFile = new Map(shipped.flatMap((c) => Object.entries(c.data ?? {})));
     expect([...byFile.keys()].sort()).toEqual(files);
@@ -247,6 +346,17 @@ describe('what the chart renders', () => {
     expect(missing).toContain('deployment/tw-tideway-cdc');
     expect(missing).toMatch(/bridge\s+disabled/);
     expect(missing).toContain('WARNING: metrics.serviceMonitor.enabled is true but this cluster does not serve');
+    expect(missing).toMatch(/kinesis-api\s+disabled/);
+    const api = render([
+      '--set',
+      'services.kinesisApi.enabled=true',
+      '--set',
+      'services.kinesisApi.auth.mode=none',
+      '--set',
+      'services.kinesisApi.iteratorSecret.existingSecret=k',
+    ]);
+    expect(api).toMatch(/kinesis-api\s+enabled/);
+    expect(api).toContain('AWS_ENDPOINT_URL_KINESIS=http://tw-tideway-kinesis-api.etl.svc:4566');
     const served = render(['--set', 'metrics.serviceMonitor.enabled=true', ...withCrds]);
     expect(served).toContain('A ServiceMonitor scrapes every service');
     expect(served).not.toContain('WARNING');
@@ -275,7 +385,7 @@ test('helm package stores the linked dashboards and rules in the chart archive, 
     ...withCrds,
   ]);
   const objects = parseAllDocuments(out).map((d) => d.toJS() as Manifest);
-  expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')).toHaveLength(5);
+  expect(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1')).toHaveLength(6);
   expect(ofKind(objects, 'PrometheusRule')).toHaveLength(1);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -288,6 +398,9 @@ describe('values.schema.json and template guards reject bad values with the offe
     ['kafka.sasl.mechanism=scram-sha-512', /existingSecret/],
     ['services.dwhLoader.keda.enabled=true', /topic/],
     ['image.pullPolicy=Sometimes', /pullPolicy/],
+    ['services.kinesisApi.auth.mode=iam', /kinesisApi\.auth\.mode|mode/],
+    ['services.kinesisApi.iteratorSecret.value=too-short', /iteratorSecret/],
+    ['services.kinesisApi.port=0', /kinesisApi\.port|port/],
   ])('--set %s', (setting, message) => {
     const r = run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, '-f', MINIMAL_VALUES, ...withCrds, '--set', setting]);
     expect(r.status).not.toBe(0);
@@ -315,6 +428,34 @@ describe('values.schema.json and template guards reject bad values with the offe
           ]
         : ['--set', `services.${key}.config.content=x: 1`];
     expect(run(helm, ['template', 'tw', CHART_DIR, '--kube-version', KUBE_VERSION, ...others, ...given]).status).toBe(0);
+  });
+
+  test.each([
+    [
+      'credentials file',
+      ['--set', 'services.kinesisApi.iteratorSecret.existingSecret=k'],
+      'services.kinesisApi: the credentials file is required with auth.mode sigv4: set services.kinesisApi.auth.credentials.existingSecret',
+    ],
+    [
+      'iterator key',
+      ['--set', 'services.kinesisApi.auth.credentials.existingSecret=c'],
+      'services.kinesisApi: the shard iterator key is required (every replica must share it): set services.kinesisApi.iteratorSecret.existingSecret',
+    ],
+  ])('kinesis-api without its %s refuses to render and says which value to set', (_what, given, message) => {
+    const r = run(helm, [
+      'template',
+      'tw',
+      CHART_DIR,
+      '--kube-version',
+      KUBE_VERSION,
+      '-f',
+      MINIMAL_VALUES,
+      '--set',
+      'services.kinesisApi.enabled=true',
+      ...given,
+    ]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
   });
 
   test('hpa and keda on the same service are refused', () => {

@@ -32,6 +32,8 @@ const changeTopic = `${schema}.events.changes`;
 const work = mkdtempSync(join(tmpdir(), 'tideway-metrics-'));
 
 const services = new Map<string, TidewayProcess>();
+/** The services that read topics in a consumer group (cdc writes; kinesis-api reads at offsets, without a group). */
+const CONSUMERS = ['dwh-loader', 'alerting', 'bridge'];
 const families = new Map<string, Map<string, string>>();
 let prometheus: ChildProcess | undefined;
 
@@ -48,7 +50,7 @@ async function sql(url: string, text: string): Promise<void> {
 beforeAll(async () => {
   // Built by `npm run build` (npm test builds before the integration tests); not rebuilt here, so
   // parallel test files never write dist/ at the same time.
-  for (const pkg of ['services/cdc', 'services/dwh-loader', 'services/alerting', 'bridge']) {
+  for (const pkg of ['services/cdc', 'services/dwh-loader', 'services/alerting', 'bridge', 'services/kinesis-api']) {
     if (!existsSync(join(REPO_ROOT, pkg, 'dist', 'main.js'))) throw new Error(`${pkg}/dist is missing: run npm run build first`);
   }
   await sql(
@@ -81,9 +83,11 @@ beforeAll(async () => {
     'dwh-loader': { DWH_TOPICS: changeTopic, DWH_SCHEMA: schema, DWH_GROUP_ID: `deploy-metrics-${id}` },
     alerting: { ALERTING_RULES: rulesFile, ALERTING_GROUP_ID: `deploy-metrics-${id}`, ALERTS_TOPIC: `${schema}.alerts` },
     bridge: { BRIDGE_ROUTES: routesFile, BRIDGE_GROUP_PREFIX: `deploy-metrics-${id}-` },
+    // Port 0: any free port; only topics with the prefix are its streams.
+    'kinesis-api': { KINESIS_API_AUTH: 'none', KINESIS_API_PORT: '0', KINESIS_API_STREAM_PREFIX: `deploy-metrics-${id}.` },
   };
   // cdc first: the others read the topic it creates.
-  for (const name of ['cdc', 'dwh-loader', 'alerting', 'bridge']) {
+  for (const name of ['cdc', 'dwh-loader', 'alerting', 'bridge', 'kinesis-api']) {
     const p = await TidewayProcess.start(name, envOf[name]);
     services.set(name, p);
     await p.waitReady(120_000);
@@ -124,7 +128,7 @@ function declaredBy(service: string, metric: string): boolean {
 test('every service exports the shared consumer/DLQ metrics (where it consumes) and the tideway_ process metrics', () => {
   for (const [name, f] of families) {
     expect([name, f.has('tideway_process_cpu_seconds_total'), f.has('tideway_process_resident_memory_bytes')]).toEqual([name, true, true]);
-    if (name !== 'cdc') expect([name, f.has('tideway_consumer_lag_messages'), f.has('tideway_dlq_records_total')]).toEqual([name, true, true]);
+    if (CONSUMERS.includes(name)) expect([name, f.has('tideway_consumer_lag_messages'), f.has('tideway_dlq_records_total')]).toEqual([name, true, true]);
   }
 });
 
@@ -141,6 +145,13 @@ test('every metric a dashboard panel or an alert rule queries is exported by a r
     }
   }
   expect(missing).toEqual([]);
+});
+
+test('every metric kinesis-api declares of its own is shown on a dashboard or read by an alert rule', () => {
+  const queried = new Set(loadMonitoringQueries(REPO_ROOT).flatMap((q) => metricNames(q.expr).flatMap(metricFamilyCandidates)));
+  const own = [...families.get('kinesis-api')!.keys()].filter((f) => f.startsWith('tideway_kinesis_api_'));
+  expect(own.length).toBeGreaterThanOrEqual(8);
+  expect(own.filter((f) => !queried.has(f))).toEqual([]);
 });
 
 test('a real Prometheus scrapes the running services: every target up, the shipped rules loaded and healthy', async () => {

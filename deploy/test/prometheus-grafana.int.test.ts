@@ -64,7 +64,14 @@ describe('Grafana dashboards', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
   test('an overview and one dashboard per service', () => {
-    expect(files.sort()).toEqual(['tideway-alerting.json', 'tideway-bridge.json', 'tideway-cdc.json', 'tideway-dwh-loader.json', 'tideway-overview.json']);
+    expect(files.sort()).toEqual([
+      'tideway-alerting.json',
+      'tideway-bridge.json',
+      'tideway-cdc.json',
+      'tideway-dwh-loader.json',
+      'tideway-kinesis-api.json',
+      'tideway-overview.json',
+    ]);
   });
 
   test.each(files)('%s: unique uid, panel ids and positions, and every query on the selectable Prometheus data source', (f) => {

@@ -2,7 +2,7 @@
 # docker-compose.yml end to end on the private engine (scripts/containers/test.sh runs it; the
 # images come from base-images.sh and the Dockerfile, tagged with the names the file uses):
 #   up -d with every host port moved to a free one (TIDEWAY_*_PORT), every service healthy,
-#   the demo generator writing, its graceful stop, then the native demo's checks
+#   the demo generator writing, its transactions read back through kinesis-api's published port, its graceful stop, then the native demo's checks
 #   (scripts/containers/demo-checks.cjs) from a one-shot container in the compose network.
 #   --down   remove the project this script started (containers, network, volumes)
 # Grafana is not started: its image cannot be made here (docs/deploy.md).
@@ -29,15 +29,15 @@ PROJECT="tideway-ct-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 echo "$PROJECT" >"$STATE"
 # Free host ports (the native stack may hold the defaults).
 read -r -a ports < <(python3 -c 'import socket
-ss = [socket.socket() for _ in range(13)]
+ss = [socket.socket() for _ in range(15)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))')
 i=0
-for v in KAFKA POSTGRES KINESIS MOTO S3 SEAWEEDFS_FILER CDC_METRICS DWH_LOADER_METRICS ALERTING_METRICS BRIDGE_METRICS DEMO_METRICS PROMETHEUS GRAFANA; do
+for v in KAFKA POSTGRES KINESIS MOTO S3 SEAWEEDFS_FILER CDC_METRICS DWH_LOADER_METRICS ALERTING_METRICS BRIDGE_METRICS KINESIS_API KINESIS_API_METRICS DEMO_METRICS PROMETHEUS GRAFANA; do
   export "TIDEWAY_${v}_PORT=${ports[i]}"
   i=$((i + 1))
 done
-SERVICES=(kafka postgres kinesis moto seaweedfs aws-setup cdc dwh-loader alerting bridge demo prometheus)
+SERVICES=(kafka postgres kinesis moto seaweedfs aws-setup cdc dwh-loader alerting bridge kinesis-api demo prometheus)
 T0=$SECONDS
 say "compose project $PROJECT: up ${SERVICES[*]}"
 compose up -d --no-build "${SERVICES[@]}" >"$LOGS/compose-up.log" 2>&1 || { cat "$LOGS/compose-up.log"; die "docker-compose up failed"; }
@@ -96,6 +96,10 @@ t=$SECONDS
 settled=$(checks settle) || { echo "$settled" >&2; die "the warehouse did not catch up with the source"; }
 before=$(node -p 'JSON.parse(process.argv[1]).events' "$settled")
 say "the warehouse equals the source after $((SECONDS - t))s ($before change events so far)"
+# A Kinesis application on the host reads the demo's transactions through kinesis-api (AWS SDK, published port).
+api_check=$(cd "$REPO_ROOT" && node scripts/containers/kinesis-api-check.cjs "http://127.0.0.1:$TIDEWAY_KINESIS_API_PORT" transactions.changes 2>&1) ||
+  { echo "$api_check" >&2; die "kinesis-api (127.0.0.1:$TIDEWAY_KINESIS_API_PORT) did not serve transactions.changes"; }
+say "kinesis-api: $api_check"
 # A bounded run of the same generator: its change count is known, so "every change captured" is exact.
 N=${COMPOSE_DEMO_CHANGES:-300}
 compose run --rm -e DEMO_MAX_CHANGES="$N" -e DEMO_RATE=50 -e DEMO_ID_PREFIX=check demo >"$LOGS/demo-run.log" 2>&1 ||

@@ -100,7 +100,7 @@ addon() {
   run_img --read-only --entrypoint node "$IMAGE" -e "const k = require('@confluentinc/kafka-javascript'); console.log(k.librdkafkaVersion); process.exit(typeof k.KafkaJS === 'object' ? 0 : 1)"
 }
 check "require('@confluentinc/kafka-javascript') works on a read-only root filesystem" addon
-for svc in cdc dwh-loader alerting bridge demo; do
+for svc in cdc dwh-loader alerting bridge kinesis-api demo; do
   check "tideway $svc --help (read-only root filesystem)" bash -c '
     out=$("$0" run --rm --network none --read-only '"$IMAGE"' '"$svc"' --help) && grep -q KAFKA_BROKERS <<<"$out"' "$DOCKER_BIN"
 done

@@ -113,6 +113,13 @@ export const settings = {
     min: 1,
     unit: 'bytes/s',
   }),
+  iteratorTtlMs: setting.duration({
+    env: 'KINESIS_API_ITERATOR_TTL',
+    importance: 'tuning',
+    doc: 'How long a shard iterator stays valid after it was issued (Kinesis: 5 minutes); ExpiredIteratorException after that.',
+    default: 5 * 60_000,
+    min: 1000,
+  }),
 };
 
 export type KinesisApiSettingsSchema = typeof settings;

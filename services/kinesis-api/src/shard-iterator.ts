@@ -32,6 +32,8 @@ export interface IssuedIterator extends IteratorPosition {
 export interface IteratorKey {
   readonly secret: Buffer;
   readonly nowMs: number;
+  /** How long an iterator is valid. @default ITERATOR_TTL_MS */
+  readonly ttlMs?: number;
 }
 
 function mac(secret: Buffer, payload: Buffer): Buffer {
@@ -58,7 +60,7 @@ function javaDate(ms: number): string {
 
 const invalid = () => invalidArgument('Invalid ShardIterator.');
 
-/** The position an iterator names: InvalidArgumentException when forged or mangled, ExpiredIteratorException after 5 minutes. */
+/** The position an iterator names: InvalidArgumentException when forged or mangled, ExpiredIteratorException once older than the TTL (5 minutes by default). */
 export function decodeShardIterator(token: string, key: IteratorKey): IssuedIterator {
   if (token.length > MAX_ITERATOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid();
   const bytes = Buffer.from(token, 'base64url');
@@ -73,10 +75,11 @@ export function decodeShardIterator(token: string, key: IteratorKey): IssuedIter
     offset: payload.readBigInt64BE(13),
     stream: payload.subarray(HEADER_BYTES).toString('utf8'),
   };
-  if (key.nowMs - issuedAtMs > ITERATOR_TTL_MS) {
+  const ttlMs = key.ttlMs ?? ITERATOR_TTL_MS;
+  if (key.nowMs - issuedAtMs > ttlMs) {
     throw new KinesisApiError(
       'ExpiredIteratorException',
-      `Iterator expired. The iterator was created at time ${javaDate(issuedAtMs)} while right now it is ${javaDate(key.nowMs)} which is further in the future than the tolerated delay of ${ITERATOR_TTL_MS} milliseconds.`,
+      `Iterator expired. The iterator was created at time ${javaDate(issuedAtMs)} while right now it is ${javaDate(key.nowMs)} which is further in the future than the tolerated delay of ${ttlMs} milliseconds.`,
     );
   }
   return position;

@@ -30,6 +30,14 @@ describe('shard iterators', () => {
     );
   });
 
+  it('expire after the given TTL when one is set', () => {
+    const token = encodeShardIterator(position, { secret, nowMs: T0 });
+    expect(decodeShardIterator(token, { secret, nowMs: T0 + 2000, ttlMs: 2000 }).offset).toBe(1234n);
+    const err = kinesisErrorOf(() => decodeShardIterator(token, { secret, nowMs: T0 + 2001, ttlMs: 2000 }));
+    expect(err.name).toBe('ExpiredIteratorException');
+    expect(err.message).toContain('tolerated delay of 2000 milliseconds');
+  });
+
   it('signed with another key are InvalidArgumentException', () => {
     const token = encodeShardIterator(position, { secret: randomBytes(32), nowMs: T0 });
     expect(kinesisErrorOf(() => decodeShardIterator(token, { secret, nowMs: T0 })).name).toBe('InvalidArgumentException');
