@@ -30,7 +30,7 @@ async function query<T>(url: string, text: string): Promise<T[]> {
 
 beforeAll(() => {
   // Built by `npm run build` (npm test builds first); not rebuilt here, so parallel test files never write dist/ at once.
-  for (const pkg of ['services/demo', 'services/cdc', 'services/dwh-loader', 'services/alerting', 'bridge']) {
+  for (const pkg of ['services/demo', 'services/cdc', 'services/dwh-loader', 'services/alerting', 'bridge', 'services/kinesis-api']) {
     if (!existsSync(join(REPO_ROOT, pkg, 'dist', 'main.js'))) throw new Error(`${pkg}/dist is missing: run npm run build first`);
   }
 });
@@ -116,6 +116,9 @@ test('npm run demo: the whole pipeline lands every change in every destination a
   expect(number('change events captured in Kafka')).toBe(number('rows written to PostgreSQL \\(changes\\)'));
   expect(number('alerts fired')).toBeGreaterThan(0);
   expect(number('records in Kinesis')).toBeGreaterThan(0);
+  // Every transaction event read back through tideway kinesis-api, each exactly once.
+  expect(number('records read through the Kinesis API')).toBeGreaterThan(0);
+  expect(r.stdout).toMatch(/^ {2}ok {4}transactions readable through the Kinesis API \((\d+) of \1 events in \1 records\)$/m);
   expect(number('objects in S3')).toBeGreaterThan(0);
   // The run's replication slot is dropped when the demo ends (an idle slot would hold WAL).
   expect(await query(appUrl, `SELECT 1 FROM pg_replication_slots WHERE slot_name = 'demo_${runId}'`)).toEqual([]);

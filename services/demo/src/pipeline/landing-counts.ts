@@ -1,6 +1,7 @@
 /**
  * Reads, for the summary, what landed at each place: PostgreSQL (OLTP and warehouse, row by row),
- * the Kafka change and alerts topics, the Kinesis stream, and the two buckets (record by record).
+ * the Kafka change and alerts topics, the Kinesis stream, the transactions topic through
+ * `tideway kinesis-api`, and the two buckets (record by record).
  * Every reader is incremental — a record or object already read is not read again — so the
  * progress line and the settle loop can ask often.
  */
@@ -11,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Pool } from 'pg';
 import type { Admin, Consumer, KafkaClient } from '@tideway/runtime';
 import { quoteIdent } from '../postgres-writer';
-import { DEMO_TABLES, type DemoTable, type PipelinePlan } from './pipeline-plan';
+import { DEMO_TABLES, kinesisApiStream, type DemoTable, type PipelinePlan } from './pipeline-plan';
 import { compareRows, type RowComparison } from './summary';
 
 // kinesis-mock speaks HTTP/1.1 only; HTTP/1.1 works against AWS too.
@@ -77,8 +78,9 @@ export class LandingCounter {
   private alerts = 0;
   private readonly topicValues = new Map<string, Values>();
   private topicConsumer?: Consumer;
-  private readonly kinesisValues = new Values();
-  private kinesisShards = new Map<string, string | undefined>();
+  private readonly kinesisStream: KinesisStreamReader;
+  private kinesisApi?: KinesisClient;
+  private kinesisApiStream?: KinesisStreamReader;
 
   constructor(
     private readonly plan: PipelinePlan,
@@ -89,6 +91,7 @@ export class LandingCounter {
   ) {
     this.firehoseBucket = new BucketReader(this.s3, plan.firehoseBucket);
     this.lakeBucket = new BucketReader(this.s3, plan.lakeBucket);
+    this.kinesisStream = new KinesisStreamReader(this.kinesis, plan.kinesisStream, 1000);
     for (const table of DEMO_TABLES) this.topicValues.set(plan.topics[table], new Values());
   }
 
@@ -108,6 +111,12 @@ export class LandingCounter {
     });
   }
 
+  /** Reads the transactions topic back through `tideway kinesis-api` at `endpoint` (no authentication: any credentials). */
+  startKinesisApiReader(endpoint: string): void {
+    this.kinesisApi = new KinesisClient({ endpoint, requestHandler: http1() });
+    this.kinesisApiStream = new KinesisStreamReader(this.kinesisApi, kinesisApiStream(this.plan), 10_000);
+  }
+
   /** The change events of one table's topic read so far. */
   changeEvents(table: DemoTable): ReadonlyMap<string, number> {
     return this.topicValues.get(this.plan.topics[table])!;
@@ -120,6 +129,7 @@ export class LandingCounter {
   async stop(): Promise<void> {
     await this.topicConsumer?.disconnect();
     this.kinesis.destroy();
+    this.kinesisApi?.destroy();
     this.s3.destroy();
   }
 
@@ -166,39 +176,57 @@ export class LandingCounter {
     return total;
   }
 
-  private kinesisReading?: Promise<ReadonlyMap<string, number>>;
-
-  /**
-   * The stream's records, read incrementally from TRIM_HORIZON (kinesis-mock slows down when
-   * re-reading a full stream). One read at a time: two overlapping reads (the progress ticker and
-   * the final count) would follow the same shard iterators and count the same records twice.
-   */
+  /** The bridge's Kinesis stream (kinesis-mock), read so far. */
   kinesisRecords(): Promise<ReadonlyMap<string, number>> {
-    return (this.kinesisReading ??= this.readKinesis().finally(() => (this.kinesisReading = undefined)));
+    return this.kinesisStream.refresh();
   }
 
-  private async readKinesis(): Promise<ReadonlyMap<string, number>> {
+  /** The transactions topic read through `tideway kinesis-api` (started with `startKinesisApiReader`), read so far. */
+  kinesisApiRecords(): Promise<ReadonlyMap<string, number>> {
+    return this.kinesisApiStream ? this.kinesisApiStream.refresh() : Promise.resolve(new Values());
+  }
+}
+
+/**
+ * A Kinesis stream's records, read incrementally from TRIM_HORIZON over every shard (kinesis-mock
+ * slows down when re-reading a full stream). One read at a time: two overlapping reads (the progress
+ * ticker and the final count) would follow the same shard iterators and count the same records twice.
+ */
+export class KinesisStreamReader {
+  readonly values = new Values();
+  private readonly iterators = new Map<string, string | undefined>();
+  private reading?: Promise<ReadonlyMap<string, number>>;
+
+  constructor(
+    private readonly kinesis: KinesisClient,
+    readonly stream: string,
+    private readonly limit: number,
+  ) {}
+
+  refresh(): Promise<ReadonlyMap<string, number>> {
+    return (this.reading ??= this.readNew().finally(() => (this.reading = undefined)));
+  }
+
+  private async readNew(): Promise<ReadonlyMap<string, number>> {
     let shards;
     try {
-      shards = (await this.kinesis.send(new ListShardsCommand({ StreamName: this.plan.kinesisStream }))).Shards ?? [];
+      shards = (await this.kinesis.send(new ListShardsCommand({ StreamName: this.stream }))).Shards ?? [];
     } catch {
-      return this.kinesisValues; // the bridge has not created the stream yet
+      return this.values; // the stream does not exist yet
     }
     for (const shard of shards) {
       const id = shard.ShardId!;
-      if (!this.kinesisShards.has(id)) {
-        const it = await this.kinesis.send(
-          new GetShardIteratorCommand({ StreamName: this.plan.kinesisStream, ShardId: id, ShardIteratorType: 'TRIM_HORIZON' }),
-        );
-        this.kinesisShards.set(id, it.ShardIterator);
+      if (!this.iterators.has(id)) {
+        const it = await this.kinesis.send(new GetShardIteratorCommand({ StreamName: this.stream, ShardId: id, ShardIteratorType: 'TRIM_HORIZON' }));
+        this.iterators.set(id, it.ShardIterator);
       }
-      for (let page = 0; page < 20 && this.kinesisShards.get(id); page++) {
-        const r = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: this.kinesisShards.get(id), Limit: 1000 }));
-        for (const record of r.Records ?? []) this.kinesisValues.add(Buffer.from(record.Data!).toString('utf8'));
-        this.kinesisShards.set(id, r.NextShardIterator);
+      for (let page = 0; page < 20 && this.iterators.get(id); page++) {
+        const r = await this.kinesis.send(new GetRecordsCommand({ ShardIterator: this.iterators.get(id), Limit: this.limit }));
+        for (const record of r.Records ?? []) this.values.add(Buffer.from(record.Data!).toString('utf8'));
+        this.iterators.set(id, r.NextShardIterator);
         if (!r.Records?.length || r.MillisBehindLatest === 0) break;
       }
     }
-    return this.kinesisValues;
+    return this.values;
   }
 }

@@ -103,11 +103,17 @@ export function bridgeRoutes(plan: PipelinePlan): unknown {
   };
 }
 
+/** The stream through which `tideway kinesis-api` serves the transactions topic: the topic's own name (no prefix). */
+export function kinesisApiStream(plan: PipelinePlan): string {
+  return plan.topics.transactions;
+}
+
 /** Service environments on top of the stack's (KAFKA_BROKERS, CDC_DATABASE_URL, AWS_* ...). */
 export function serviceEnv(
   plan: PipelinePlan,
   files: { rules: string; routes: string },
-): Record<'cdc' | 'dwh-loader' | 'alerting' | 'bridge', Record<string, string>> {
+  ports: { kinesisApi: number },
+): Record<'cdc' | 'dwh-loader' | 'alerting' | 'bridge' | 'kinesis-api', Record<string, string>> {
   return {
     cdc: {
       CDC_TABLES: DEMO_TABLES.map((t) => `${plan.schema}.${t}`).join(','),
@@ -119,5 +125,7 @@ export function serviceEnv(
     'dwh-loader': { DWH_TOPICS: DEMO_TABLES.map((t) => plan.topics[t]).join(','), DWH_SCHEMA: plan.schema, DWH_GROUP_ID: `${plan.groupPrefix}-dwh` },
     alerting: { ALERTING_RULES: files.rules, ALERTING_GROUP_ID: `${plan.groupPrefix}-alerting`, ALERTS_TOPIC: plan.alertsTopic },
     bridge: { BRIDGE_ROUTES: files.routes, BRIDGE_GROUP_PREFIX: `${plan.groupPrefix}-bridge-` },
+    // Local only: no signatures checked, on the loopback address, every topic a stream of the same name.
+    'kinesis-api': { KINESIS_API_AUTH: 'none', KINESIS_API_HOST: '127.0.0.1', KINESIS_API_PORT: String(ports.kinesisApi), KINESIS_API_STREAM_PREFIX: '' },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the whole pipeline on this machine, without Docker, on the local stack.
  *   PostgreSQL (generator) → cdc → Kafka → dwh-loader (warehouse), alerting (fraud rules),
- *   bridge (Kinesis, Firehose, S3)
+ *   bridge (Kinesis, Firehose, S3), kinesis-api (the transactions topic as a Kinesis stream)
  * Prints a progress line while it runs and a summary read from where the data landed, then
  * stops the services. Exit 0 when every destination holds exactly what was written.
  */
@@ -29,14 +29,14 @@ import {
 import { ChangeGenerator, type Change } from '../generator';
 import { runPacedGenerator } from '../paced-generator';
 import { PostgresChangeWriter, quoteIdent } from '../postgres-writer';
-import { ChildService } from './child-services';
+import { ChildService, freePort } from './child-services';
 import { LandingCounter } from './landing-counts';
-import { DEMO_TABLES, bridgeRoutes, fraudRules, planFor, serviceEnv } from './pipeline-plan';
+import { DEMO_TABLES, bridgeRoutes, fraudRules, kinesisApiStream, planFor, serviceEnv } from './pipeline-plan';
 import { pipelineSettings } from './pipeline-settings';
 import { accountRecords, consistencyChecks, progressLine, summaryText, type Expectations, type LandedCounts } from './summary';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
-const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge'] as const;
+const SERVICES = ['cdc', 'dwh-loader', 'alerting', 'bridge', 'kinesis-api'] as const;
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -99,13 +99,16 @@ async function main(): Promise<number> {
     );
     firehose.destroy();
 
-    const env = serviceEnv(plan, files);
+    const kinesisApiPort = await freePort();
+    const kinesisApiUrl = `http://127.0.0.1:${kinesisApiPort}`;
+    const env = serviceEnv(plan, files, { kinesisApi: kinesisApiPort });
     for (const name of SERVICES) {
       services.push(await ChildService.start(REPO_ROOT, name, { ...env[name], LOG_LEVEL: 'info' }, runDir));
     }
     await Promise.all(services.map((svc) => svc.waitReady(120_000)));
     say(`Services ready: ${services.map((svc) => `${svc.name} (http://127.0.0.1:${svc.port}/metrics)`).join(', ')}`);
     await counter.startTopicReader();
+    counter.startKinesisApiReader(kinesisApiUrl);
 
     const expected: Expectations = { transactionEvents: 0, fraudTransactions: 0, claimEvents: 0, policyEvents: 0 };
     let rowsWritten = 0;
@@ -127,6 +130,7 @@ async function main(): Promise<number> {
         warehouse: await counter.warehouseComparison(),
         alertsFired: counter.alertsFired(),
         kinesis: accountRecords(counter.changeEvents('transactions'), await counter.kinesisRecords()),
+        kinesisApi: accountRecords(counter.changeEvents('transactions'), await counter.kinesisApiRecords()),
         firehose: accountRecords(counter.changeEvents('claims'), counter.firehoseBucket.values),
         s3: accountRecords(counter.changeEvents('policies'), counter.lakeBucket.values),
         firehoseObjects: counter.firehoseBucket.objects,
@@ -174,19 +178,21 @@ async function main(): Promise<number> {
         `warehouse: psql postgres://postgres@127.0.0.1:55432/warehouse -c '\\dt ${plan.schema}.*'`,
         `Kafka:     topics ${plan.schema}.{policies,claims,transactions}.changes and ${plan.alertsTopic} on ${process.env.KAFKA_BROKERS}`,
         `Kinesis:   stream ${plan.kinesisStream} at ${process.env.AWS_ENDPOINT_URL_KINESIS}`,
+        `Kinesis API: stream ${kinesisApiStream(plan)} at ${kinesisApiUrl} (tideway kinesis-api, while the demo runs)`,
         `S3:        buckets ${plan.firehoseBucket} (Firehose) and ${plan.lakeBucket} at ${process.env.AWS_ENDPOINT_URL_S3}`,
         `logs:      ${relative(process.cwd(), runDir)}/<service>.log`,
       ]),
     );
     return checks.every((c) => c.ok) ? 0 : 1;
   } finally {
+    // The readers first: an open keep-alive connection would hold tideway kinesis-api's graceful stop.
+    await counter.stop().catch(ignoreFailure(logger, 'stopping the landing counter'));
     await Promise.all(services.map((svc) => svc.stop()));
     // An idle logical slot holds WAL forever: drop this run's slot and publication (the data stays).
     await oltp
       .query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [plan.slot])
       .then(() => oltp.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(plan.slot)}`))
       .catch((err) => say(`could not drop replication slot ${plan.slot}: ${errorMessage(err)} (drop it with pg_drop_replication_slot)`));
-    await counter.stop().catch(ignoreFailure(logger, 'stopping the landing counter'));
     await admin.disconnect().catch(ignoreFailure(logger, 'admin disconnect'));
     await oltp.end();
     await warehouse.end();

@@ -73,6 +73,8 @@ export interface LandedCounts {
   alertsFired: number;
   /** Transaction events in Kinesis, claim events delivered by Firehose, policy events in the S3 route's bucket. */
   kinesis: RecordAccount;
+  /** Transaction events read back through `tideway kinesis-api` from the transactions topic itself. */
+  kinesisApi: RecordAccount;
   firehose: RecordAccount;
   s3: RecordAccount;
   /** Objects in the Firehose bucket and the S3 route's bucket. */
@@ -95,7 +97,7 @@ export function progressLine(elapsedS: number, c: LandedCounts): string {
   return (
     `[${String(Math.round(elapsedS)).padStart(4)}s] written ${c.rowsWritten} | captured ${c.eventsCaptured} | warehouse rows ${c.warehouse.warehouseRows}/${c.warehouse.sourceRows}` +
     ` | alerts ${c.alertsFired} | kinesis ${delivered(c.kinesis)}/${c.kinesis.expected} | firehose ${delivered(c.firehose)}/${c.firehose.expected}` +
-    ` | s3 ${delivered(c.s3)}/${c.s3.expected}`
+    ` | s3 ${delivered(c.s3)}/${c.s3.expected} | kinesis api ${delivered(c.kinesisApi)}/${c.kinesisApi.expected}`
   );
 }
 
@@ -105,12 +107,16 @@ export interface Check {
   detail: string;
 }
 
-/** Every event of a topic is at the destination and nothing else is; duplicates are allowed and shown. */
-function recordCheck(what: string, a: RecordAccount, events: number, where: string): Check {
-  const ok = a.expected === events && a.missing === 0 && a.unexpected === 0;
-  const extra = [a.duplicates > 0 ? `${a.duplicates} duplicates (at-least-once)` : '', a.unexpected > 0 ? `${a.unexpected} not from the topic` : ''].filter(
-    Boolean,
-  );
+/**
+ * Every event of a topic is at the destination and nothing else is. Duplicates are allowed and shown
+ * for an at-least-once destination; `exactlyOnce` (a reader of the topic itself) fails on them.
+ */
+function recordCheck(what: string, a: RecordAccount, events: number, where: string, exactlyOnce = false): Check {
+  const ok = a.expected === events && a.missing === 0 && a.unexpected === 0 && (!exactlyOnce || a.duplicates === 0);
+  const extra = [
+    a.duplicates > 0 ? `${a.duplicates} duplicates${exactlyOnce ? '' : ' (at-least-once)'}` : '',
+    a.unexpected > 0 ? `${a.unexpected} not from the topic` : '',
+  ].filter(Boolean);
   return { what, ok, detail: `${delivered(a)} of ${events} events ${where}${extra.length ? `, ${extra.join(', ')}` : ''}` };
 }
 
@@ -130,6 +136,8 @@ export function consistencyChecks(c: LandedCounts, e: Expectations): Check[] {
       detail: `${w.warehouseRows} warehouse rows / ${w.sourceRows} source rows${rowProblems.length ? `: ${rowProblems.join(', ')} (e.g. key ${w.example})` : ''}`,
     },
     recordCheck('every transaction event reached Kinesis', c.kinesis, e.transactionEvents, `in ${c.kinesis.landed} records`),
+    // The API reads the topic itself: each event exactly once, none missing, nothing else.
+    recordCheck('transactions readable through the Kinesis API', c.kinesisApi, e.transactionEvents, `in ${c.kinesisApi.landed} records`, true),
     {
       what: 'fraud alerts fired for the fraudulent transactions',
       ok: c.alertsFired === e.fraudTransactions,
@@ -147,6 +155,7 @@ export function summaryText(c: LandedCounts, checks: Check[], where: string[]): 
     ['rows in the warehouse', c.warehouse.warehouseRows],
     ['alerts fired', c.alertsFired],
     ['records in Kinesis', c.kinesis.landed],
+    ['records read through the Kinesis API', c.kinesisApi.landed],
     ['records delivered by Firehose', c.firehose.landed],
     ['objects delivered by Firehose', c.firehoseObjects],
     ['records in S3', c.s3.landed],

@@ -1,4 +1,4 @@
-import { bridgeRoutes, fraudRules, planFor, serviceEnv } from '../../src/pipeline/pipeline-plan';
+import { bridgeRoutes, fraudRules, kinesisApiStream, planFor, serviceEnv } from '../../src/pipeline/pipeline-plan';
 
 test('every name of a run carries the run id', () => {
   const plan = planFor('ab12cd34');
@@ -33,7 +33,18 @@ test('the rules read the run’s transactions topic; the routes send each table 
     [plan.topics.claims, 'firehose'],
     [plan.topics.policies, 's3'],
   ]);
-  const env = serviceEnv(plan, { rules: '/r.yaml', routes: '/routes.yaml' });
+  const env = serviceEnv(plan, { rules: '/r.yaml', routes: '/routes.yaml' }, { kinesisApi: 45123 });
   expect(env.cdc.CDC_TABLES).toBe('demo_run1.policies,demo_run1.claims,demo_run1.transactions');
   expect(env['dwh-loader'].DWH_TOPICS.split(',')).toEqual([plan.topics.policies, plan.topics.claims, plan.topics.transactions]);
+});
+
+test('the Kinesis API serves the run’s transactions topic as a stream of the same name, unauthenticated on its own port', () => {
+  const plan = planFor('run1');
+  expect(kinesisApiStream(plan)).toBe(plan.topics.transactions);
+  expect(serviceEnv(plan, { rules: '/r.yaml', routes: '/routes.yaml' }, { kinesisApi: 45123 })['kinesis-api']).toEqual({
+    KINESIS_API_AUTH: 'none',
+    KINESIS_API_HOST: '127.0.0.1',
+    KINESIS_API_PORT: '45123',
+    KINESIS_API_STREAM_PREFIX: '',
+  });
 });

@@ -7,6 +7,7 @@ const settled: LandedCounts = {
   warehouse: { sourceRows: 80, warehouseRows: 80, missing: 0, extra: 0, different: 0 },
   alertsFired: 3,
   kinesis: account(40),
+  kinesisApi: account(40),
   firehose: account(30),
   s3: account(30),
   firehoseObjects: 5,
@@ -25,6 +26,13 @@ test.each([
   ['a warehouse row the source does not have', { warehouse: { ...settled.warehouse, warehouseRows: 81, extra: 1 } }, 'the warehouse equals the source'],
   ['a transaction event missing in Kinesis', { kinesis: { ...account(40), landed: 39, missing: 1 } }, 'every transaction event reached Kinesis'],
   ['the topic not read to its end yet', { kinesis: account(39) }, 'every transaction event reached Kinesis'],
+  ['a transaction event not readable through the Kinesis API', { kinesisApi: { ...account(40), landed: 39, missing: 1 } }, 'readable through the Kinesis API'],
+  ['a transaction event read twice through the Kinesis API', { kinesisApi: { ...account(40), landed: 41, duplicates: 1 } }, 'readable through the Kinesis API'],
+  [
+    'a record through the Kinesis API that is not in the topic',
+    { kinesisApi: { ...account(40), landed: 41, unexpected: 1 } },
+    'readable through the Kinesis API',
+  ],
   ['a missing alert', { alertsFired: 2 }, 'fraud alerts fired'],
   ['a claim event missing in the Firehose objects', { firehose: { ...account(30), missing: 1, landed: 29 } }, 'every claim event delivered by Firehose'],
   ['a record in S3 that is not in the topic', { s3: { ...account(30), landed: 31, unexpected: 1 } }, 'every policy event written to S3'],
@@ -70,8 +78,12 @@ test('compareRows: by key, value by value', () => {
 });
 
 test('the progress line and the summary show every number', () => {
-  expect(progressLine(12.4, settled)).toBe('[  12s] written 100 | captured 100 | warehouse rows 80/80 | alerts 3 | kinesis 40/40 | firehose 30/30 | s3 30/30');
+  expect(progressLine(12.4, settled)).toBe(
+    '[  12s] written 100 | captured 100 | warehouse rows 80/80 | alerts 3 | kinesis 40/40 | firehose 30/30 | s3 30/30 | kinesis api 40/40',
+  );
   const text = summaryText(settled, consistencyChecks(settled, expected), ['here']);
   for (const n of ['100', '80', '40']) expect(text).toContain(n);
+  expect(text).toMatch(/records read through the Kinesis API\s+40/);
+  expect(text).toContain('ok    transactions readable through the Kinesis API (40 of 40 events in 40 records)');
   expect(text).not.toContain('FAIL');
 });

@@ -89,6 +89,22 @@ describe('partition reader: confluent', () => {
     expect((await reader.read({ topic, partition: 0, offset: '0', maxRecords: 10 })).messages.map((m) => m.offset)).toEqual(['0', '1', '2', '3', '4']);
   });
 
+  it('going on from the end, sees the records appended since (no wait asked)', async () => {
+    const topic = await topicWith('rt-reader-tail', 1, 3);
+    const first = await reader.read({ topic, partition: 0, offset: '0', maxRecords: 10, maxWaitMs: 0 });
+    expect(first.messages.map((m) => m.offset)).toEqual(['0', '1', '2']);
+    const atEnd = await reader.read({ topic, partition: 0, offset: first.nextOffset, maxRecords: 10, maxWaitMs: 0 });
+    expect(atEnd).toMatchObject({ messages: [], nextOffset: '3' });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send([3, 4].map((i) => ({ topic, partition: 0, key: `k${i}`, value: value(0, i) })));
+    await producer.disconnect();
+    // Acknowledged (acks=all), so below the high watermark now: the next read from where the last ended returns them.
+    const appended = await reader.read({ topic, partition: 0, offset: atEnd.nextOffset, maxRecords: 10, maxWaitMs: 0 });
+    expect(appended.messages.map((m) => m.value!.toString())).toEqual([value(0, 3), value(0, 4)]);
+    expect(appended).toMatchObject({ nextOffset: '5', highWatermark: '5' });
+  });
+
   it('starts at the log start when asked for an offset deleted already', async () => {
     const topic = await topicWith('rt-reader-trimmed', 1, 30);
     const kafka = new Kafka({ clientId: 'runtime-test', brokers, logLevel: logLevel.NOTHING });
