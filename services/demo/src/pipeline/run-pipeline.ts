@@ -20,6 +20,7 @@ import {
   createLogger,
   kafkaConfigFrom,
   errorMessage,
+  freePort,
   ignoreFailure,
   isTidewayError,
   loadSettings,
@@ -29,7 +30,7 @@ import {
 import { ChangeGenerator, type Change } from '../generator';
 import { runPacedGenerator } from '../paced-generator';
 import { PostgresChangeWriter, quoteIdent } from '../postgres-writer';
-import { ChildService, freePort } from './child-services';
+import { ChildService } from './child-services';
 import { LandingCounter } from './landing-counts';
 import { DEMO_TABLES, bridgeRoutes, fraudRules, kinesisApiStream, planFor, serviceEnv } from './pipeline-plan';
 import { pipelineSettings } from './pipeline-settings';
