@@ -89,6 +89,20 @@ describe('partition reader: confluent', () => {
     expect((await reader.read({ topic, partition: 0, offset: '0', maxRecords: 10 })).messages.map((m) => m.offset)).toEqual(['0', '1', '2', '3', '4']);
   });
 
+  it('sees records written after a read reached the end, also without waiting', async () => {
+    const topic = await topicWith('rt-reader-tail', 1, 3);
+    // The connection reaches the end and stays on the partition, as a reader polling the tail does.
+    const first = await reader.read({ topic, partition: 0, offset: '0', maxRecords: 10, maxWaitMs: 0 });
+    expect(first).toMatchObject({ nextOffset: '3', highWatermark: '3' });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send([3, 4].map((i) => ({ topic, partition: 0, key: `k${i}`, value: value(0, i) })));
+    await producer.disconnect();
+    const next = await reader.read({ topic, partition: 0, offset: first.nextOffset, maxRecords: 10, maxWaitMs: 0 });
+    expect(next.messages.map((m) => m.value!.toString())).toEqual([value(0, 3), value(0, 4)]);
+    expect(next).toMatchObject({ nextOffset: '5', highWatermark: '5' });
+  });
+
   it('starts at the log start when asked for an offset deleted already', async () => {
     const topic = await topicWith('rt-reader-trimmed', 1, 30);
     const kafka = new Kafka({ clientId: 'runtime-test', brokers, logLevel: logLevel.NOTHING });
