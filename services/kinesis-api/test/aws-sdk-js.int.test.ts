@@ -101,7 +101,8 @@ describe('kinesis-api with the AWS SDK for JavaScript v3', () => {
   afterAll(async () => {
     client?.destroy();
     if (api) {
-      await deleteAllStreams(api);
+      // Through the API, so the streams' metadata records are removed too; a failing cleanup fails no test.
+      await deleteAllStreams(api).catch(() => undefined);
       await api.proc.stop();
     }
   });
@@ -264,7 +265,8 @@ describe('kinesis-api with shard limits and a short iterator lifetime', () => {
   afterAll(async () => {
     client?.destroy();
     if (api) {
-      await deleteAllStreams(api);
+      // Through the API, so the streams' metadata records are removed too; a failing cleanup fails no test.
+      await deleteAllStreams(api).catch(() => undefined);
       await api.proc.stop();
     }
   });
