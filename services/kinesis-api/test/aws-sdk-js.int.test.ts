@@ -16,6 +16,7 @@ import {
   IncreaseStreamRetentionPeriodCommand,
   ListStreamsCommand,
   ListTagsForStreamCommand,
+  MergeShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
   RemoveTagsFromStreamCommand,
@@ -24,7 +25,7 @@ import {
   type _Record,
 } from '@aws-sdk/client-kinesis';
 import type { KafkaClient } from '@tideway/runtime';
-import { deleteTopicsWithPrefix, testKafka } from '../../../test-support/kafka';
+import { createTopics, deleteTopicsWithPrefix, produce, testKafka } from '../../../test-support/kafka';
 import { readStream, type StreamRecord } from '../../../test-support/kinesis-read';
 import { metricValue } from '../../../test-support/metrics';
 import { seededRandom } from '../../../test-support/seeded-random';
@@ -225,6 +226,50 @@ describe('kinesis-api with the AWS SDK for JavaScript v3', () => {
     await client.send(new DeleteStreamCommand({ StreamName: stream }));
     await waitFor(async () => !((await client.send(new ListStreamsCommand({}))).StreamNames ?? []).includes(stream), { timeoutMs: 60_000 });
     await expect(client.send(new DescribeStreamCommand({ StreamName: stream }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('reads a topic written by other Kafka producers: keyless records, committed transactions only', async () => {
+    const stream = uniqueName('foreign');
+    const topic = api.prefix + stream;
+    await createTopics(kafka, [{ topic, partitions: 1 }]);
+    await produce(kafka, [{ topic, key: null, value: 'keyless' }]);
+    const producer = kafka.producer({ transactionalId: uniqueName('kapi-tx') });
+    await producer.connect();
+    try {
+      const aborted = await producer.transaction();
+      await aborted.send([{ topic, key: 'k', value: 'aborted' }]);
+      await aborted.abort();
+      const committed = await producer.transaction();
+      await committed.send([{ topic, key: 'k', value: 'committed' }]);
+      await committed.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    const records = await readFrom(client, await iterator(client, stream, shardId(0), 'TRIM_HORIZON'));
+    expect(records.map((r) => [r.PartitionKey, Buffer.from(r.Data!).toString()])).toEqual([
+      ['', 'keyless'],
+      ['k', 'committed'],
+    ]);
+    expect((await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary).toMatchObject({
+      StreamModeDetails: { StreamMode: 'PROVISIONED' },
+      OpenShardCount: 1,
+    });
+  });
+
+  it('answers requests it cannot serve in the AWS error shape', async () => {
+    const post = (headers: Record<string, string>, body: string | Buffer) => fetch(api.endpoint, { method: 'POST', headers, body });
+    const json = { 'content-type': 'application/x-amz-json-1.1' };
+    const unsigned = await post({ ...json, 'x-amz-target': 'Kinesis_20131202.ListStreams' }, '{}');
+    expect(unsigned.status).toBe(400);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    expect(await unsigned.json()).toMatchObject({ __type: 'MissingAuthenticationTokenException' });
+    const tooLarge = await post({ ...json, 'x-amz-target': 'Kinesis_20131202.PutRecords' }, Buffer.alloc(17 * 1024 * 1024, 0x20));
+    expect(tooLarge.status).toBe(400);
+    expect(tooLarge.headers.get('x-amzn-errortype')).toBe('InvalidArgumentException');
+    await expect(client.send(new MergeShardsCommand({ StreamName: 'any', ShardToMerge: shardId(0), AdjacentShardToMerge: shardId(1) }))).rejects.toMatchObject({
+      name: 'UnknownOperationException',
+      message: expect.stringContaining('MergeShards is not supported'),
+    });
   });
 
   it('refuses a wrong secret and an unknown key with the AWS error names, and writes nothing', async () => {
