@@ -38,25 +38,24 @@ jest.setTimeout(300_000);
 
 const kafka: KafkaClient = testKafka();
 
-async function endOffsets(topic: string): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.endOffsets(topic)).map((o) => o.offset);
-  } finally {
-    await admin.disconnect();
-  }
+/** An admin request of the test's own, retried while the broker answers a transient error (a topic just created, a leader moving). */
+function withAdmin<T>(fn: (admin: ReturnType<KafkaClient['admin']>) => Promise<T>): Promise<T> {
+  return waitFor(
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return { value: await fn(admin) };
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    { timeoutMs: 60_000, what: 'an admin request' },
+  ).then((r) => r.value);
 }
 
-async function topicRetentionMs(topic: string): Promise<string | undefined> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.topicConfigs(topic, ['retention.ms']))['retention.ms'];
-  } finally {
-    await admin.disconnect();
-  }
-}
+const endOffsets = (topic: string) => withAdmin(async (admin) => (await admin.endOffsets(topic)).map((o) => o.offset));
+const topicRetentionMs = (topic: string) => withAdmin(async (admin) => (await admin.topicConfigs(topic, ['retention.ms']))['retention.ms']);
 
 async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));

@@ -7,6 +7,7 @@ import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import { deleteTopicsWithPrefix, testKafka } from '../../../test-support/kafka';
 import { metricValue } from '../../../test-support/metrics';
 import { uniqueName } from '../../../test-support/stack';
+import { waitFor } from '../../../test-support/wait';
 import { startKinesisApi, type KinesisApi } from './api-process';
 import { ensureTool, lastJsonLine, run } from './client-tools';
 
@@ -65,13 +66,17 @@ describe('kinesis-api with the AWS SDK for Java v2 (CBOR)', () => {
       error: 'InvalidSignatureException',
       status: 400,
     });
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      expect((await admin.endOffsets(api.prefix + stream)).map((o) => o.offset)).toEqual(['0']);
-    } finally {
-      await admin.disconnect();
-    }
+    // Retried while the broker answers a transient error for the topic just created.
+    const ends = await waitFor(async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return (await admin.endOffsets(api.prefix + stream)).map((o) => o.offset);
+      } finally {
+        await admin.disconnect();
+      }
+    });
+    expect(ends).toEqual(['0']);
     // The right secret is let in.
     expect(lastJsonLine(await java(['put-one', stream]))).toEqual({ sequenceNumber: expect.stringMatching(/^\d{56}$/) });
   });
