@@ -17,6 +17,7 @@ import {
   type Producer,
 } from '@tideway/runtime';
 import { KinesisApiError } from './errors';
+import { streamNamesOf } from './stream-names';
 import { encodeMetadata, foldMetadata, METADATA_TOPIC, type StreamMetadata } from './stream-metadata';
 
 const HEALTH_OPERATION = 'serve requests';
@@ -86,13 +87,7 @@ export class StreamStore {
 
   /** Stream names: the topics with the prefix, without internal (`_…`) and dead-letter (`.dlq`) topics. */
   async listStreams(): Promise<string[]> {
-    const topics = await this.call('list topics', () => this.a.listTopics());
-    const { prefix } = this.o;
-    return topics
-      .filter((t) => t.startsWith(prefix) && !t.startsWith('_') && !t.endsWith('.dlq'))
-      .map((t) => t.slice(prefix.length))
-      .filter((s) => s !== '' && !s.startsWith('_'))
-      .sort();
+    return streamNamesOf(await this.call('list topics', () => this.a.listTopics()), this.o.prefix);
   }
 
   /** Shards of the stream; 0 when it does not exist. */

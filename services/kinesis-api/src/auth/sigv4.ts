@@ -170,7 +170,10 @@ export interface VerifyOptions {
 /** The access key id of a correctly signed request; throws the error AWS would answer otherwise. */
 export function verifySigV4(req: SignedRequest, options: VerifyOptions): string {
   const auth = parseAuthorization(headerValue(req.headers['authorization']) || undefined);
-  if (!auth.signedHeaders.includes('host')) throw incomplete("'Host' must be a 'SignedHeader' in the AWS Authorization.");
+  // Over HTTP/2 the host travels as the :authority pseudo-header, and the AWS SDKs sign that instead.
+  if (!auth.signedHeaders.includes('host') && !auth.signedHeaders.includes(':authority')) {
+    throw incomplete("'Host' must be a 'SignedHeader' in the AWS Authorization.");
+  }
   const secret = options.credentials.get(auth.accessKeyId);
   if (secret === undefined) throw new KinesisApiError('UnrecognizedClientException', 'The security token included in the request is invalid.');
   const time = requestTime(req);

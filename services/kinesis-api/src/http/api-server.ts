@@ -168,11 +168,9 @@ export class ApiServer {
   private authenticate(req: Request, body: Buffer): string {
     if (!this.o.credentials) return DEFAULT_REGION;
     const [path, query = ''] = (req.url ?? '/').split('?', 2);
-    // HTTP/2 carries the host as the :authority pseudo-header.
-    const headers = { ...req.headers, host: req.headers.host ?? req.headers[':authority'] };
     try {
       verifySigV4(
-        { method: req.method ?? 'POST', path, query, headers, body },
+        { method: req.method ?? 'POST', path, query, headers: req.headers, body },
         { credentials: this.o.credentials, nowMs: this.o.nowMs(), services: ['kinesis'] },
       );
     } catch (err) {

@@ -41,8 +41,10 @@ class Sha256 {
 /** A Kinesis request signed by the AWS SDK's own signer, as the service receives it (lower-case headers). */
 async function sdkSigned(
   body: string,
-  options: { at?: Date; secret?: string; akid?: string; region?: string; service?: string; headers?: Record<string, string> } = {},
+  options: { at?: Date; secret?: string; akid?: string; region?: string; service?: string; headers?: Record<string, string>; http2?: boolean } = {},
 ): Promise<SignedRequest> {
+  // Over HTTP/2 the SDK sends (and signs) the host as the :authority pseudo-header.
+  const host: Record<string, string> = options.http2 ? { ':authority': '127.0.0.1:4566' } : { host: '127.0.0.1:4566' };
   const signer = new SignatureV4({
     credentials: { accessKeyId: options.akid ?? AKID, secretAccessKey: options.secret ?? SECRET },
     region: options.region ?? 'eu-west-1',
@@ -58,7 +60,7 @@ async function sdkSigned(
       path: '/',
       query: {},
       headers: {
-        host: '127.0.0.1:4566',
+        ...host,
         'Content-Type': 'application/x-amz-json-1.1',
         'X-Amz-Target': 'Kinesis_20131202.PutRecord',
         'Content-Length': String(Buffer.byteLength(body)),
@@ -103,6 +105,15 @@ describe('SigV4 verification', () => {
     it('verify, in any region', async () => {
       expect(verifySigV4(await sdkSigned(body), options)).toBe(AKID);
       expect(verifySigV4(await sdkSigned(body, { region: 'us-east-1' }), options)).toBe(AKID);
+    });
+
+    it('verify over HTTP/2, where the host is signed as :authority', async () => {
+      const req = await sdkSigned(body, { http2: true });
+      expect(req.headers.host).toBeUndefined();
+      expect(req.headers.authorization).toContain('SignedHeaders=:authority;');
+      expect(verifySigV4(req, options)).toBe(AKID);
+      const changed = { ...req, headers: { ...req.headers, ':authority': '127.0.0.1:9999' } };
+      expect(kinesisErrorOf(() => verifySigV4(changed, options)).name).toBe('InvalidSignatureException');
     });
 
     it('verify with a CBOR body and a session token header', async () => {

@@ -76,10 +76,10 @@ class Slot implements SlotState {
     const requested = Number(r.offset);
     const continuing = this.at?.topic === r.topic && this.at.partition === r.partition && this.at.next === r.offset;
     // A repositioning asks the broker, so that records deleted meanwhile move the start.
-    let wm = (continuing ? this.cachedEnds(c, r) : undefined) ?? (await ends(c));
-    // The cached ends stop moving while the partition is paused at its end: at or past them, ask the broker,
-    // or a reader going on from the end would never see the records appended since.
-    if (requested >= wm.high) wm = await ends(c);
+    let wm = continuing ? this.cachedEnds(c, r) : undefined;
+    // A connection paused at the end knows the ends of its last fetch only: at or past them, ask
+    // the broker, or records written since would stay unseen by a read that does not wait.
+    if (wm === undefined || requested >= wm.high) wm = await ends(c);
     if (requested > wm.high) {
       // Assigning past the end would make librdkafka restart at the earliest offset.
       return { messages: [], nextOffset: r.offset, highWatermark: String(wm.high), logStartOffset: String(wm.low) };
