@@ -3,7 +3,7 @@
  * then the operation's handler; every failure answered in the AWS error shape, in the request's
  * wire format. HTTP/1.1 and HTTP/2 on the same port — the AWS SDK for JavaScript speaks HTTP/2 to
  * Kinesis, also to a plain http:// endpoint (h2c with prior knowledge), the others HTTP/1.1; with
- * TLS the protocol is chosen by ALPN. Stopping closes the listener and waits for the requests in
+ * TLS the protocol is chosen by ALPN. Stopping closes the listener and idle connections, and waits for the requests in
  * progress.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,7 @@ import type { Credentials } from '../auth/credentials';
 import { isKinesisApiError, KinesisApiError } from '../errors';
 import type { KinesisApiMetrics } from '../metrics';
 import { HANDLERS } from '../operations';
+import { Http1Connections } from './http1-connections';
 import type { OperationContext } from '../operations/context';
 import { operationOf, readRequest, type Operation } from '../protocol/operations';
 import { decodeBody, encodeError, encodeResponse, wireFormatOf, type WireFormat, type WireResponse } from '../protocol/wire';
@@ -68,6 +69,7 @@ export class ApiServer {
   private listener?: NetServer;
   private readonly servers: Array<Server | NetServer> = [];
   private readonly sessions = new Set<Http2Session>();
+  private readonly http1Connections = new Http1Connections();
 
   constructor(private readonly o: ApiServerOptions) {}
 
@@ -88,6 +90,10 @@ export class ApiServer {
       // Clients keep connections open between calls; a dead client must not hold one for ever.
       http1.keepAliveTimeout = 65_000;
       http1.requestTimeout = 120_000;
+      http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        if (!this.http1Connections.requestStarted(req.socket)) res.setHeader('Connection', 'close');
+        res.once('close', () => this.http1Connections.requestEnded(req.socket));
+      });
       const http2 = createHttp2Server(handler);
       trackSessions(http2);
       this.servers.push(http1, http2 as unknown as NetServer);
@@ -97,8 +103,9 @@ export class ApiServer {
           const head: Buffer | null = socket.read(HTTP2_PREFACE.length) ?? socket.read();
           if (head === null) return void socket.destroy();
           socket.unshift(head);
-          const target = head.equals(HTTP2_PREFACE.subarray(0, head.length)) && head.length > 0 ? http2 : http1;
-          target.emit('connection', socket);
+          const isHttp2 = head.length > 0 && head.equals(HTTP2_PREFACE.subarray(0, head.length));
+          if (!isHttp2) this.http1Connections.add(socket);
+          (isHttp2 ? http2 : http1).emit('connection', socket);
         });
       });
     }
@@ -119,6 +126,7 @@ export class ApiServer {
     const listener = this.listener;
     if (!listener) return;
     const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+    this.http1Connections.stop();
     for (const server of this.servers) if ('closeIdleConnections' in server) (server as Server).closeIdleConnections();
     if ('closeIdleConnections' in listener) (listener as unknown as Server).closeIdleConnections();
     // A graceful close of an HTTP/2 session lets its open streams finish.
