@@ -102,7 +102,7 @@ describe('tideway alerting on a stream written through the Kinesis API', () => {
 
     const accountsTopic = `${id}.accounts.changes`;
     const alertsTopic = `${id}.alerts`;
-    await createTopics(testKafka(), [{ topic: accountsTopic, numPartitions: 1 }]);
+    await createTopics(testKafka(), [{ topic: accountsTopic, partitions: 1 }]);
     const rulesFile = writeTempFile('fraud-rules.yaml', fraudRulesFor(topic, accountsTopic));
     alerting = await TidewayProcess.start('alerting', {
       ALERTING_RULES: rulesFile,
