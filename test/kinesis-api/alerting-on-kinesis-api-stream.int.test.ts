@@ -13,8 +13,8 @@ import { seededRandom } from '../../test-support/seeded-random';
 import { uniqueName } from '../../test-support/stack';
 import { writeTempFile } from '../../test-support/temp-file';
 import { TidewayProcess } from '../../test-support/tideway-process';
-import { startKinesisApi, type KinesisApi } from '../../services/kinesis-api/test/api-process';
-import { REPO_ROOT } from '../../services/kinesis-api/test/client-tools';
+import { startKinesisApi, type KinesisApi } from '../../test-support/kinesis-api-process';
+import { REPO_ROOT } from '../../test-support/kinesis-clients/client-tools';
 
 jest.setTimeout(420_000);
 

@@ -17,8 +17,8 @@ import { json, readTopicEventually } from '../../test-support/kafka-read';
 import { stackEnv, uniqueName } from '../../test-support/stack';
 import { TidewayProcess } from '../../test-support/tideway-process';
 import { waitFor } from '../../test-support/wait';
-import { startKinesisApi, type KinesisApi } from '../../services/kinesis-api/test/api-process';
-import { ensureTool, lastJsonLine, REPO_ROOT } from '../../services/kinesis-api/test/client-tools';
+import { startKinesisApi, type KinesisApi } from '../../test-support/kinesis-api-process';
+import { ensureTool, lastJsonLine, REPO_ROOT } from '../../test-support/kinesis-clients/client-tools';
 
 // Making the virtualenv the first time downloads from PyPI.
 jest.setTimeout(600_000);

@@ -32,7 +32,7 @@ import { seededRandom } from '../../../test-support/seeded-random';
 import { uniqueName } from '../../../test-support/stack';
 import { waitFor } from '../../../test-support/wait';
 import { shardForRecord, shardId } from '../src/shard-map';
-import { ACCESS_KEY_ID, startKinesisApi, type KinesisApi } from './api-process';
+import { ACCESS_KEY_ID, startKinesisApi, type KinesisApi } from '../../../test-support/kinesis-api-process';
 
 jest.setTimeout(300_000);
 

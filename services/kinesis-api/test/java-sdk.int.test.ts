@@ -8,8 +8,8 @@ import { deleteTopicsWithPrefix, testKafka } from '../../../test-support/kafka';
 import { metricValue } from '../../../test-support/metrics';
 import { uniqueName } from '../../../test-support/stack';
 import { waitFor } from '../../../test-support/wait';
-import { startKinesisApi, type KinesisApi } from './api-process';
-import { ensureTool, lastJsonLine, run } from './client-tools';
+import { startKinesisApi, type KinesisApi } from '../../../test-support/kinesis-api-process';
+import { ensureTool, lastJsonLine, run } from '../../../test-support/kinesis-clients/client-tools';
 
 // Building the Java client the first time downloads from Maven Central.
 jest.setTimeout(600_000);

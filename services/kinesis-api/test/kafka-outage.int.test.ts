@@ -8,7 +8,7 @@ import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRec
 import { PrivateKafka } from '../../../test-support/private-kafka';
 import { waitFor } from '../../../test-support/wait';
 import { shardId } from '../src/shard-map';
-import { startKinesisApi, type KinesisApi } from './api-process';
+import { startKinesisApi, type KinesisApi } from '../../../test-support/kinesis-api-process';
 
 jest.setTimeout(480_000);
 

@@ -7,8 +7,8 @@ import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import { join } from 'node:path';
 import { deleteTopicsWithPrefix, testKafka } from '../../../test-support/kafka';
 import { uniqueName } from '../../../test-support/stack';
-import { startKinesisApi, type KinesisApi } from './api-process';
-import { ensureTool, lastJsonLine, REPO_ROOT, run } from './client-tools';
+import { startKinesisApi, type KinesisApi } from '../../../test-support/kinesis-api-process';
+import { ensureTool, lastJsonLine, REPO_ROOT, run } from '../../../test-support/kinesis-clients/client-tools';
 
 // Making the virtualenv the first time downloads from PyPI.
 jest.setTimeout(600_000);

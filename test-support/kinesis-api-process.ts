@@ -5,10 +5,10 @@
  */
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { freePort } from '../../../test-support/free-port';
-import { uniqueName } from '../../../test-support/stack';
-import { writeTempFile } from '../../../test-support/temp-file';
-import { TidewayProcess } from '../../../test-support/tideway-process';
+import { freePort } from './free-port';
+import { uniqueName } from './stack';
+import { writeTempFile } from './temp-file';
+import { TidewayProcess } from './tideway-process';
 
 export const ACCESS_KEY_ID = 'AKIATIDEWAYTEST00001';
 export const SECRET_ACCESS_KEY = 'tideway-test-secret-0123456789abcdefghij';

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
-export const REPO_ROOT = join(__dirname, '..', '..', '..');
+export const REPO_ROOT = join(__dirname, '..', '..');
 
 export interface Run {
   code: number;
