@@ -11,6 +11,7 @@
  * holding Buffers and Dates. Pure.
  */
 import type * as CborX from 'cbor-x' with { 'resolution-mode': 'import' };
+import { encodeJson } from './json-writer';
 import { KinesisApiError, KINESIS_ERRORS, isKinesisApiError, type KinesisErrorName } from '../errors';
 
 // cbor-x ships CommonJS for Node but declares its types as an ES module only.
@@ -78,12 +79,12 @@ export function wireBlob(format: WireFormat, value: unknown): Buffer | undefined
   return Buffer.from(value, 'base64');
 }
 
-/** Buffers, Dates and large integers of a response in the format's representation. */
-function toWire(format: WireFormat, value: unknown): unknown {
-  if (value instanceof Date) return format === 'json' ? value.getTime() / 1000 : new Tag(BigInt(value.getTime()), 1);
+/** Dates and large integers of a response in CBOR's representation (JSON is written by json-writer.ts). */
+function toWire(format: 'cbor', value: unknown): unknown {
+  if (value instanceof Date) return new Tag(BigInt(value.getTime()), 1);
   // cbor-x writes an integer beyond 32 bits as a float, which the Java SDK cannot read as a Long.
-  if (format === 'cbor' && typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) > 0xffffffff) return BigInt(value);
-  if (value instanceof Uint8Array) return format === 'json' ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) > 0xffffffff) return BigInt(value);
+  if (value instanceof Uint8Array) return value;
   if (Array.isArray(value)) return value.map((v) => toWire(format, v));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -94,8 +95,7 @@ function toWire(format: WireFormat, value: unknown): unknown {
 }
 
 export function encodeBody(format: WireFormat, value: Record<string, unknown>): Buffer {
-  const wire = toWire(format, value);
-  return format === 'json' ? Buffer.from(JSON.stringify(wire), 'utf8') : Buffer.from(cborEncoder.encode(wire));
+  return format === 'json' ? encodeJson(value) : Buffer.from(cborEncoder.encode(toWire(format, value)));
 }
 
 export interface WireResponse {
