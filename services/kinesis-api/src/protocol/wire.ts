@@ -75,8 +75,21 @@ export function wireTimestamp(format: WireFormat, value: unknown): Date | undefi
 /** A blob member as decoded: base64 text (JSON) or bytes (CBOR); undefined when it is neither. */
 export function wireBlob(format: WireFormat, value: unknown): Buffer | undefined {
   if (format === 'cbor') return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : undefined;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) return undefined;
-  return Buffer.from(value, 'base64');
+  if (typeof value !== 'string' || value.length % 4 !== 0) return undefined;
+  return strictBase64(value);
+}
+
+/**
+ * Standard base64 with its padding, decoded; undefined for anything else. Node's decoder skips what
+ * is not base64 and reads the URL-safe alphabet and a character's low byte too, so the text is
+ * checked by the decoded length instead of a regular expression (much slower on a PutRecords of 500).
+ */
+function strictBase64(text: string): Buffer | undefined {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length !== (text.length / 4) * 3 - padding) return undefined;
+  if (text.includes('-') || text.includes('_') || Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
+  return bytes;
 }
 
 /** Dates and large integers of a response in CBOR's representation (JSON is written by json-writer.ts). */
