@@ -17,10 +17,13 @@ import {
   type Producer,
 } from '@tideway/runtime';
 import { KinesisApiError } from './errors';
+import { MAX_GET_RECORDS_BYTES } from './protocol/operations';
 import { streamNamesOf } from './stream-names';
 import { encodeMetadata, foldMetadata, METADATA_TOPIC, type StreamMetadata } from './stream-metadata';
 
 const HEALTH_OPERATION = 'serve requests';
+/** Reads in flight at once, each on a connection of its own with its records fetched ahead. */
+const READ_CONNECTIONS = 4;
 
 export interface OutgoingRecord {
   readonly partition: number;
@@ -55,7 +58,8 @@ export class StreamStore {
     await step('ensure metadata topic', () => this.admin!.ensureTopics([{ topic: METADATA_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } }]));
     this.producer = kafka.producer({ idempotent: true });
     await step('connect producer', () => this.producer!.connect());
-    this.reader = kafka.partitionReader({ readCommitted: true });
+    // Fetching ahead more than one GetRecords can return only holds memory: the reader's default is 32 MiB per connection.
+    this.reader = kafka.partitionReader({ readCommitted: true, concurrency: READ_CONNECTIONS, prefetchMaxBytes: MAX_GET_RECORDS_BYTES });
   }
 
   async close(): Promise<void> {

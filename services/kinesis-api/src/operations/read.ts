@@ -5,14 +5,11 @@
  * Kafka key has the partition key "".
  */
 import { KinesisApiError } from '../errors';
-import { MAX_GET_RECORDS, MIB, type Requests } from '../protocol/operations';
+import { MAX_GET_RECORDS, MAX_GET_RECORDS_BYTES, type Requests } from '../protocol/operations';
 import { formatSequenceNumber, sequenceNumberOffset } from '../sequence-number';
 import { ACCOUNT_ID, requireStream, type OperationContext } from './context';
 import { parseShardId, shardId } from '../shard-map';
 import { decodeShardIterator, encodeShardIterator } from '../shard-iterator';
-
-/** Kinesis's bound on what one GetRecords returns. */
-const MAX_GET_RECORDS_BYTES = 10 * MIB;
 
 function iteratorKey(ctx: OperationContext) {
   return { secret: ctx.iteratorSecret, nowMs: ctx.nowMs(), ttlMs: ctx.iteratorTtlMs };

@@ -34,6 +34,8 @@ export const MAX_RECORD_BYTES = MIB;
 export const MAX_PUT_RECORDS = 500;
 export const MAX_PUT_RECORDS_BYTES = 5 * MIB;
 export const MAX_GET_RECORDS = 10_000;
+/** Kinesis's bound on what one GetRecords returns. */
+export const MAX_GET_RECORDS_BYTES = 10 * MIB;
 export const MIN_RETENTION_HOURS = 24;
 export const MAX_RETENTION_HOURS = 8760;
 

@@ -11,6 +11,7 @@
  * holding Buffers and Dates. Pure.
  */
 import type * as CborX from 'cbor-x' with { 'resolution-mode': 'import' };
+import { encodeJson } from './json-writer';
 import { KinesisApiError, KINESIS_ERRORS, isKinesisApiError, type KinesisErrorName } from '../errors';
 
 // cbor-x ships CommonJS for Node but declares its types as an ES module only.
@@ -74,16 +75,29 @@ export function wireTimestamp(format: WireFormat, value: unknown): Date | undefi
 /** A blob member as decoded: base64 text (JSON) or bytes (CBOR); undefined when it is neither. */
 export function wireBlob(format: WireFormat, value: unknown): Buffer | undefined {
   if (format === 'cbor') return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : undefined;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) return undefined;
-  return Buffer.from(value, 'base64');
+  if (typeof value !== 'string' || value.length % 4 !== 0) return undefined;
+  return strictBase64(value);
 }
 
-/** Buffers, Dates and large integers of a response in the format's representation. */
-function toWire(format: WireFormat, value: unknown): unknown {
-  if (value instanceof Date) return format === 'json' ? value.getTime() / 1000 : new Tag(BigInt(value.getTime()), 1);
+/**
+ * Standard base64 with its padding, decoded; undefined for anything else. Node's decoder skips what
+ * is not base64 and reads the URL-safe alphabet and a character's low byte too, so the text is
+ * checked by the decoded length instead of a regular expression (much slower on a PutRecords of 500).
+ */
+function strictBase64(text: string): Buffer | undefined {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length !== (text.length / 4) * 3 - padding) return undefined;
+  if (text.includes('-') || text.includes('_') || Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
+  return bytes;
+}
+
+/** Dates and large integers of a response in CBOR's representation (JSON is written by json-writer.ts). */
+function toWire(format: 'cbor', value: unknown): unknown {
+  if (value instanceof Date) return new Tag(BigInt(value.getTime()), 1);
   // cbor-x writes an integer beyond 32 bits as a float, which the Java SDK cannot read as a Long.
-  if (format === 'cbor' && typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) > 0xffffffff) return BigInt(value);
-  if (value instanceof Uint8Array) return format === 'json' ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) > 0xffffffff) return BigInt(value);
+  if (value instanceof Uint8Array) return value;
   if (Array.isArray(value)) return value.map((v) => toWire(format, v));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -94,8 +108,7 @@ function toWire(format: WireFormat, value: unknown): unknown {
 }
 
 export function encodeBody(format: WireFormat, value: Record<string, unknown>): Buffer {
-  const wire = toWire(format, value);
-  return format === 'json' ? Buffer.from(JSON.stringify(wire), 'utf8') : Buffer.from(cborEncoder.encode(wire));
+  return format === 'json' ? encodeJson(value) : Buffer.from(cborEncoder.encode(toWire(format, value)));
 }
 
 export interface WireResponse {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../../../test-support/seeded-random';
 import { KinesisApiError } from '../../src/errors';
 import { decodeBody, encodeError, encodeResponse, wireBlob, wireFormatOf, wireTimestamp } from '../../src/protocol/wire';
 
@@ -36,6 +37,23 @@ describe('wire formats', () => {
       expect(body).toEqual({ StreamName: 's', Data: 'aGk=', Timestamp: 1700000000.123 });
       expect(wireBlob('json', body.Data)).toEqual(Buffer.from('hi'));
       expect(wireTimestamp('json', body.Timestamp)).toEqual(T);
+    });
+
+    it('reads a blob from exactly the text that is standard base64 with its padding', () => {
+      const valid = /^[A-Za-z0-9+/]*={0,2}$/;
+      const alphabet = ['A', 'g', 'Q', 'w', '0', '+', '/', '=', '-', '_', ' ', '\n', '*', 'é', '\u0141', '\ud83d'];
+      const random = seededRandom(7);
+      for (let n = 0; n < 20_000; n++) {
+        const text = Array.from({ length: Math.floor(random() * 13) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+        const blob = wireBlob('json', text);
+        const expected = valid.test(text) && text.length % 4 === 0;
+        if (expected !== (blob !== undefined)) throw new Error(`${JSON.stringify(text)}: ${blob === undefined ? 'refused' : 'read'}`);
+        if (blob) expect(blob.toString('base64')).toBe(Buffer.from(text, 'base64').toString('base64'));
+      }
+      for (const text of ['', 'aGk=', 'aGkh', 'aA==', Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256)).toString('base64')]) {
+        expect(wireBlob('json', text)).toEqual(Buffer.from(text, 'base64'));
+      }
+      for (const text of ['a===', '====', 'aG=k', 'aGk-', 'aGk_', 'aG k', '\u0141Gk=', 'aGké']) expect(wireBlob('json', text)).toBeUndefined();
     });
 
     it('reads no blob from text that is not base64, and no timestamp from a non-number', () => {
