@@ -227,11 +227,14 @@ describe('kinesis-api with the AWS SDK for JavaScript v3', () => {
     await expect(client.send(new DescribeStreamCommand({ StreamName: stream }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
-  it('reads a topic written by other Kafka producers: keyless records, committed transactions only', async () => {
+  it('reads a topic written by other Kafka producers: keyless records, committed transactions only, no tombstones', async () => {
     const stream = uniqueName('foreign');
     const topic = api.prefix + stream;
     await createTopics(kafka, [{ topic, partitions: 1 }]);
-    await produce(kafka, [{ topic, key: null, value: 'keyless' }]);
+    await produce(kafka, [
+      { topic, key: null, value: 'keyless' },
+      { topic, key: 'gone', value: null },
+    ]);
     const producer = kafka.producer({ transactionalId: uniqueName('kapi-tx') });
     await producer.connect();
     try {

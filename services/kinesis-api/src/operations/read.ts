@@ -2,7 +2,7 @@
  * GetShardIterator and GetRecords: an iterator is a signed position (stream, shard, next offset);
  * GetRecords reads committed records from there with no consumer group and hands back the next
  * position. Records from topics written by other services read the same way: a record without a
- * Kafka key has the partition key "".
+ * Kafka key has the partition key "", and tombstones (null values) are passed over.
  */
 import { KinesisApiError } from '../errors';
 import { MAX_GET_RECORDS, MAX_GET_RECORDS_BYTES, type Requests } from '../protocol/operations';
@@ -56,16 +56,21 @@ export async function getRecords(ctx: OperationContext, req: Requests['GetRecord
   }
   const read = await ctx.store.read(position.stream, position.partition, position.offset, req.limit ?? MAX_GET_RECORDS, MAX_GET_RECORDS_BYTES);
   let bytes = 0;
-  const records = read.messages.map((m) => {
-    const data = m.value ?? Buffer.alloc(0);
+  // A Kafka tombstone (null value) marks a deleted key for log compaction; it is not data, and a
+  // Kinesis consumer would see an empty record. It is passed over: the next iterator is past it.
+  const records = read.messages.flatMap((m) => {
+    if (m.value === null) return [];
+    const data = m.value;
     const partitionKey = m.key?.toString('utf8') ?? '';
     bytes += data.length + Buffer.byteLength(partitionKey, 'utf8');
-    return {
-      SequenceNumber: formatSequenceNumber({ partition: position.partition, offset: BigInt(m.offset) }),
-      ApproximateArrivalTimestamp: new Date(m.timestamp),
-      Data: data,
-      PartitionKey: partitionKey,
-    };
+    return [
+      {
+        SequenceNumber: formatSequenceNumber({ partition: position.partition, offset: BigInt(m.offset) }),
+        ApproximateArrivalTimestamp: new Date(m.timestamp),
+        Data: data,
+        PartitionKey: partitionKey,
+      },
+    ];
   });
   ctx.limits?.chargeRead(limitKey, bytes);
   ctx.metrics.recordsRead.inc(records.length);
