@@ -52,6 +52,13 @@ async function runCases(library, cases) {
   return results;
 }
 
+/** Runs `fn` with a connected admin of a KafkaJS-API client (`kafka.admin()`), disconnected afterwards. */
+async function withConnectedAdmin(kafka, fn) {
+  const admin = kafka.admin();
+  await admin.connect();
+  return fn(admin).finally(() => admin.disconnect());
+}
+
 /**
  * Case a for a KafkaJS-API client: two transactional producers interleave on partition 0 and both
  * abort, then a plain producer writes 'committed'. `send` is merged into each send (e.g. acks).
@@ -64,12 +71,15 @@ async function writeNestedAborts(producer, topic, send) {
   const rec = (value) => ({ topic, ...send, messages: [{ partition: 0, value }] });
   const ta = await a.transaction();
   const tb = await b.transaction();
-  await ta.send(rec('a1'));
-  await tb.send(rec('b1'));
-  await tb.send(rec('b2'));
-  await ta.send(rec('a2'));
-  await ta.abort();
-  await tb.abort();
+  // Offsets 0..3: a1, b1, b2, a2, interleaved; then both abort.
+  for (const [t, value] of [
+    [ta, 'a1'],
+    [tb, 'b1'],
+    [tb, 'b2'],
+    [ta, 'a2'],
+  ])
+    await t.send(rec(value));
+  for (const t of [ta, tb]) await t.abort();
   await plain.send(rec('committed'));
   for (const p of [a, b, plain]) await p.disconnect();
 }
@@ -88,4 +98,4 @@ function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-module.exports = { BROKERS, unique, sleep, waitFor, keyPartition, runCases, writeNestedAborts, onlyCommittedVisible, assert };
+module.exports = { BROKERS, unique, sleep, waitFor, keyPartition, runCases, withConnectedAdmin, writeNestedAborts, onlyCommittedVisible, assert };

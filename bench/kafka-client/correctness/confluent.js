@@ -7,7 +7,7 @@
  */
 'use strict';
 const { KafkaJS, librdkafkaVersion } = require('@confluentinc/kafka-javascript');
-const { BROKERS, unique, sleep, waitFor, keyPartition, runCases, writeNestedAborts, onlyCommittedVisible, assert } = require('./common');
+const { BROKERS, unique, sleep, waitFor, keyPartition, runCases, withConnectedAdmin, writeNestedAborts, onlyCommittedVisible, assert } = require('./common');
 
 const { Kafka, logLevel, ErrorCodes } = KafkaJS;
 const kafka = new Kafka({ kafkaJS: { brokers: BROKERS, clientId: 'kc-confluent', logLevel: logLevel.NOTHING } });
@@ -16,15 +16,7 @@ const kafka = new Kafka({ kafkaJS: { brokers: BROKERS, clientId: 'kc-confluent',
 const producer = (kafkaJS = {}, extra = {}) =>
   kafka.producer({ kafkaJS: { acks: -1, idempotent: true, ...kafkaJS }, 'linger.ms': 5, partitioner: 'murmur2_random', ...extra });
 
-async function withAdmin(fn) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
+const withAdmin = (fn) => withConnectedAdmin(kafka, fn);
 
 // fetchTopicMetadata resolves to an array of topics (kafkajs: { topics }); createTopics has no waitForLeaders.
 async function createTopic(topic, numPartitions = 1) {

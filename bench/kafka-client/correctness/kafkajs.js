@@ -7,21 +7,13 @@
  */
 'use strict';
 const { Kafka, logLevel, Partitioners } = require('kafkajs');
-const { BROKERS, unique, sleep, waitFor, keyPartition, runCases, writeNestedAborts, onlyCommittedVisible, assert } = require('./common');
+const { BROKERS, unique, sleep, waitFor, keyPartition, runCases, withConnectedAdmin, writeNestedAborts, onlyCommittedVisible, assert } = require('./common');
 
 const kafka = new Kafka({ brokers: BROKERS, clientId: 'kc-kafkajs', logLevel: logLevel.NOTHING });
 const producer = (options = {}) =>
   kafka.producer({ idempotent: true, maxInFlightRequests: options.transactionalId ? 1 : 5, createPartitioner: Partitioners.DefaultPartitioner, ...options });
 
-async function withAdmin(fn) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
+const withAdmin = (fn) => withConnectedAdmin(kafka, fn);
 
 const createTopic = (topic, numPartitions = 1) => withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions }] }));
 
