@@ -12,48 +12,17 @@ to see any extra), and prints one JSON line: counts and a list of problems (empt
 lines are exactly `TXN: <value>` for each expected value, in order).
 """
 import json
-import os
 import sys
-import threading
 import time
-import types
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'examples', 'kinesis-api'))
-import consumer  # noqa: E402
-
-
-class Stop(Exception):
-    pass
-
-
-def run_example_consumer(stream, printed, polls, stop, failure):
-    consumer.print = printed.append
-    real_sleep = time.sleep
-
-    def sleep(_seconds):
-        polls.append(time.time())
-        if stop.is_set():
-            raise Stop()
-        real_sleep(0.2)
-
-    consumer.time = types.SimpleNamespace(sleep=sleep)
-    try:
-        consumer.consumir_stream(stream)
-    except Stop:
-        pass
-    except Exception as err:  # the consumer died: reported, not hidden
-        failure.append(repr(err))
+from example_consumer import ExampleConsumer
 
 
 def main():
     stream = sys.argv[1]
-    printed, polls, failure, stop = [], [], [], threading.Event()
-    thread = threading.Thread(target=run_example_consumer, args=(stream, printed, polls, stop, failure), daemon=True)
-    thread.start()
-    deadline = time.time() + 120
-    while not polls and not failure and time.time() < deadline:
-        time.sleep(0.1)
-    print('polling' if polls else 'not polling: %s' % failure, flush=True)
+    example = ExampleConsumer(stream)
+    printed, polls, failure = example.printed, example.polls, example.failure
+    print('polling' if example.wait_polling(120) else 'not polling: %s' % failure, flush=True)
 
     values = json.loads(sys.stdin.readline())
     expected = ['TXN: %s' % json.loads(v) for v in values]
@@ -63,8 +32,7 @@ def main():
     seen = len(polls)
     while len(polls) < seen + 3 and not failure and time.time() < deadline:
         time.sleep(0.2)
-    stop.set()
-    thread.join(10)
+    example.finish()
 
     problems = ['the consumer failed: %s' % f for f in failure]
     if printed != expected:

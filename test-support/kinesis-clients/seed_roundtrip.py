@@ -15,36 +15,13 @@ import hashlib
 import json
 import os
 import sys
-import threading
 import time
-import types
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'examples', 'kinesis-api'))
-import consumer  # noqa: E402
 import producer  # noqa: E402
+from example_consumer import ExampleConsumer  # noqa: E402
 
 STREAM = 'transacciones-realtime'
-
-
-class Stop(Exception):
-    pass
-
-
-def run_example_consumer(printed, polling, stop):
-    consumer.print = printed.append
-    real_sleep = time.sleep
-
-    def sleep(_seconds):
-        polling.set()
-        if stop.is_set():
-            raise Stop()
-        real_sleep(0.2)
-
-    consumer.time = types.SimpleNamespace(sleep=sleep)
-    try:
-        consumer.consumir_stream(STREAM)
-    except Stop:
-        pass
 
 
 def read_everything(kinesis, shards):
@@ -67,11 +44,10 @@ def main():
     shards = kinesis.describe_stream(StreamName=STREAM)['StreamDescription']['Shards']
     problems = []
 
-    printed, polling, stop = [], threading.Event(), threading.Event()
-    thread = threading.Thread(target=run_example_consumer, args=(printed, polling, stop), daemon=True)
-    thread.start()
-    if not polling.wait(60):
-        problems.append('the example consumer did not start polling within 60 s')
+    example = ExampleConsumer(STREAM)
+    printed = example.printed
+    if not example.wait_polling(60):
+        problems.append('the example consumer did not start polling within 60 s: %s' % example.failure)
 
     txns = [{'txn': 'TXN%06d' % i, 'cliente_id': 'cliente-%d' % (i % clients), 'monto': (i * 37) % 10000} for i in range(n)]
     half = n // 2
@@ -105,8 +81,7 @@ def main():
     deadline = time.time() + 120
     while len(printed) < len(first_shard) and time.time() < deadline:
         time.sleep(0.2)
-    stop.set()
-    thread.join(10)
+    example.finish()
     expected_lines = ['TXN: %s' % g for g in first_shard]
     if printed != expected_lines:
         problems.append('the example consumer printed %d lines, %d expected (first differing: %s)' % (
