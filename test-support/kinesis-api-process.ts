@@ -24,8 +24,10 @@ export interface KinesisApi {
   clientEnv(): NodeJS.ProcessEnv;
 }
 
-export async function startKinesisApi(options: { auth?: 'sigv4' | 'none'; env?: NodeJS.ProcessEnv; prefix?: string } = {}): Promise<KinesisApi> {
-  const port = await freePort();
+export async function startKinesisApi(
+  options: { auth?: 'sigv4' | 'none'; env?: NodeJS.ProcessEnv; prefix?: string; /** A fixed port (a restart behind the same endpoint). */ port?: number } = {},
+): Promise<KinesisApi> {
+  const port = options.port ?? (await freePort());
   const prefix = options.prefix ?? `${uniqueName('kapi')}.`;
   const credentialsFile = writeTempFile('kinesis-credentials', `# test key\n${ACCESS_KEY_ID}:${SECRET_ACCESS_KEY}\n`);
   const proc = await TidewayProcess.start('kinesis-api', {

@@ -12,6 +12,12 @@ export function modelSeeds(replayVar: string, count = 3000): number[] {
   return only ? [Number(only)] : Array.from({ length: count }, (_, i) => i + 1);
 }
 
+/** The seed of a randomized run: `process.env[replayVar]` when set (to replay a failure), else a fresh one. */
+export function runSeed(replayVar: string): number {
+  const env = process.env[replayVar];
+  return env ? Number(env) : Math.floor(Math.random() * 2 ** 31);
+}
+
 /** Runs `runCase` per seed; returns the first `max` failures (each names its seed), or [] when all hold. */
 export function seededFailures(seeds: readonly number[], runCase: (seed: number) => string | undefined, max = 5): string[] {
   const failures: string[] = [];

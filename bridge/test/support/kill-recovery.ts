@@ -10,7 +10,7 @@ import type { KafkaClient, OutgoingMessage } from '@tideway/runtime';
 import type { Defer } from '../../../test-support/cleanup';
 import { createTopics, deleteTopics, groupCaughtUp, produce } from '../../../test-support/kafka';
 import { metricValue } from '../../../test-support/metrics';
-import { seededRandom, type SeededRandom } from '../../../test-support/seeded-random';
+import { runSeed, seededRandom, type SeededRandom } from '../../../test-support/seeded-random';
 import type { TidewayProcess } from '../../../test-support/tideway-process';
 import { waitFor } from '../../../test-support/wait';
 import { getObject, listKeys } from './aws';
@@ -265,8 +265,7 @@ export function compareDelivery(sent: readonly KeyedRecord[], got: readonly Keye
 
 /** The seed of a run: KILL_TEST_SEED when set (to replay a failure), else a fresh one. */
 export function killSeed(): number {
-  const env = process.env.KILL_TEST_SEED;
-  return env ? Number(env) : Math.floor(Math.random() * 2 ** 31);
+  return runSeed('KILL_TEST_SEED');
 }
 
 export interface KillRecoveryRoute {
