@@ -15,7 +15,7 @@ const COMMANDS = {
   'dwh-loader': { pkg: '@tideway/dwh-loader', summary: 'apply Kafka change topics to a warehouse, exactly once in effect' },
   alerting: { pkg: '@tideway/alerting', summary: 'rules and windowed aggregations over topics → alerts topic and webhooks' },
   bridge: { pkg: '@tideway/bridge', summary: 'Kafka → Kinesis Data Streams, Firehose, and S3' },
-  'kinesis-api': { pkg: '@tideway/kinesis-api', summary: 'the Kinesis Data Streams API over HTTP, every record kept in Kafka' },
+  'kinesis-api': { pkg: '@tideway/kinesis-api', summary: 'the Kinesis Data Streams and Firehose APIs over HTTP, every record kept in Kafka' },
   demo: { pkg: '@tideway/demo', summary: 'generate realistic policy, claim and transaction changes into PostgreSQL (some trip the fraud rules)' },
 };
 

@@ -1,8 +1,9 @@
 /**
  * `tideway kinesis-api` as a real process for the integration tests: on free ports, under a stream
  * prefix of the test's own, with a credentials file of one key (or no authentication), and clients
- * that reach it as any Kinesis application does.
+ * that reach it as any Kinesis or Firehose application does.
  */
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { freePort } from './free-port';
@@ -20,7 +21,9 @@ export interface KinesisApi {
   readonly prefix: string;
   /** A client signing with the configured key (or `credentials`); HTTP/2 unless `http1`. */
   client(options?: { credentials?: { accessKeyId: string; secretAccessKey: string }; http1?: boolean; maxAttempts?: number }): KinesisClient;
-  /** The environment an aws CLI / boto3 / Java SDK process needs to reach this instance. */
+  /** A Firehose client signing with the configured key. */
+  firehose(): FirehoseClient;
+  /** The environment an aws CLI / boto3 / Java SDK process needs to reach this instance (Kinesis and Firehose). */
   clientEnv(): NodeJS.ProcessEnv;
 }
 
@@ -57,8 +60,10 @@ export async function startKinesisApi(
         maxAttempts: o.maxAttempts,
         ...(o.http1 ? { requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }) } : {}),
       }),
+    firehose: () => new FirehoseClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY } }),
     clientEnv: () => ({
       AWS_ENDPOINT_URL_KINESIS: endpoint,
+      AWS_ENDPOINT_URL_FIREHOSE: endpoint,
       AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
       AWS_REGION: 'eu-west-1',

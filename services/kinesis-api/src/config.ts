@@ -53,6 +53,15 @@ export const settings = {
     max: 1000,
     unit: 'shards',
   }),
+  firehosePartitions: setting.int({
+    env: 'KINESIS_API_FIREHOSE_PARTITIONS',
+    importance: 'common',
+    doc: 'Partitions of the topic of a Firehose delivery stream created with CreateDeliveryStream.',
+    default: 4,
+    min: 1,
+    max: 1000,
+    unit: 'partitions',
+  }),
   defaultRetentionHours: setting.int({
     env: 'KINESIS_API_DEFAULT_RETENTION_HOURS',
     importance: 'common',

@@ -1,5 +1,5 @@
 /**
- * The errors the API answers, as Kinesis names them (a closed list), each with its HTTP status.
+ * The errors the API answers, as Kinesis and Firehose name them (a closed list), each with its HTTP status.
  * They are answers to a client, not failures of the service, so they are not TidewayErrors:
  * nothing retries or stops on them; the HTTP layer turns them into the AWS error shape.
  */
@@ -26,6 +26,8 @@ export const KINESIS_ERRORS = {
   UnknownOperationException: 400,
   InternalFailure: 500,
   ServiceUnavailable: 503,
+  /** Firehose's name for ServiceUnavailable. */
+  ServiceUnavailableException: 503,
 } as const;
 
 export type KinesisErrorName = keyof typeof KINESIS_ERRORS;
@@ -53,3 +55,8 @@ export function isKinesisApiError(err: unknown): err is KinesisApiError {
 export const invalidArgument = (message: string) => new KinesisApiError('InvalidArgumentException', message);
 export const validationError = (message: string) => new KinesisApiError('ValidationException', message);
 export const resourceNotFound = (message: string) => new KinesisApiError('ResourceNotFoundException', message);
+
+/** An error as the Firehose API names it: Kafka's transient failures are its ServiceUnavailableException. */
+export function asFirehoseError(err: unknown): unknown {
+  return isKinesisApiError(err) && err.name === 'ServiceUnavailable' ? new KinesisApiError('ServiceUnavailableException', err.message) : err;
+}

@@ -1,4 +1,4 @@
-/** `tideway kinesis-api`: the Kinesis Data Streams API over HTTP, every record kept in Kafka. */
+/** `tideway kinesis-api`: the Kinesis Data Streams API (and the Firehose API) over HTTP, every record kept in Kafka. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, ignoreFailure, runService, type ServiceDefinition } from '@tideway/runtime';
@@ -33,7 +33,7 @@ function iteratorSecret(s: KinesisApiSettings): Buffer {
 
 export const definition: ServiceDefinition<typeof settings> = {
   name: 'kinesis-api',
-  summary: 'the Kinesis Data Streams API over HTTP, every record kept in Kafka',
+  summary: 'the Kinesis Data Streams and Firehose APIs over HTTP, every record kept in Kafka',
   settings,
   async start(ctx) {
     const { settings: s, logger } = ctx;
@@ -73,6 +73,7 @@ export const definition: ServiceDefinition<typeof settings> = {
         iteratorSecret: secret,
         iteratorTtlMs: s.iteratorTtlMs,
         onDemandShards: s.onDemandShards,
+        firehosePartitions: s.firehosePartitions,
         defaultRetentionHours: s.defaultRetentionHours,
         nowMs,
         region,

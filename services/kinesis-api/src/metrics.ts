@@ -1,4 +1,4 @@
-/** Metrics of `tideway kinesis-api` (labels are bounded: the served operations, two wire formats, Kinesis's error names). */
+/** Metrics of `tideway kinesis-api` (labels are bounded: the served operations, two wire formats, the Kinesis and Firehose error names). */
 import { Counter, Histogram, LATENCY_BUCKETS_SECONDS, type Registry } from '@tideway/runtime';
 
 export class KinesisApiMetrics {
@@ -15,7 +15,7 @@ export class KinesisApiMetrics {
     const registers = [registry];
     this.requests = new Counter({
       name: 'tideway_kinesis_api_requests_total',
-      help: 'API requests by operation (unknown for a target not served), wire format (json, cbor) and outcome (ok or the Kinesis error name).',
+      help: 'API requests by operation (Firehose.<Operation> for Firehose, unknown for a target not served), wire format (json, cbor) and outcome (ok or the error name).',
       labelNames: ['operation', 'format', 'outcome'],
       registers,
     });
@@ -26,8 +26,16 @@ export class KinesisApiMetrics {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
-    this.recordsPut = new Counter({ name: 'tideway_kinesis_api_records_put_total', help: 'Records written to Kafka by PutRecord and PutRecords.', registers });
-    this.bytesPut = new Counter({ name: 'tideway_kinesis_api_put_bytes_total', help: 'Bytes (data + partition keys) of the records written.', registers });
+    this.recordsPut = new Counter({
+      name: 'tideway_kinesis_api_records_put_total',
+      help: 'Records written to Kafka by PutRecord and PutRecords (Firehose: PutRecord and PutRecordBatch).',
+      registers,
+    });
+    this.bytesPut = new Counter({
+      name: 'tideway_kinesis_api_put_bytes_total',
+      help: 'Bytes (data + partition keys; Firehose: data) of the records written.',
+      registers,
+    });
     this.recordsRead = new Counter({ name: 'tideway_kinesis_api_records_read_total', help: 'Records returned by GetRecords.', registers });
     this.bytesRead = new Counter({ name: 'tideway_kinesis_api_read_bytes_total', help: 'Bytes (data + partition keys) of the records returned.', registers });
     this.throttledRecords = new Counter({

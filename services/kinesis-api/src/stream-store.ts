@@ -27,7 +27,8 @@ const READ_CONNECTIONS = 4;
 
 export interface OutgoingRecord {
   readonly partition: number;
-  readonly key: string;
+  /** Null for a record without a key (Firehose's). */
+  readonly key: string | null;
   readonly value: Buffer;
   readonly timestampMs: number;
 }

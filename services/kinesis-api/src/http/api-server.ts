@@ -1,6 +1,6 @@
 /**
- * The Kinesis API over HTTP(S): `POST /` with `X-Amz-Target`, a bounded body, the signature check,
- * then the operation's handler; every failure answered in the AWS error shape, in the request's
+ * The Kinesis API — and the Firehose API, told apart by the `X-Amz-Target` prefix — over HTTP(S):
+ * `POST /` with `X-Amz-Target`, a bounded body, the signature check, then the operation's handler; every failure answered in the AWS error shape, in the request's
  * wire format. HTTP/1.1 and HTTP/2 on the same port — the AWS SDK for JavaScript speaks HTTP/2 to
  * Kinesis, also to a plain http:// endpoint (h2c with prior knowledge), the others HTTP/1.1; with
  * TLS the protocol is chosen by ALPN. Stopping closes the listener and idle connections, and waits for the requests in
@@ -13,12 +13,15 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { errorMessage, type Logger } from '@tideway/runtime';
 import { parseAuthorization, verifySigV4 } from '../auth/sigv4';
 import type { Credentials } from '../auth/credentials';
-import { isKinesisApiError, KinesisApiError } from '../errors';
+import { asFirehoseError, isKinesisApiError, KinesisApiError } from '../errors';
 import type { KinesisApiMetrics } from '../metrics';
 import { HANDLERS } from '../operations';
+import { FIREHOSE_HANDLERS } from '../operations/firehose';
 import { Http1Connections } from './http1-connections';
 import type { OperationContext } from '../operations/context';
+import { firehoseOperationOf, readFirehoseRequest, type FirehoseOperation } from '../protocol/firehose-operations';
 import { operationOf, readRequest, type Operation } from '../protocol/operations';
+import { apiOf, type Api } from '../protocol/targets';
 import { decodeBody, encodeError, encodeResponse, wireFormatOf, type WireFormat, type WireResponse } from '../protocol/wire';
 
 /** A PutRecords of 5 MiB is about 7 MiB as base64 JSON; anything much larger is not a Kinesis request. */
@@ -40,8 +43,15 @@ export interface ApiServerOptions {
 
 class BodyTooLarge extends Error {}
 
+/** The `operation` label: a Kinesis operation, `Firehose.<Operation>` (Firehose also has a PutRecord), or `unknown`. */
+type OperationLabel = Operation | `Firehose.${FirehoseOperation}` | 'unknown';
+
+/** The service a request to `api` is signed for. */
+const SIGNING_SERVICE: Record<Api, string> = { kinesis: 'kinesis', firehose: 'firehose' };
+
 type Request = IncomingMessage | Http2ServerRequest;
 type Response = ServerResponse | Http2ServerResponse;
+type Handler = (ctx: OperationContext, input: unknown) => Promise<Record<string, unknown>>;
 
 /** What an HTTP/2 connection starts with (RFC 9113 §3.4). */
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
@@ -136,7 +146,10 @@ export class ApiServer {
 
   private async handle(req: Request, res: Response): Promise<void> {
     const format: WireFormat = wireFormatOf(req.headers['content-type']) ?? 'json';
-    let operation: Operation | 'unknown' = 'unknown';
+    let operation: OperationLabel = 'unknown';
+    const targetHeader = req.headers['x-amz-target'];
+    const target = Array.isArray(targetHeader) ? targetHeader[0] : targetHeader;
+    const api = apiOf(target);
     const started = process.hrtime.bigint();
     let answer: WireResponse;
     try {
@@ -155,15 +168,23 @@ export class ApiServer {
         if (err instanceof BodyTooLarge) throw new KinesisApiError('InvalidArgumentException', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
         throw err;
       }
-      const region = this.authenticate(req, body);
-      const target = req.headers['x-amz-target'];
-      operation = operationOf(Array.isArray(target) ? target[0] : target);
-      const input = readRequest(operation, format, decodeBody(format, body));
-      const output = await (HANDLERS[operation] as (ctx: OperationContext, r: unknown) => Promise<Record<string, unknown>>)(this.o.context(region), input);
+      const region = this.authenticate(req, body, api);
+      let output: Record<string, unknown>;
+      if (api === 'firehose') {
+        const op = firehoseOperationOf(target);
+        operation = `Firehose.${op}`;
+        const input = readFirehoseRequest(op, format, decodeBody(format, body));
+        output = await (FIREHOSE_HANDLERS[op] as Handler)(this.o.context(region), input);
+      } else {
+        const op = operationOf(target);
+        operation = op;
+        const input = readRequest(op, format, decodeBody(format, body));
+        output = await (HANDLERS[op] as Handler)(this.o.context(region), input);
+      }
       answer = encodeResponse(format, output);
       this.o.metrics.requests.inc({ operation, format, outcome: 'ok' });
     } catch (err) {
-      answer = this.failure(format, operation, err);
+      answer = this.failure(format, operation, api === 'firehose' ? asFirehoseError(err) : err);
     }
     this.o.metrics.requestDuration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
     if (res.writableEnded || res.destroyed) return;
@@ -173,13 +194,13 @@ export class ApiServer {
   }
 
   /** The region the request was signed for; throws the AWS error of a request that is not signed right. */
-  private authenticate(req: Request, body: Buffer): string {
+  private authenticate(req: Request, body: Buffer, api: Api): string {
     if (!this.o.credentials) return DEFAULT_REGION;
     const [path, query = ''] = (req.url ?? '/').split('?', 2);
     try {
       verifySigV4(
         { method: req.method ?? 'POST', path, query, headers: req.headers, body },
-        { credentials: this.o.credentials, nowMs: this.o.nowMs(), services: ['kinesis'] },
+        { credentials: this.o.credentials, nowMs: this.o.nowMs(), services: [SIGNING_SERVICE[api]] },
       );
     } catch (err) {
       if (isKinesisApiError(err)) this.o.metrics.authFailures.inc({ error: err.name });
@@ -189,7 +210,7 @@ export class ApiServer {
     return parseAuthorization(Array.isArray(header) ? header[0] : header).region;
   }
 
-  private failure(format: WireFormat, operation: Operation | 'unknown', err: unknown): WireResponse {
+  private failure(format: WireFormat, operation: OperationLabel, err: unknown): WireResponse {
     // Kafka's transient failures arrive as ServiceUnavailable (stream-store.ts); anything else
     // that is not a Kinesis answer is a fault, answered as InternalFailure with its details logged only.
     if (!isKinesisApiError(err)) this.o.logger.warn({ err: errorMessage(err), operation }, `request failed: ${errorMessage(err)}`);

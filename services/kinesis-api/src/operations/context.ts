@@ -15,6 +15,8 @@ export interface OperationContext {
   readonly iteratorSecret: Buffer;
   readonly iteratorTtlMs: number;
   readonly onDemandShards: number;
+  /** Partitions of a topic created by Firehose's CreateDeliveryStream. */
+  readonly firehosePartitions: number;
   readonly defaultRetentionHours: number;
   readonly nowMs: () => number;
   /** The region the request was signed for (us-east-1 without authentication). */

@@ -4,8 +4,9 @@
  * with the errors Kinesis gives. What needs the stream itself (does the shard exist, is the new
  * retention longer) is decided by the operation, not here. Pure.
  */
-import { KinesisApiError, invalidArgument } from '../errors';
+import { invalidArgument } from '../errors';
 import { MemberReader } from './members';
+import { servedOperation } from './targets';
 import { TARGET_PREFIX, type WireFormat } from './wire';
 
 export const OPERATIONS = [
@@ -54,14 +55,7 @@ const SHARD_FILTER_TYPES = ['AFTER_SHARD_ID', 'AT_TRIM_HORIZON', 'FROM_TRIM_HORI
 
 /** The operation an `X-Amz-Target` header names; UnknownOperationException for anything else. */
 export function operationOf(target: string | undefined): Operation {
-  const name = target?.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
-  if (name !== undefined && (OPERATIONS as readonly string[]).includes(name)) return name as Operation;
-  if (name === undefined)
-    throw new KinesisApiError(
-      'UnknownOperationException',
-      `Expected an X-Amz-Target header of the form ${TARGET_PREFIX}<Operation>, got ${target === undefined ? 'none' : `'${target}'`}`,
-    );
-  throw new KinesisApiError('UnknownOperationException', `Operation ${name} is not supported. Supported operations: ${OPERATIONS.join(', ')}`);
+  return servedOperation(target, TARGET_PREFIX, OPERATIONS);
 }
 
 /** The stream a request names, by StreamName or StreamARN (`arn:aws:kinesis:<region>:<account>:stream/<name>`). */

@@ -1,6 +1,6 @@
 /**
  * The two wire formats the AWS SDKs use for Kinesis, over `POST /` with
- * `X-Amz-Target: Kinesis_20131202.<Operation>`:
+ * `X-Amz-Target: Kinesis_20131202.<Operation>` (Firehose's `Firehose_20150804.<Operation>` is JSON 1.1):
  * - JSON 1.1 (boto3, aws CLI, the JavaScript SDK): blobs are base64 strings, timestamps epoch
  *   seconds as numbers (with a fraction);
  * - CBOR 1.1 (the Java SDK v2 default): blobs are byte strings, timestamps CBOR tag 1 holding epoch
@@ -22,6 +22,8 @@ export type WireFormat = 'json' | 'cbor';
 export const CONTENT_TYPES: Record<WireFormat, string> = { json: 'application/x-amz-json-1.1', cbor: 'application/x-amz-cbor-1.1' };
 
 export const TARGET_PREFIX = 'Kinesis_20131202.';
+/** The Firehose API, served on the same port (JSON 1.1). */
+export const FIREHOSE_TARGET_PREFIX = 'Firehose_20150804.';
 
 /** The format of a request's Content-Type; undefined for one the API does not speak. */
 export function wireFormatOf(contentType: string | undefined): WireFormat | undefined {
