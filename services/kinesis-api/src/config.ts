@@ -122,6 +122,13 @@ export const settings = {
     min: 1,
     unit: 'bytes/s',
   }),
+  writeTimeoutMs: setting.duration({
+    env: 'KINESIS_API_WRITE_TIMEOUT',
+    importance: 'tuning',
+    doc: 'How long PutRecord(s) waits for Kafka to acknowledge its records before answering ServiceUnavailable (the records may still be written: a retry can then duplicate them, as with Kinesis).',
+    default: 10_000,
+    min: 100,
+  }),
   iteratorTtlMs: setting.duration({
     env: 'KINESIS_API_ITERATOR_TTL',
     importance: 'tuning',

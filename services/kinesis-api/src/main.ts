@@ -57,7 +57,7 @@ export const definition: ServiceDefinition<typeof settings> = {
         )
       : undefined;
 
-    const store = new StreamStore({ kafka: ctx.kafka, prefix: s.streamPrefix, health: ctx.health, logger });
+    const store = new StreamStore({ kafka: ctx.kafka, prefix: s.streamPrefix, health: ctx.health, logger, writeTimeoutMs: s.writeTimeoutMs });
     const server = new ApiServer({
       host: s.host,
       port: s.port,

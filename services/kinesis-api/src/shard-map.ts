@@ -4,7 +4,7 @@
  * (start of shard i = floor(i · 2^128 / n)). A record goes to the shard whose slice holds the MD5
  * of its partition key (big-endian), or its ExplicitHashKey. Pure.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { KinesisApiError, invalidArgument } from './errors';
 
 export const HASH_SPACE = 1n << 128n;
@@ -51,7 +51,7 @@ export function shardForHashKey(hashKey: bigint, shardCount: number): number {
 
 /** MD5 of the partition key's UTF-8 bytes as a big-endian 128-bit integer, as Kinesis hashes it. */
 export function partitionKeyHash(partitionKey: string): bigint {
-  return BigInt('0x' + createHash('md5').update(partitionKey, 'utf8').digest('hex'));
+  return BigInt('0x' + hash('md5', partitionKey, 'hex'));
 }
 
 /** The hash key of a record: its ExplicitHashKey (already validated) or the MD5 of its partition key. */

@@ -15,6 +15,7 @@ import {
   type PartitionReader,
   type PartitionReadResult,
   type Producer,
+  TidewayError,
 } from '@tideway/runtime';
 import { KinesisApiError } from './errors';
 import { MAX_GET_RECORDS_BYTES } from './protocol/operations';
@@ -22,8 +23,17 @@ import { streamNamesOf } from './stream-names';
 import { encodeMetadata, foldMetadata, METADATA_TOPIC, type StreamMetadata } from './stream-metadata';
 
 const HEALTH_OPERATION = 'serve requests';
-/** Reads in flight at once, each on a connection of its own with its records fetched ahead. */
-const READ_CONNECTIONS = 4;
+/**
+ * GetRecords reads in flight at once; others wait their turn. Each holds a fetch response and its
+ * answer (together ~35 MiB for 10 MiB of records); two keep both cores busy.
+ */
+const CONCURRENT_READS = 2;
+/**
+ * How long PutRecords and GetRecords trust a stream's shard count without asking Kafka again. A
+ * stream deleted or created through another instance is seen within this time; this instance's own
+ * changes at once.
+ */
+const SHARD_COUNT_TTL_MS = 2_000;
 
 export interface OutgoingRecord {
   readonly partition: number;
@@ -41,12 +51,15 @@ export interface StreamStoreOptions {
   readonly prefix: string;
   readonly health: DependencyHealth;
   readonly logger: Logger;
+  /** Longest wait for Kafka's acknowledgement of a write, in ms. @default 10000 */
+  readonly writeTimeoutMs?: number;
 }
 
 export class StreamStore {
   private admin?: Admin;
   private producer?: Producer;
   private reader?: PartitionReader;
+  private readonly shardCounts = new Map<string, { count: number; untilMs: number }>();
 
   constructor(private readonly o: StreamStoreOptions) {}
 
@@ -59,8 +72,7 @@ export class StreamStore {
     await step('ensure metadata topic', () => this.admin!.ensureTopics([{ topic: METADATA_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } }]));
     this.producer = kafka.producer({ idempotent: true });
     await step('connect producer', () => this.producer!.connect());
-    // Fetching ahead more than one GetRecords can return only holds memory: the reader's default is 32 MiB per connection.
-    this.reader = kafka.partitionReader({ readCommitted: true, concurrency: READ_CONNECTIONS, prefetchMaxBytes: MAX_GET_RECORDS_BYTES });
+    this.reader = kafka.partitionReader({ readCommitted: true, concurrency: CONCURRENT_READS, prefetchMaxBytes: MAX_GET_RECORDS_BYTES });
   }
 
   async close(): Promise<void> {
@@ -96,8 +108,18 @@ export class StreamStore {
   }
 
   /** Shards of the stream; 0 when it does not exist. */
-  shardCount(stream: string): Promise<number> {
-    return this.call('read topic metadata', () => this.a.partitionCount(this.topicOf(stream)));
+  async shardCount(stream: string): Promise<number> {
+    const count = await this.call('read topic metadata', () => this.a.partitionCount(this.topicOf(stream)));
+    if (count > 0) this.shardCounts.set(stream, { count, untilMs: Date.now() + SHARD_COUNT_TTL_MS });
+    else this.shardCounts.delete(stream);
+    return count;
+  }
+
+  /** Shards of the stream as known within the last SHARD_COUNT_TTL_MS (the data path's lookup). */
+  async recentShardCount(stream: string): Promise<number> {
+    const known = this.shardCounts.get(stream);
+    if (known && known.untilMs > Date.now()) return known.count;
+    return this.shardCount(stream);
   }
 
   /** Creates the topic; false when it existed already. */
@@ -113,6 +135,7 @@ export class StreamStore {
   }
 
   async deleteStream(stream: string): Promise<void> {
+    this.shardCounts.delete(stream);
     await this.call('delete topic', () => this.a.deleteTopics([this.topicOf(stream)]));
     await this.call('write stream metadata', () => this.producer!.send([{ topic: METADATA_TOPIC, partition: 0, key: this.topicOf(stream), value: null }]));
   }
@@ -188,8 +211,10 @@ export class StreamStore {
       [...groups.values()].map(async (indexes) => {
         let reports: DeliveryReport[];
         try {
-          reports = await this.producer!.send(
-            indexes.map((i) => ({ topic, partition: records[i].partition, key: records[i].key, value: records[i].value, timestamp: records[i].timestampMs })),
+          reports = await this.withinWriteTimeout(
+            this.producer!.send(
+              indexes.map((i) => ({ topic, partition: records[i].partition, key: records[i].key, value: records[i].value, timestamp: records[i].timestampMs })),
+            ),
           );
         } catch (err) {
           failures.push(err);
@@ -202,6 +227,19 @@ export class StreamStore {
     if (failures.length === groups.size && failures.length > 0) await this.call('write records', () => Promise.reject(failures[0]));
     if (failures.length === 0) this.o.health.ok('kafka', HEALTH_OPERATION);
     return results;
+  }
+
+  /**
+   * The producer's promise, or a transient error once the write timeout passed: while Kafka is away
+   * the producer holds records until its own delivery timeout, far longer than a client waits.
+   */
+  private withinWriteTimeout<T>(sending: Promise<T>): Promise<T> {
+    const ms = this.o.writeTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TidewayError('DELIVERY_FAILED', `Kafka did not acknowledge the records within ${ms} ms`)), ms);
+    });
+    return Promise.race([sending, timeout]).finally(() => clearTimeout(timer));
   }
 
   read(stream: string, partition: number, offset: bigint, maxRecords: number, maxBytes: number): Promise<PartitionReadResult> {

@@ -189,8 +189,13 @@ export class ApiServer {
     this.o.metrics.requestDuration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
     if (res.writableEnded || res.destroyed) return;
     // The HTTP/2 compatibility response takes the same calls.
-    (res as ServerResponse).writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length), 'x-amzn-requestid': randomUUID() });
-    res.end(answer.body);
+    let length = 0;
+    for (const part of answer.parts) length += part.length;
+    (res as ServerResponse).writeHead(answer.status, { ...answer.headers, 'content-length': String(length), 'x-amzn-requestid': randomUUID() });
+    // The parts were made whole: writing them one by one keeps them from being copied into one Buffer.
+    const out = res as ServerResponse;
+    for (let i = 0; i < answer.parts.length - 1; i++) out.write(answer.parts[i]);
+    out.end(answer.parts[answer.parts.length - 1]);
   }
 
   /** The region the request was signed for; throws the AWS error of a request that is not signed right. */

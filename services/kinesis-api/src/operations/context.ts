@@ -31,9 +31,9 @@ export function streamNotFound(stream: string): KinesisApiError {
   return new KinesisApiError('ResourceNotFoundException', `Stream ${stream} under account ${ACCOUNT_ID} not found.`);
 }
 
-/** The stream's shard count; ResourceNotFoundException when it does not exist. */
-export async function requireStream(ctx: OperationContext, stream: string): Promise<number> {
-  const shards = await ctx.store.shardCount(stream);
+/** The stream's shard count (a recently known one with `recent`, for PutRecords and GetRecords); ResourceNotFoundException when it does not exist. */
+export async function requireStream(ctx: OperationContext, stream: string, options: { recent?: boolean } = {}): Promise<number> {
+  const shards = await (options.recent ? ctx.store.recentShardCount(stream) : ctx.store.shardCount(stream));
   if (shards === 0) throw streamNotFound(stream);
   return shards;
 }

@@ -20,7 +20,7 @@ function throttled(ctx: OperationContext, stream: string, partition: number, rec
 
 /** Admits, writes and reports each record, in request order. */
 async function putAll(ctx: OperationContext, stream: string, records: readonly RecordInput[]): Promise<Entry[]> {
-  const count = await requireStream(ctx, stream);
+  const count = await requireStream(ctx, stream, { recent: true });
   const arrival = ctx.nowMs();
   const partitions = records.map((r) => shardForRecord(r.partitionKey, count, r.explicitHashKey));
   const admitted: number[] = [];

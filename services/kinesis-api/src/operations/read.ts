@@ -39,7 +39,7 @@ export async function getShardIterator(ctx: OperationContext, req: Requests['Get
 
 export async function getRecords(ctx: OperationContext, req: Requests['GetRecords']): Promise<Record<string, unknown>> {
   const position = decodeShardIterator(req.shardIterator, iteratorKey(ctx));
-  const count = await requireStream(ctx, position.stream);
+  const count = await requireStream(ctx, position.stream, { recent: true });
   if (position.partition >= count) {
     throw new KinesisApiError(
       'ResourceNotFoundException',

@@ -11,7 +11,8 @@
  * holding Buffers and Dates. Pure.
  */
 import type * as CborX from 'cbor-x' with { 'resolution-mode': 'import' };
-import { encodeJson } from './json-writer';
+import { isAscii } from 'node:buffer';
+import { encodeJsonParts } from './json-writer';
 import { KinesisApiError, KINESIS_ERRORS, isKinesisApiError, type KinesisErrorName } from '../errors';
 
 // cbor-x ships CommonJS for Node but declares its types as an ES module only.
@@ -43,12 +44,18 @@ function serializationError(message: string): KinesisApiError {
   return new KinesisApiError('SerializationException', message);
 }
 
+/** The text of a JSON body: ASCII (as SDKs send it: base64 data, escaped keys) is copied as it is, without UTF-8 decoding. */
+function jsonText(body: Uint8Array): string {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
 /** A request body as a plain object; SerializationException when it is not one. An empty body is `{}`. */
 export function decodeBody(format: WireFormat, body: Uint8Array): Record<string, unknown> {
   if (body.length === 0) return {};
   let value: unknown;
   try {
-    value = format === 'json' ? JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) : cborDecoder.decode(body);
+    value = format === 'json' ? JSON.parse(jsonText(body)) : cborDecoder.decode(body);
   } catch (err) {
     throw serializationError(`The request body is not valid ${format === 'json' ? 'JSON' : 'CBOR'}: ${(err as Error).message}`);
   }
@@ -109,18 +116,40 @@ function toWire(format: 'cbor', value: unknown): unknown {
   return value;
 }
 
+/** A body in pieces, to be written in order. */
+export function encodeBodyParts(format: WireFormat, value: Record<string, unknown>): Buffer[] {
+  return format === 'json' ? encodeJsonParts(value) : [Buffer.from(cborEncoder.encode(toWire(format, value)))];
+}
+
 export function encodeBody(format: WireFormat, value: Record<string, unknown>): Buffer {
-  return format === 'json' ? encodeJson(value) : Buffer.from(cborEncoder.encode(toWire(format, value)));
+  const parts = encodeBodyParts(format, value);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 export interface WireResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
+  /** The body in pieces (a GetRecords answer of 10 MiB is not copied into one Buffer). */
+  readonly parts: readonly Buffer[];
+  /** The whole body, joined when first asked for. */
   readonly body: Buffer;
 }
 
+function wireResponse(status: number, headers: Record<string, string>, parts: Buffer[]): WireResponse {
+  let joined: Buffer | undefined;
+  return {
+    status,
+    headers,
+    parts,
+    get body() {
+      joined ??= parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      return joined;
+    },
+  };
+}
+
 export function encodeResponse(format: WireFormat, value: Record<string, unknown>): WireResponse {
-  return { status: 200, headers: { 'content-type': CONTENT_TYPES[format] }, body: encodeBody(format, value) };
+  return wireResponse(200, { 'content-type': CONTENT_TYPES[format] }, encodeBodyParts(format, value));
 }
 
 /**
@@ -131,9 +160,9 @@ export function encodeResponse(format: WireFormat, value: Record<string, unknown
 export function encodeError(format: WireFormat, err: unknown): WireResponse {
   const name: KinesisErrorName = isKinesisApiError(err) ? err.name : 'InternalFailure';
   const message = isKinesisApiError(err) ? err.message : 'The server encountered an internal error while processing the request.';
-  return {
-    status: KINESIS_ERRORS[name],
-    headers: { 'content-type': CONTENT_TYPES[format], 'x-amzn-errortype': name },
-    body: encodeBody(format, { __type: name, message }),
-  };
+  return wireResponse(
+    KINESIS_ERRORS[name],
+    { 'content-type': CONTENT_TYPES[format], 'x-amzn-errortype': name },
+    encodeBodyParts(format, { __type: name, message }),
+  );
 }

@@ -6,9 +6,10 @@
 import type { Consumer as KjsConsumer, Kafka, KafkaConfig, LogEntry, Producer as KjsProducer, SASLOptions, IHeaders, Message } from 'kafkajs';
 import { retryWithBackoff, sleep, type BackoffPolicy } from '../backoff';
 import type { DependencyHealth } from '../dependency-health';
-import { canRetry, ConfigError, errorMessage, TidewayError } from '../errors';
+import { canRetry, errorMessage, TidewayError } from '../errors';
 import type { Logger } from '../logger';
 import { connectionSecurity, type KafkaConnectionSettings } from './connection';
+import { FetchPartitionReader, type FetchReaderConnection } from './fetch-partition-reader';
 import { alreadyExistingTopics, topicsWithoutLeaders } from './topic-readiness';
 import { fromHeaders, groupPartitions, offsetsByTopic } from './topic-grouping';
 import type {
@@ -20,6 +21,7 @@ import type {
   KafkaClient,
   OutgoingMessage,
   PartitionReader,
+  PartitionReaderOptions,
   Producer,
   ProducerOptions,
   ProducerTransaction,
@@ -351,7 +353,7 @@ export class KafkajsClient implements KafkaClient {
   private readonly kafka: Kafka;
 
   constructor(
-    config: KafkaConfig,
+    private readonly config: KafkaConfig,
     private readonly hooks: KafkaClientHooks = {},
   ) {
     this.kafka = new (kafkajs().Kafka)(config);
@@ -404,11 +406,8 @@ export class KafkajsClient implements KafkaClient {
     return new KafkajsConsumer(c, options, this.hooks);
   }
 
-  partitionReader(): PartitionReader {
-    throw new ConfigError(
-      'KAFKA_CLIENT',
-      'reading a partition at an exact offset without a consumer group needs KAFKA_CLIENT=confluent (kafkajs has no consumer without a group)',
-    );
+  partitionReader(options: PartitionReaderOptions = {}): PartitionReader {
+    return new FetchPartitionReader(this.config as FetchReaderConnection, options);
   }
 
   admin(): Admin {

@@ -198,7 +198,7 @@ export interface PartitionReaderOptions {
   readCommitted?: boolean;
   /** How many reads run at once (each on a connection of its own); further reads wait their turn. @default 4 */
   concurrency?: number;
-  /** Upper bound of bytes one fetch returns per partition. @default 4 MiB */
+  /** Upper bound of bytes one fetch returns per partition. @default 10 MiB */
   fetchMaxBytesPerPartition?: number;
   /** Upper bound of records fetched ahead of reads, per concurrent read, in bytes (memory: `concurrency` times this). @default 32 MiB */
   prefetchMaxBytes?: number;
@@ -249,6 +249,6 @@ export interface KafkaClient {
   producer(options?: ProducerOptions): Producer;
   consumer(options: ConsumerOptions): Consumer;
   admin(): Admin;
-  /** Groupless reads at exact offsets (KAFKA_CLIENT=confluent only: kafkajs has no consumer without a group). */
+  /** Groupless reads at exact offsets, with no consumer group. */
   partitionReader(options?: PartitionReaderOptions): PartitionReader;
 }

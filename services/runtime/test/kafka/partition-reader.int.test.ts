@@ -1,8 +1,8 @@
 /**
  * The groupless partition reader against the real broker: exact offsets, its bounds, the ends of a
  * partition (empty past the end, the log start after records were deleted), many concurrent reads
- * across partitions, and read_committed over aborted transactions. kafkajs has no consumer without
- * a group: with KAFKA_CLIENT=kafkajs, asking for a reader is a configuration error.
+ * across partitions, and read_committed over aborted transactions — with either client, since both
+ * read with Fetch requests; batches kafkajs cannot decode are read through librdkafka.
  */
 import pino from 'pino';
 import { Kafka, logLevel } from 'kafkajs';
@@ -22,8 +22,8 @@ const clientFor = (kafkaClient: KafkaClientName): KafkaClient =>
 
 const value = (partition: number, i: number, size = 0) => `p${partition}-r${i}`.padEnd(size, '.');
 
-describe('partition reader: confluent', () => {
-  const client = clientFor('confluent');
+describe.each<KafkaClientName>(['confluent', 'kafkajs'])('partition reader (KAFKA_CLIENT=%s)', (clientName) => {
+  const client = clientFor(clientName);
   let admin: Admin;
   let reader: PartitionReader;
   const created: string[] = [];
@@ -182,11 +182,49 @@ describe('partition reader: confluent', () => {
   });
 });
 
-describe('partition reader: kafkajs', () => {
-  it('is a configuration error naming KAFKA_CLIENT=confluent', () => {
-    const client = clientFor('kafkajs');
-    expect(() => client.partitionReader()).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('KAFKA_CLIENT=confluent') }),
-    );
+describe('partition reader: batches compressed with a codec kafkajs cannot decode', () => {
+  /** A topic of one partition holding 200 records in lz4 batches, written by librdkafka. */
+  async function lz4Topic(): Promise<string> {
+    const topic = uniqueName('rt-reader-lz4');
+    const admin = clientFor('confluent').admin();
+    await admin.connect();
+    try {
+      await admin.ensureTopics([{ topic, partitions: 1 }]);
+    } finally {
+      await admin.disconnect();
+    }
+    const { KafkaJS } = require('@confluentinc/kafka-javascript');
+    const producer = new KafkaJS.Kafka({ kafkaJS: { brokers, logLevel: KafkaJS.logLevel.NOTHING } }).producer({ 'compression.codec': 'lz4', 'linger.ms': 50 });
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: value(0, i, 200), partition: 0 })) });
+    await producer.disconnect();
+    return topic;
+  }
+
+  it('reads them through librdkafka with KAFKA_CLIENT=confluent', async () => {
+    const topic = await lz4Topic();
+    const reader = clientFor('confluent').partitionReader();
+    try {
+      const got: string[] = [];
+      let offset = '0';
+      while (got.length < 200) {
+        const r = await reader.read({ topic, partition: 0, offset, maxRecords: 75 });
+        got.push(...r.messages.map((m) => m.value!.toString()));
+        offset = r.nextOffset;
+      }
+      expect(got).toEqual(Array.from({ length: 200 }, (_, i) => value(0, i, 200)));
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('fails the read, naming the codec, with KAFKA_CLIENT=kafkajs', async () => {
+    const topic = await lz4Topic();
+    const reader = clientFor('kafkajs').partitionReader();
+    try {
+      await expect(reader.read({ topic, partition: 0, offset: '0', maxRecords: 10 })).rejects.toThrow(/LZ4/i);
+    } finally {
+      await reader.close();
+    }
   });
 });
