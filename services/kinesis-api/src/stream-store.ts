@@ -15,6 +15,7 @@ import {
   type PartitionReader,
   type PartitionReadResult,
   type Producer,
+  sleep,
   TidewayError,
 } from '@tideway/runtime';
 import { KinesisApiError } from './errors';
@@ -34,6 +35,8 @@ const CONCURRENT_READS = 2;
  * changes at once.
  */
 const SHARD_COUNT_TTL_MS = 2_000;
+/** Longest wait for a changed retention to be answered by the broker. */
+const RETENTION_VISIBLE_MS = 5_000;
 
 export interface OutgoingRecord {
   readonly partition: number;
@@ -189,8 +192,15 @@ export class StreamStore {
     return Number(configs['retention.ms'] ?? '-1');
   }
 
+  /**
+   * Sets `retention.ms` and waits (up to RETENTION_VISIBLE_MS) until the broker answers the new
+   * value: Kafka applies a config change a moment after acknowledging it, and a client that asks
+   * for the stream's retention next expects the period it just set.
+   */
   async setRetentionMs(stream: string, ms: number): Promise<void> {
     await this.call('alter topic config', () => this.a.alterTopicConfigs(this.topicOf(stream), { 'retention.ms': String(ms) }));
+    const until = Date.now() + RETENTION_VISIBLE_MS;
+    while ((await this.retentionMs(stream)) !== ms && Date.now() < until) await sleep(50);
   }
 
   /**
