@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /**
- * Throughput of the runtime's groupless partition reader (KafkaClient.partitionReader, librdkafka):
+ * Throughput of the runtime's groupless partition readers: READER=fetch (the default,
+ * KafkaClient.partitionReader: Fetch requests over kafkajs's protocol layer) or READER=librdkafka (the
+ * pool of librdkafka consumers it falls back to for codecs kafkajs lacks):
  * PARTITIONS partitions of N records of SIZE bytes each, read from offset 0 to the end by one loop per
  * partition, all at once, in pages of PAGE records (read → nextOffset → read), as a GetRecords
  * client iterating shards does. Records/s over the whole read, and CPU µs/record of this process
@@ -19,6 +21,8 @@ const kit = require('../kit');
 
 const { createKafkaClient } = require(path.join(kit.ROOT, 'services/runtime/dist/kafka/client'));
 const { createLogger } = require(path.join(kit.ROOT, 'services/runtime/dist/logger'));
+const { ConfluentPartitionReader } = require(path.join(kit.ROOT, 'services/runtime/dist/kafka/confluent-partition-reader'));
+const READER = process.env.READER ?? 'fetch';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const PARTITIONS = 4;
@@ -53,12 +57,11 @@ async function once(admin, runIndex) {
   const topic = `bench-reader-${randomUUID().slice(0, 8)}`;
   await load(admin, topic);
   const mib = (name) => (process.env[name] ? Number(process.env[name]) * 1_048_576 : undefined);
-  const reader = client.partitionReader({
-    readCommitted: false,
-    concurrency,
-    fetchMaxBytesPerPartition: mib('READER_FETCH_MIB'),
-    prefetchMaxBytes: mib('READER_PREFETCH_MIB'),
-  });
+  const options = { readCommitted: false, concurrency, fetchMaxBytesPerPartition: mib('READER_FETCH_MIB'), prefetchMaxBytes: mib('READER_PREFETCH_MIB') };
+  const reader =
+    READER === 'librdkafka'
+      ? new ConfluentPartitionReader({ 'bootstrap.servers': BROKERS.join(','), 'client.id': 'bench-reader' }, options)
+      : client.partitionReader(options);
   const pages = [];
   let read = 0;
   const m = kit.measure(process.pid);
@@ -83,6 +86,7 @@ async function once(admin, runIndex) {
       'kafka-client-reader',
       `run${runIndex}`,
       {
+        reader: READER,
         records: read,
         size,
         page,
@@ -93,7 +97,7 @@ async function once(admin, runIndex) {
         pages: pages.length,
         pageMs: q,
       },
-      `run ${runIndex}: ${read} records of ${size} B in ${r.seconds.toFixed(2)} s: ${Math.round(r.rate)} records/s, ${kit.cpuText(r.cpuMicrosPerRecord)}; ` +
+      `${READER} run ${runIndex}: ${read} records of ${size} B in ${r.seconds.toFixed(2)} s: ${Math.round(r.rate)} records/s, ${kit.cpuText(r.cpuMicrosPerRecord)}; ` +
         `${pages.length} pages of up to ${page}, page ms p50 ${q.p50Ms.toFixed(1)} p99 ${q.p99Ms.toFixed(1)} max ${q.maxMs.toFixed(1)}`,
     );
   } finally {

@@ -73,7 +73,9 @@ export class StreamStore {
     this.admin = kafka.admin();
     await step('connect admin', () => this.admin!.connect());
     await step('ensure metadata topic', () => this.admin!.ensureTopics([{ topic: METADATA_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } }]));
-    this.producer = kafka.producer({ idempotent: true });
+    // A put waits for its records' acknowledgement: at a few thousand records/s, 1 ms of linger instead
+    // of 5 takes 4 ms off every answer; under load, records batch while earlier requests are in flight.
+    this.producer = kafka.producer({ idempotent: true, lingerMs: 1 });
     await step('connect producer', () => this.producer!.connect());
     this.reader = kafka.partitionReader({ readCommitted: true, concurrency: CONCURRENT_READS, prefetchMaxBytes: MAX_GET_RECORDS_BYTES });
   }

@@ -739,7 +739,7 @@ export class ConfluentClient implements KafkaClient {
       // murmur2 on the key bytes, as the Java client and keyPartition(): one key → one partition, whoever produced it.
       partitioner: 'murmur2_random',
       // Awaited sends are the rule here: do not hold records back for a fuller batch.
-      'linger.ms': 5,
+      'linger.ms': options.lingerMs ?? 5,
       // The broker's and topic's limits decide a record's size, as with the other clients
       // (librdkafka's own default refuses anything over 1,000,000 bytes before sending).
       'message.max.bytes': 64 * 1024 * 1024,
