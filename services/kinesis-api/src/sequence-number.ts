@@ -30,6 +30,14 @@ export function formatSequenceNumber(position: RecordPosition): string {
   return PREFIX + String(partition).padStart(PARTITION_DIGITS, '0') + offset.toString().padStart(OFFSET_DIGITS, '0');
 }
 
+/** formatSequenceNumber for an offset as Kafka clients give it (decimal text), without a bigint per record. */
+export function formatSequenceNumberAt(partition: number, offsetText: string): string {
+  if (!/^\d{1,19}$/.test(offsetText)) throw new RangeError(`not an offset: ${offsetText}`);
+  if (offsetText.length === 19 && BigInt(offsetText) > MAX_OFFSET) throw new RangeError(`not an offset: ${offsetText}`);
+  if (!Number.isInteger(partition) || partition < 0 || partition > MAX_PARTITION) throw new RangeError(`not a partition: ${partition}`);
+  return PREFIX + String(partition).padStart(PARTITION_DIGITS, '0') + offsetText.padStart(OFFSET_DIGITS, '0');
+}
+
 /** The record a sequence number names, or undefined when it is not one of ours. */
 export function decodeSequenceNumber(text: string): RecordPosition | undefined {
   if (text.length !== SEQUENCE_NUMBER_LENGTH || !text.startsWith(PREFIX) || !/^\d+$/.test(text)) return undefined;

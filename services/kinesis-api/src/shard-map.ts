@@ -61,7 +61,39 @@ export function recordHashKey(partitionKey: string, explicitHashKey?: string): b
 
 /** The shard a record goes to. */
 export function shardForRecord(partitionKey: string, shardCount: number, explicitHashKey?: string): number {
-  return shardForHashKey(recordHashKey(partitionKey, explicitHashKey), shardCount);
+  if (explicitHashKey !== undefined) return shardForHashKey(parseExplicitHashKey(explicitHashKey), shardCount);
+  return shardForDigest(hash('md5', partitionKey, 'buffer'), shardCount);
+}
+
+/** Per shard count, each shard's first hash key as 16 big-endian bytes (shard 0's omitted). */
+const digestStarts = new Map<number, Buffer[]>();
+
+function startsOf(shardCount: number): Buffer[] {
+  let starts = digestStarts.get(shardCount);
+  if (!starts) {
+    checkCount(shardCount);
+    starts = [];
+    for (let i = 1; i < shardCount; i++) starts.push(Buffer.from(rangeStart(i, shardCount).toString(16).padStart(32, '0'), 'hex'));
+    if (digestStarts.size < 64) digestStarts.set(shardCount, starts);
+  }
+  return starts;
+}
+
+/**
+ * The shard whose range holds an MD5 digest, by comparing bytes with the shards' first keys: the
+ * same answer as shardForHashKey, without turning every digest into a bigint.
+ */
+export function shardForDigest(digest: Buffer, shardCount: number): number {
+  const starts = startsOf(shardCount);
+  // The number of shard starts at or below the digest is its shard.
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid].compare(digest) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** An ExplicitHashKey: a decimal integer in [0, 2^128 - 1]; InvalidArgumentException otherwise. */

@@ -1,6 +1,6 @@
 import { seededRandom } from '../../../test-support/seeded-random';
 import { kinesisErrorOf } from './kinesis-error';
-import { SEQUENCE_NUMBER_LENGTH, decodeSequenceNumber, formatSequenceNumber, sequenceNumberOffset } from '../src/sequence-number';
+import { SEQUENCE_NUMBER_LENGTH, decodeSequenceNumber, formatSequenceNumber, formatSequenceNumberAt, sequenceNumberOffset } from '../src/sequence-number';
 
 const MAX_OFFSET = (1n << 63n) - 1n;
 
@@ -36,6 +36,16 @@ describe('sequence numbers', () => {
       const byOffset = Math.sign(Number(a.offset - b.offset));
       expect([Math.sign(Number(BigInt(sa) - BigInt(sb))), sa < sb ? -1 : sa > sb ? 1 : 0]).toEqual([byOffset, byOffset]);
     }
+  });
+
+  it('are the same from an offset given as text (random positions)', () => {
+    const random = seededRandom(6);
+    for (let i = 0; i < 5000; i++) {
+      const p = randomPosition(random);
+      expect(formatSequenceNumberAt(p.partition, p.offset.toString())).toBe(formatSequenceNumber(p));
+    }
+    for (const bad of ['', '-1', '1.5', '9223372036854775808', '12345678901234567890', ' 1']) expect(() => formatSequenceNumberAt(0, bad)).toThrow(RangeError);
+    expect(() => formatSequenceNumberAt(2 ** 31, '0')).toThrow(RangeError);
   });
 
   it('refuse positions that cannot be encoded', () => {

@@ -6,6 +6,7 @@ import {
   parseExplicitHashKey,
   parseShardId,
   partitionKeyHash,
+  shardForDigest,
   shardForHashKey,
   shardForRecord,
   shardId,
@@ -78,6 +79,20 @@ describe('shardForHashKey', () => {
         expect(holders).toHaveLength(1);
         expect([n, key, shardForHashKey(key, n)]).toEqual([n, key, holders[0]]);
       }
+    }
+  });
+
+  it('gives the same shard for a digest compared as bytes (every boundary, its neighbours, random digests, 1..100 shards)', () => {
+    const random = seededRandom(17);
+    const digestOf = (key: bigint) => Buffer.from(key.toString(16).padStart(32, '0'), 'hex');
+    for (let n = 1; n <= 100; n++) {
+      const keys = [
+        0n,
+        MAX_HASH_KEY,
+        ...shardRanges(n).flatMap((r) => [r.startingHashKey, r.endingHashKey, r.startingHashKey + 1n, r.endingHashKey > 0n ? r.endingHashKey - 1n : 0n]),
+        ...Array.from({ length: 50 }, () => randomHashKey(random)),
+      ];
+      for (const key of keys) expect([n, key, shardForDigest(digestOf(key), n)]).toEqual([n, key, shardForHashKey(key, n)]);
     }
   });
 

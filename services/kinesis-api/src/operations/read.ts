@@ -6,7 +6,7 @@
  */
 import { KinesisApiError } from '../errors';
 import { MAX_GET_RECORDS, MAX_GET_RECORDS_BYTES, type Requests } from '../protocol/operations';
-import { formatSequenceNumber, sequenceNumberOffset } from '../sequence-number';
+import { formatSequenceNumberAt, sequenceNumberOffset } from '../sequence-number';
 import { ACCOUNT_ID, requireStream, type OperationContext } from './context';
 import { parseShardId, shardId } from '../shard-map';
 import { decodeShardIterator, encodeShardIterator } from '../shard-iterator';
@@ -65,7 +65,7 @@ export async function getRecords(ctx: OperationContext, req: Requests['GetRecord
     bytes += data.length + Buffer.byteLength(partitionKey, 'utf8');
     return [
       {
-        SequenceNumber: formatSequenceNumber({ partition: position.partition, offset: BigInt(m.offset) }),
+        SequenceNumber: formatSequenceNumberAt(position.partition, m.offset),
         ApproximateArrivalTimestamp: new Date(m.timestamp),
         Data: data,
         PartitionKey: partitionKey,
