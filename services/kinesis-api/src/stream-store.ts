@@ -35,6 +35,8 @@ const CONCURRENT_READS = 2;
  * changes at once.
  */
 const SHARD_COUNT_TTL_MS = 2_000;
+/** Longest wait for any other Kafka call (metadata, offsets, configs, reads) before answering ServiceUnavailable. */
+const CALL_TIMEOUT_MS = 15_000;
 /** Longest wait for a changed retention to be answered by the broker. */
 const RETENTION_VISIBLE_MS = 5_000;
 
@@ -91,7 +93,9 @@ export class StreamStore {
   /** Runs a Kafka call: a transient failure marks Kafka down and answers ServiceUnavailable. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      const out = await fn();
+      // The clients' own timeouts do not hold while no broker is reachable (a metadata request
+      // waits for a connection): a call without an answer is a failed call.
+      const out = await within(fn(), CALL_TIMEOUT_MS, `Kafka did not answer (${what}) within ${CALL_TIMEOUT_MS} ms`);
       this.o.health.ok('kafka', HEALTH_OPERATION);
       return out;
     } catch (err) {
@@ -247,11 +251,7 @@ export class StreamStore {
    */
   private withinWriteTimeout<T>(sending: Promise<T>): Promise<T> {
     const ms = this.o.writeTimeoutMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TidewayError('DELIVERY_FAILED', `Kafka did not acknowledge the records within ${ms} ms`)), ms);
-    });
-    return Promise.race([sending, timeout]).finally(() => clearTimeout(timer));
+    return within(sending, ms, `Kafka did not acknowledge the records within ${ms} ms`);
   }
 
   read(stream: string, partition: number, offset: bigint, maxRecords: number, maxBytes: number): Promise<PartitionReadResult> {
@@ -264,6 +264,15 @@ export class StreamStore {
   async probe(): Promise<void> {
     await this.call('list topics', () => this.a.listTopics());
   }
+}
+
+/** `work`'s outcome, or a transient error (DELIVERY_FAILED) once `ms` passed without one. */
+function within<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TidewayError('DELIVERY_FAILED', message)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function byPartition(offsets: ReadonlyArray<{ partition: number; offset: string }>): bigint[] {

@@ -23,7 +23,6 @@ export interface FetchReaderConnection {
   ssl?: unknown;
   sasl?: unknown;
   connectionTimeout?: number;
-  retry?: unknown;
   logLevel?: number;
   logCreator?: unknown;
 }
@@ -51,6 +50,10 @@ const STALE_LEADER = new Set([
   'FENCED_LEADER_EPOCH',
   'REPLICA_NOT_AVAILABLE',
 ]);
+/** kafkajs's retries of connecting and of metadata requests, for one read. */
+const READ_RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 };
+/** Longest wait for a metadata or ListOffsets answer (a fetch's own bound is its wait plus this). */
+const REQUEST_TIMEOUT_MS = 10_000;
 /** Fetches one read makes at most when it meets only markers and aborted records. */
 const MAX_FETCHES_PER_READ = 50;
 
@@ -245,7 +248,10 @@ export class FetchPartitionReader implements PartitionReader {
         sasl: c.sasl,
         clientId: c.clientId,
         connectionTimeout: c.connectionTimeout,
-        retry: c.retry,
+        // A read is answered, or fails, within seconds: its caller retries (a Kinesis client does),
+        // and a reader waiting minutes on an unreachable broker would only hold its request open.
+        retry: READ_RETRY,
+        requestTimeout: REQUEST_TIMEOUT_MS,
         offsets: new Map(),
         allowAutoTopicCreation: false,
         isolationLevel: this.isolation,
