@@ -12,6 +12,7 @@
  * that interval, and of the node (`.stack/run/opensearch.pid`, or BENCH_OPENSEARCH_PID).
  * Everything it creates is named bench-bridge-os-<random> and deleted at the end.
  */
+/* global fetch */
 'use strict';
 const { randomBytes } = require('node:crypto');
 const { readFileSync, writeFileSync, mkdtempSync } = require('node:fs');
