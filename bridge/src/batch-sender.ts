@@ -1,7 +1,7 @@
 /**
  * Drives a KeyOrderedRetryQueue against a destination API: takes batches while fewer than
  * `maxInFlight` requests are out, applies per-unit answers, and puts whole failed calls back
- * with backoff. Shared by the kinesis and firehose sinks; the API call itself is theirs.
+ * with backoff. Shared by the kinesis, firehose and opensearch sinks; the API call itself is theirs.
  */
 import { sleep, type BackoffPolicy, type Logger } from '@tideway/runtime';
 import { awsErrorCode, errorCodeLabel, isThrottling, needsOperator } from './errors';
@@ -94,7 +94,8 @@ export class BatchSender {
       const delivered: BridgeRecord[] = [];
       answers.forEach((a, i) => {
         const u = units[i];
-        if (a.ok) for (const e of u.entries) delivered.push(e.payload);
+        if (a.ok && a.rejected) for (const e of u.entries) outcomes.deadLetter(e.payload, a.rejected.reason, a.rejected.error);
+        else if (a.ok) for (const e of u.entries) delivered.push(e.payload);
         else {
           metrics.retries.inc({ route, error_code: errorCodeLabel(a.code) }, u.entries.length);
           if (isThrottling(a.code)) {

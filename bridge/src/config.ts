@@ -6,7 +6,7 @@ export const settings = {
   routesFile: setting.string({
     env: 'BRIDGE_ROUTES',
     importance: 'required',
-    doc: 'Path of the routes YAML file (which topics go to which Kinesis stream, Firehose delivery stream or S3 bucket).',
+    doc: 'Path of the routes YAML file (which topics go to which Kinesis stream, Firehose delivery stream, S3 bucket or OpenSearch index).',
   }),
   consumerGroupPrefix: setting.string({
     env: 'BRIDGE_GROUP_PREFIX',
@@ -23,7 +23,7 @@ export const settings = {
   maxBufferedBytes: setting.int({
     env: 'BRIDGE_MAX_BUFFERED_BYTES',
     importance: 'tuning',
-    doc: 'Per kinesis/firehose route: bytes read and not yet accepted before fetching pauses (resumes at half). s3 routes add their buffering size.',
+    doc: 'Per kinesis/firehose route: bytes read and not yet accepted before fetching pauses (resumes at half). s3 and opensearch routes add their buffering size.',
     default: 8 * 1024 * 1024,
     min: 1024,
     unit: 'bytes',
@@ -31,7 +31,7 @@ export const settings = {
   maxInFlightRequests: setting.int({
     env: 'BRIDGE_MAX_IN_FLIGHT_REQUESTS',
     importance: 'tuning',
-    doc: 'Per route: concurrent PutRecords / PutRecordBatch calls or S3 uploads.',
+    doc: 'Per route: concurrent PutRecords / PutRecordBatch calls, S3 uploads or OpenSearch _bulk requests.',
     default: 4,
     min: 1,
     max: 64,
@@ -61,7 +61,7 @@ export const settings = {
   requestTimeoutMs: setting.duration({
     env: 'BRIDGE_REQUEST_TIMEOUT_MS',
     importance: 'tuning',
-    doc: 'Timeout of one AWS HTTP request (then it is retried).',
+    doc: 'Timeout of one AWS or OpenSearch HTTP request (then it is retried).',
     default: 30_000,
     min: 100,
   }),

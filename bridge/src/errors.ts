@@ -9,6 +9,8 @@ export const DLQ_REASONS = {
   tooLarge: 'record-too-large',
   /** The route's transform returned ProcessingFailed for it (or threw). */
   transformFailed: 'transform-failed',
+  /** OpenSearch refused the document for good (a mapping conflict, another 4xx). */
+  documentRejected: 'document-rejected',
 } as const;
 
 export type DlqReason = (typeof DLQ_REASONS)[keyof typeof DLQ_REASONS];
@@ -31,6 +33,8 @@ const THROTTLING = new Set([
   'TooManyRequestsException',
   'SlowDown',
   'ServiceUnavailableException',
+  // OpenSearch: a full write queue (es_rejected_execution_exception) or a circuit breaker.
+  'HTTP429',
 ]);
 
 export function isThrottling(code: string): boolean {

@@ -11,6 +11,7 @@
  * Pure: time comes in as `now`, randomness through the backoff's injectable `random`.
  */
 import { backoffDelayMs, type BackoffPolicy } from '@tideway/runtime';
+import type { DlqReason } from './errors';
 
 export interface QueuedEntry<T> {
   readonly key: string;
@@ -42,7 +43,11 @@ export interface BatchLimits {
   admit?: (key: string, bytes: number, records: number) => boolean;
 }
 
-export type UnitOutcome = { ok: true } | { ok: false; code: string };
+/**
+ * A unit's answer: accepted; failed and to be retried; or refused for good (`rejected`: the key moves
+ * on and the unit's records go to the dead-letter topic, e.g. a document OpenSearch cannot map).
+ */
+export type UnitOutcome = { ok: true; rejected?: { reason: DlqReason; error: string } } | { ok: false; code: string };
 
 /**
  * Per-record outcomes of a batch call (PutRecords, PutRecordBatch) whose answers come back in request

@@ -1,6 +1,7 @@
 /**
  * The bridge's metrics. Labels are bounded: `route` comes from the routes file, `error_code`
- * from a closed list (see errors.ts), `destination` is kinesis|firehose|s3.
+ * from a closed list (see errors.ts), `destination` is kinesis|firehose|s3|opensearch, `result` and
+ * `outcome` are closed lists.
  */
 import { BATCH_SIZE_BUCKETS, ConsumerMetrics, Counter, Gauge, Histogram, LATENCY_BUCKETS_SECONDS, type Registry } from '@tideway/runtime';
 
@@ -20,6 +21,9 @@ export class BridgeMetrics {
   readonly bufferedBytes: Gauge<'route'>;
   readonly paused: Gauge<'route'>;
   readonly s3Objects: Counter<'route' | 'kind'>;
+  readonly openSearchDocuments: Counter<'route' | 'result'>;
+  readonly openSearchBulkRequests: Counter<'route' | 'outcome'>;
+  readonly openSearchBulkLatency: Histogram<'route'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -96,6 +100,25 @@ export class BridgeMetrics {
       name: 'tideway_bridge_s3_objects_written_total',
       help: 'Objects written by s3 routes (kind=data|error).',
       labelNames: ['route', 'kind'],
+      registers,
+    });
+    this.openSearchDocuments = new Counter({
+      name: 'tideway_bridge_opensearch_documents_total',
+      help: 'Documents answered in _bulk responses, by result: indexed, retried (429/5xx), rejected (to the dead-letter topic).',
+      labelNames: ['route', 'result'],
+      registers,
+    });
+    this.openSearchBulkRequests = new Counter({
+      name: 'tideway_bridge_opensearch_bulk_requests_total',
+      help: '_bulk requests by outcome: ok (every document indexed), partial (some documents failed), failed (the whole request).',
+      labelNames: ['route', 'outcome'],
+      registers,
+    });
+    this.openSearchBulkLatency = new Histogram({
+      name: 'tideway_bridge_opensearch_bulk_latency_seconds',
+      help: 'Duration of one _bulk request, sent to answered (or failed).',
+      labelNames: ['route'],
+      buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
   }

@@ -5,6 +5,9 @@
  */
 import { ConfigError, isValidPath, parseYamlObject } from '@tideway/runtime';
 import { LIMITS } from './limits';
+import type { AuthSpec, SecretSource } from './opensearch/auth';
+import type { DocumentIdSpec } from './opensearch/bulk';
+import { ROTATION_PERIODS, type RotationPeriod } from './opensearch/index-name';
 
 export type TopicSelector = { names: string[] } | { regex: RegExp };
 
@@ -47,7 +50,21 @@ export interface S3Destination {
   create: boolean;
 }
 
-export type Destination = KinesisDestination | FirehoseDestination | S3Destination;
+export interface OpenSearchDestination {
+  type: 'opensearch';
+  /** Base URL of the cluster (http or https). */
+  endpoint: string;
+  /** Index name, before the rotation suffix. */
+  index: string;
+  indexRotationPeriod: RotationPeriod;
+  documentId: DocumentIdSpec;
+  bufferingHints: { sizeBytes: number; intervalMs: number };
+  auth: AuthSpec;
+  /** PEM file of CA certificates for https (default: the system store). */
+  caFile?: string;
+}
+
+export type Destination = KinesisDestination | FirehoseDestination | S3Destination | OpenSearchDestination;
 
 export interface Route {
   name: string;
@@ -64,6 +81,9 @@ const KINESIS_STREAM = /^[a-zA-Z0-9_.-]{1,128}$/;
 const FIREHOSE_STREAM = /^[a-zA-Z0-9_.-]{1,64}$/;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KAFKA_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+/** Lowercase, no characters OpenSearch forbids, room for a rotation suffix (255 bytes in all). */
+const OPENSEARCH_INDEX = /^[a-z0-9][a-z0-9._-]{0,199}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type Obj = Record<string, unknown>;
 
@@ -235,6 +255,86 @@ function parseS3(v: Obj, hasCustomEndpoint: boolean): S3Destination {
   };
 }
 
+function parseSecretSource(o: Obj, field: string, name: string): SecretSource {
+  const fromEnv = o[`${name}Env`];
+  const fromFile = o[`${name}File`];
+  if ((fromEnv === undefined) === (fromFile === undefined))
+    fail(`${field}.${name}Env`, `exactly one of ${name}Env (an environment variable's name) or ${name}File (a file's path) is required`);
+  if (fromEnv !== undefined) return { env: str(o, `${name}Env`, `${field}.${name}Env`, ENV_NAME, 'the name of an environment variable') };
+  return { file: str(o, `${name}File`, `${field}.${name}File`) };
+}
+
+function parseOpenSearchAuth(v: unknown): AuthSpec {
+  if (v === undefined || v === null) return { kind: 'none' };
+  if (!isObj(v)) fail('opensearch.auth', 'must be { username, passwordEnv | passwordFile } or { apiKeyEnv | apiKeyFile }');
+  onlyKeys(v, 'opensearch.auth', ['username', 'passwordEnv', 'passwordFile', 'apiKeyEnv', 'apiKeyFile']);
+  if (v.username !== undefined) {
+    if (v.apiKeyEnv !== undefined || v.apiKeyFile !== undefined) fail('opensearch.auth', 'is either basic auth (username, password…) or an API key, not both');
+    return { kind: 'basic', username: str(v, 'username', 'opensearch.auth.username'), password: parseSecretSource(v, 'opensearch.auth', 'password') };
+  }
+  if (v.passwordEnv !== undefined || v.passwordFile !== undefined) fail('opensearch.auth.username', 'is required with a password');
+  return { kind: 'apiKey', apiKey: parseSecretSource(v, 'opensearch.auth', 'apiKey') };
+}
+
+function parseOpenSearch(v: Obj): OpenSearchDestination {
+  onlyKeys(v, 'opensearch', ['endpoint', 'index', 'indexRotationPeriod', 'documentId', 'bufferingHints', 'auth', 'tls']);
+  const endpoint = str(v, 'endpoint', 'opensearch.endpoint');
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    fail('opensearch.endpoint', `must be an http:// or https:// URL, got "${endpoint}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('opensearch.endpoint', `must be an http:// or https:// URL, got "${endpoint}"`);
+  if (url.username || url.password) fail('opensearch.endpoint', 'must not hold credentials (use auth with passwordEnv or passwordFile)');
+  const index = str(
+    v,
+    'index',
+    'opensearch.index',
+    OPENSEARCH_INDEX,
+    'a lowercase index name (a-z 0-9 . _ -, not starting with . _ -, at most 200 characters)',
+  );
+  const period = v.indexRotationPeriod === undefined ? 'OneDay' : v.indexRotationPeriod;
+  if (!ROTATION_PERIODS.includes(period as RotationPeriod))
+    fail('opensearch.indexRotationPeriod', `must be one of ${ROTATION_PERIODS.join(', ')}, got ${JSON.stringify(period)}`);
+  let documentId: DocumentIdSpec = { kind: 'key' };
+  if (v.documentId !== undefined && v.documentId !== null) {
+    const spec = v.documentId;
+    if (spec === 'key') documentId = { kind: 'key' };
+    else if (spec === 'none') documentId = { kind: 'none' };
+    else if (typeof spec === 'string' && spec.startsWith('field:') && isValidPath(spec.slice(6))) documentId = { kind: 'field', path: spec.slice(6) };
+    else fail('opensearch.documentId', `must be key, none or field:<dotted.path>, got ${JSON.stringify(spec)}`);
+  }
+  // Firehose's defaults for OpenSearch: 5 MB or 300 s.
+  let sizeBytes = 5 * 1024 * 1024;
+  let intervalMs = 300_000;
+  if (v.bufferingHints !== undefined && v.bufferingHints !== null) {
+    if (!isObj(v.bufferingHints)) fail('opensearch.bufferingHints', 'must be { sizeInMBs, intervalInSeconds }');
+    onlyKeys(v.bufferingHints, 'opensearch.bufferingHints', ['sizeInMBs', 'intervalInSeconds']);
+    if (v.bufferingHints.sizeInMBs !== undefined)
+      sizeBytes = Math.round(num(v.bufferingHints.sizeInMBs, 'opensearch.bufferingHints.sizeInMBs', 0.001, 100, false) * 1024 * 1024);
+    if (v.bufferingHints.intervalInSeconds !== undefined)
+      intervalMs = num(v.bufferingHints.intervalInSeconds, 'opensearch.bufferingHints.intervalInSeconds', 0, 900) * 1000;
+  }
+  let caFile: string | undefined;
+  if (v.tls !== undefined && v.tls !== null) {
+    if (!isObj(v.tls)) fail('opensearch.tls', 'must be { caFile }');
+    onlyKeys(v.tls, 'opensearch.tls', ['caFile']);
+    caFile = optStr(v.tls, 'caFile', 'opensearch.tls.caFile');
+    if (caFile !== undefined && url.protocol !== 'https:') fail('opensearch.tls.caFile', 'needs an https:// endpoint');
+  }
+  return {
+    type: 'opensearch',
+    endpoint,
+    index,
+    indexRotationPeriod: period as RotationPeriod,
+    documentId,
+    bufferingHints: { sizeBytes, intervalMs },
+    auth: parseOpenSearchAuth(v.auth),
+    caFile,
+  };
+}
+
 /** The Firehose expressions a prefix may use (checked again when expanded). */
 const PREFIX_EXPRESSION = /!\{([^}]*)\}/g;
 function checkPrefix(prefix: string, field: string, isErrorPrefix: boolean): void {
@@ -276,18 +376,28 @@ export function parseRoutes(doc: Record<string, unknown>, file: string, options:
     const label = isObj(raw) && typeof raw.name === 'string' ? `route "${raw.name}"` : `routes[${i}]`;
     try {
       if (!isObj(raw)) fail('', 'must be a mapping');
-      onlyKeys(raw, '', ['name', 'topics', 'transform', 'deadLetterTopic', 'kinesis', 'firehose', 's3']);
+      onlyKeys(raw, '', ['name', 'topics', 'transform', 'deadLetterTopic', 'kinesis', 'firehose', 's3', 'opensearch']);
       const name = str(raw, 'name', 'name', ROUTE_NAME, '1-100 characters of A-Z a-z 0-9 . _ - (it names the consumer group)');
       if (names.has(name)) fail('name', 'is used by another route (each route is its own consumer group)');
       names.add(name);
       const topics = parseTopics(raw.topics);
-      const destinations = (['kinesis', 'firehose', 's3'] as const).filter((d) => raw[d] !== undefined);
+      const destinations = (['kinesis', 'firehose', 's3', 'opensearch'] as const).filter((d) => raw[d] !== undefined);
       if (destinations.length !== 1)
-        fail('', `needs exactly one destination (kinesis, firehose or s3), found ${destinations.length === 0 ? 'none' : destinations.join(' and ')}`);
+        fail(
+          '',
+          `needs exactly one destination (kinesis, firehose, s3 or opensearch), found ${destinations.length === 0 ? 'none' : destinations.join(' and ')}`,
+        );
       const d = destinations[0];
       const body = raw[d];
       if (!isObj(body)) fail(d, 'must be a mapping');
-      const destination = d === 'kinesis' ? parseKinesis(body) : d === 'firehose' ? parseFirehose(body) : parseS3(body, options.s3CustomEndpoint);
+      const destination =
+        d === 'kinesis'
+          ? parseKinesis(body)
+          : d === 'firehose'
+            ? parseFirehose(body)
+            : d === 'opensearch'
+              ? parseOpenSearch(body)
+              : parseS3(body, options.s3CustomEndpoint);
       const transformPath = optStr(raw, 'transform', 'transform');
       const deadLetterTopic = optStr(raw, 'deadLetterTopic', 'deadLetterTopic');
       if (deadLetterTopic !== undefined && !KAFKA_TOPIC.test(deadLetterTopic)) fail('deadLetterTopic', `must be a Kafka topic name, got "${deadLetterTopic}"`);

@@ -1,5 +1,5 @@
 /**
- * What every destination (kinesis, firehose, s3) offers the route pipeline, and what the
+ * What every destination (kinesis, firehose, s3, opensearch) offers the route pipeline, and what the
  * pipeline offers back: a record is finished exactly once — delivered, dead-lettered, or
  * dropped on purpose — and only then may its offset be committed.
  */
@@ -30,7 +30,7 @@ export interface RecordOutcomes {
 }
 
 export interface Sink {
-  readonly kind: 'kinesis' | 'firehose' | 's3';
+  readonly kind: 'kinesis' | 'firehose' | 's3' | 'opensearch';
   /** Checks (or creates) the destination. Throws DestinationMissingError while it is missing. */
   prepare(signal: AbortSignal): Promise<void>;
   /** Takes records over; never throws for a bad record (those are dead-lettered). */

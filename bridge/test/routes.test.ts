@@ -50,7 +50,7 @@ describe('routes file', () => {
     ['routes:\n  - name: a\n    topics: [t]\n', 'route "a": needs exactly one destination'],
     [
       'routes:\n  - name: a\n    topics: [t]\n    kinesis: { stream: s }\n    s3: { bucket: bbb }\n',
-      'route "a": needs exactly one destination (kinesis, firehose or s3), found kinesis and s3',
+      'route "a": needs exactly one destination (kinesis, firehose, s3 or opensearch), found kinesis and s3',
     ],
     [
       'routes:\n  - name: a\n    topics: [t]\n    kinesis: { stream: s, partitionKey: shard }\n',

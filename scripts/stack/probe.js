@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Readiness probes for the local stack: each makes one real request and exits 0 on success.
-//   node scripts/stack/probe.js kafka|kinesis|moto
+//   node scripts/stack/probe.js kafka|kinesis|moto|opensearch
 // Used by up.sh/status.sh (PostgreSQL is probed with psql there).
 'use strict';
 
@@ -69,6 +69,15 @@ const probes = {
       s3.destroy();
       firehose.destroy();
     }
+  },
+  async opensearch() {
+    // Cluster health yellow or green: the node has elected itself and can take writes.
+    const res = await fetch(`${env.OPENSEARCH_URL}/_cluster/health?wait_for_status=yellow&timeout=1s`, {
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    const body = await res.json();
+    if (res.status !== 200 || !['yellow', 'green'].includes(body.status)) throw new Error(`cluster health ${res.status} ${body.status}`);
+    return `cluster ${body.cluster_name} ${body.status}, ${body.number_of_nodes} node(s)`;
   },
 };
 

@@ -2,13 +2,13 @@
 # One line per part: up/starting/down, pid, address. Exit 0 when every part is up.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-declare -A port=([kafka]=$KAFKA_PORT [postgres]=$PG_PORT [kinesis]=$KINESIS_PORT [moto]=$MOTO_PORT)
+declare -A port=([kafka]=$KAFKA_PORT [postgres]=$PG_PORT [kinesis]=$KINESIS_PORT [moto]=$MOTO_PORT [opensearch]=$OPENSEARCH_PORT)
 PG_BIN=$(pg_bindir || true)
 
 # Real requests for the running parts, all at once.
 declare -A probe_ok=()
 node_parts=()
-for p in kafka kinesis moto; do
+for p in kafka kinesis moto opensearch; do
   if port_open "${port[$p]}"; then node_parts+=("$p"); fi
 done
 if ((${#node_parts[@]})); then
@@ -35,6 +35,6 @@ for p in "${ALL_PARTS[@]}"; do
       all_up=false
     fi
   fi
-  printf '%-9s %-5s pid=%-8s %s:%s  log=.stack/logs/%s.log\n' "$p" "$state" "$pid" "$BIND_HOST" "${port[$p]}" "$p"
+  printf '%-10s %-5s pid=%-8s %s:%s  log=.stack/logs/%s.log\n' "$p" "$state" "$pid" "$BIND_HOST" "${port[$p]}" "$p"
 done
 $all_up

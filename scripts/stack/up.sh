@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Start the local stack (idempotent): Kafka (KRaft), PostgreSQL, kinesis-mock, moto.
+# Start the local stack (idempotent): Kafka (KRaft), PostgreSQL, kinesis-mock, moto, OpenSearch.
 #   npm run stack:up                  all parts
 #   bash scripts/stack/up.sh kafka    only the parts named
 #   bash scripts/stack/up.sh --fetch-only   only fill the download cache (start nothing)
 # Each part is waited for until it answers a real request; on failure the tail
 # of its log (.stack/logs/PART.log) is printed and the script exits non-zero.
-# Downloads (Kafka jars via mvn, the moto venv, PostgreSQL via apt-get when
+# Downloads (Kafka and OpenSearch jars via mvn, the moto venv, PostgreSQL via apt-get when
 # missing) are cached in ${TIDEWAY_CACHE:-$HOME/.cache/tideway}.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -41,10 +41,11 @@ ready_check() {
     postgres) port_open "$PG_PORT" && PGCONNECT_TIMEOUT=3 pg_psql -d postgres -c 'select 1' >/dev/null ;;
     kinesis) port_open "$KINESIS_PORT" && probe kinesis ;;
     moto) port_open "$MOTO_PORT" && probe moto ;;
+    opensearch) port_open "$OPENSEARCH_PORT" && probe opensearch ;;
   esac
 }
 part_port() {
-  case $1 in kafka) echo "$KAFKA_PORT" ;; postgres) echo "$PG_PORT" ;; kinesis) echo "$KINESIS_PORT" ;; moto) echo "$MOTO_PORT" ;; esac
+  case $1 in kafka) echo "$KAFKA_PORT" ;; postgres) echo "$PG_PORT" ;; kinesis) echo "$KINESIS_PORT" ;; moto) echo "$MOTO_PORT" ;; opensearch) echo "$OPENSEARCH_PORT" ;; esac
 }
 PG_BIN=$(pg_bindir || true)
 after_postgres_ready() {
@@ -100,6 +101,11 @@ fi
 prepare_kafka() {
   command -v java >/dev/null || { echo "java not found (need Java 17+: apt-get install -y openjdk-17-jre-headless)"; return 1; }
   kafka_fetch "$(kafka_home)"
+}
+
+prepare_opensearch() {
+  command -v java >/dev/null || { echo "java not found (need Java 17+: apt-get install -y openjdk-17-jre-headless)"; return 1; }
+  opensearch_fetch "$(opensearch_home)"
 }
 
 moto_home() {
@@ -258,12 +264,32 @@ start_moto() {
   start_bg moto "$STACK_DIR/moto" "$home/venv/bin/moto_server" -H "$BIND_HOST" -p "$MOTO_PORT"
 }
 
+start_opensearch() {
+  local dir="$STACK_DIR/opensearch" root
+  opensearch_ensure_user
+  # .stack/opensearch must be reachable by the node's user; when the checkout is not (e.g. under a
+  # 0700 home), the real directory goes to /var/tmp and .stack/opensearch links to it.
+  if [[ ! -e $dir ]]; then
+    mkdir -p "$dir"
+    [[ $(id -u) -eq 0 ]] && chown tideway-opensearch: "$dir"
+    if ! as_opensearch_user test -w "$dir"; then
+      rm -rf "$dir"
+      root="/var/tmp/tideway-opensearch-$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)"
+      say "opensearch: $(opensearch_os_user) cannot reach $STACK_DIR; keeping its files in $root (linked from .stack/opensearch)"
+      rm -rf "$root" && mkdir -p "$root" && chmod 755 "$root"
+      ln -s "$root" "$dir"
+    fi
+  fi
+  start_bg opensearch / bash "$STACK_SCRIPTS/opensearch-node.sh" "$(readlink -f "$dir")" "$OPENSEARCH_PORT" "$OPENSEARCH_TRANSPORT_PORT"
+}
+
 declare -A started_at=()
 for p in "${to_start[@]}"; do
   rm -f "$(pid_file "$p")"
   ensure_port_free "$p" "$(part_port "$p")"
   if [[ $p == kafka ]]; then ensure_port_free kafka "$KAFKA_CONTROLLER_PORT"; fi
   if [[ $p == kinesis ]]; then ensure_port_free kinesis "$KINESIS_TLS_PORT"; fi
+  if [[ $p == opensearch ]]; then ensure_port_free opensearch "$OPENSEARCH_TRANSPORT_PORT"; fi
   "start_$p"
   started_at[$p]=$SECONDS
 done
