@@ -25,7 +25,11 @@ export function loadRoutes(path: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (err) {
     throw new ConfigError('BRIDGE_ROUTES', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  return parseRoutesText(text, path, { resolveTransform: (p) => resolve(p), s3CustomEndpoint: hasCustomS3Endpoint(env) });
+  return parseRoutesText(text, path, {
+    resolveTransform: (p) => resolve(p),
+    s3CustomEndpoint: hasCustomS3Endpoint(env),
+    openSearchUrl: env.OPENSEARCH_URL || undefined,
+  });
 }
 
 export const definition: ServiceDefinition<BridgeSettingsSchema> = {

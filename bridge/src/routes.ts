@@ -276,9 +276,10 @@ function parseOpenSearchAuth(v: unknown): AuthSpec {
   return { kind: 'apiKey', apiKey: parseSecretSource(v, 'opensearch.auth', 'apiKey') };
 }
 
-function parseOpenSearch(v: Obj): OpenSearchDestination {
+function parseOpenSearch(v: Obj, defaultEndpoint: string | undefined): OpenSearchDestination {
   onlyKeys(v, 'opensearch', ['endpoint', 'index', 'indexRotationPeriod', 'documentId', 'bufferingHints', 'auth', 'tls']);
-  const endpoint = str(v, 'endpoint', 'opensearch.endpoint');
+  const endpoint = optStr(v, 'endpoint', 'opensearch.endpoint') ?? defaultEndpoint;
+  if (endpoint === undefined) fail('opensearch.endpoint', 'required (or set OPENSEARCH_URL)');
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -363,6 +364,8 @@ export interface ParseRoutesOptions {
   resolveTransform: (path: string) => string;
   /** True when AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL is set (then path-style is the default). */
   s3CustomEndpoint: boolean;
+  /** OPENSEARCH_URL: the endpoint of an opensearch route that names none. */
+  openSearchUrl?: string;
 }
 
 /** Parses a routes document; throws ConfigError `routes[i] (name).field: problem`. */
@@ -396,7 +399,7 @@ export function parseRoutes(doc: Record<string, unknown>, file: string, options:
           : d === 'firehose'
             ? parseFirehose(body)
             : d === 'opensearch'
-              ? parseOpenSearch(body)
+              ? parseOpenSearch(body, options.openSearchUrl)
               : parseS3(body, options.s3CustomEndpoint);
       const transformPath = optStr(raw, 'transform', 'transform');
       const deadLetterTopic = optStr(raw, 'deadLetterTopic', 'deadLetterTopic');

@@ -18,7 +18,10 @@ function problem(yaml: string): string {
 
 describe('routes file', () => {
   it('accepts the documented route format (examples/routes.yaml)', () => {
-    const routes = parseRoutesText(readFileSync(join(__dirname, '..', '..', 'examples', 'routes.yaml'), 'utf8'), 'examples/routes.yaml', opts);
+    const routes = parseRoutesText(readFileSync(join(__dirname, '..', '..', 'examples', 'routes.yaml'), 'utf8'), 'examples/routes.yaml', {
+      ...opts,
+      openSearchUrl: 'http://127.0.0.1:9200',
+    });
     const byName = new Map<string, Route>(routes.map((r) => [r.name, r]));
     expect(byName.get('transactions-to-kinesis')!.destination).toMatchObject({
       type: 'kinesis',
@@ -37,6 +40,13 @@ describe('routes file', () => {
       forcePathStyle: true,
     });
     expect(byName.get('iot-by-device')!.topics).toEqual({ regex: /^iot\..*/ });
+    expect(byName.get('policies-view')!.destination).toMatchObject({ type: 'opensearch', endpoint: 'http://127.0.0.1:9200', index: 'policies' });
+  });
+
+  it('takes an opensearch route’s endpoint from OPENSEARCH_URL when it names none, and needs one of them', () => {
+    const route = 'routes:\n  - name: v\n    topics: [t]\n    opensearch: { index: v }\n';
+    expect(parseRoutesText(route, 'routes.yaml', { ...opts, openSearchUrl: 'http://os:9200' })[0].destination).toMatchObject({ endpoint: 'http://os:9200' });
+    expect(() => parse(route)).toThrow(/opensearch\.endpoint.*OPENSEARCH_URL/);
   });
 
   it('parses partition key options and on-demand creation', () => {

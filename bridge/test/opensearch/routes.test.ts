@@ -57,7 +57,7 @@ describe('opensearch routes', () => {
   });
 
   test.each([
-    ['      index: x\n', 'opensearch.endpoint: is required'],
+    ['      index: x\n', 'opensearch.endpoint: required (or set OPENSEARCH_URL)'],
     ['      endpoint: ftp://h\n      index: x\n', 'opensearch.endpoint: must be an http:// or https:// URL'],
     ['      endpoint: http://u:p@h:9200\n      index: x\n', 'opensearch.endpoint: must not hold credentials'],
     ['      endpoint: http://h\n      index: Claims\n', 'opensearch.index: must be a lowercase index name'],
