@@ -3,6 +3,7 @@
 //   node scripts/stack/probe.js kafka|kinesis|moto|opensearch
 // Used by up.sh/status.sh (PostgreSQL is probed with psql there).
 'use strict';
+/* global fetch, AbortSignal */
 
 const path = require('node:path');
 
