@@ -788,7 +788,7 @@ export class ConfluentClient implements KafkaClient {
   }
 
   partitionReader(options: PartitionReaderOptions = {}): PartitionReader {
-    // Fetch requests cost a quarter of librdkafka's CPU per record read; librdkafka reads what kafkajs cannot decode.
+    // Fetch requests cost about half of librdkafka's CPU per record read; librdkafka reads what kafkajs cannot decode.
     return new FetchPartitionReader(
       kafkaConfigFrom(this.s, this.logger) as FetchReaderConnection,
       options,

@@ -2,7 +2,7 @@
  * Groupless reads at exact offsets with Kafka's Fetch request, over kafkajs's protocol layer (its
  * broker connections with SASL and TLS, metadata and record-batch decoding): no consumer, no
  * group, nothing fetched ahead. A read is one fetch sized to what it may return; its records are
- * views into the fetch response, with no copy per record. This costs a quarter of the CPU per
+ * views into the fetch response, with no copy per record. This costs about half the CPU per
  * record of reading through a librdkafka consumer (docs/benchmarks.md).
  *
  * kafkajs decodes uncompressed and gzip batches only: a batch compressed with snappy, lz4 or zstd
