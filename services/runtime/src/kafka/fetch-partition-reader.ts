@@ -9,7 +9,7 @@
  * is read by the fallback reader when one is given (the librdkafka one), else the read fails.
  */
 import { TidewayError } from '../errors';
-import { takeWithin } from './partition-read';
+import { stepAfterFetch } from './partition-read';
 import type { IncomingMessage, PartitionRead, PartitionReader, PartitionReaderOptions, PartitionReadResult } from './types';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -131,20 +131,16 @@ export class FetchPartitionReader implements PartitionReader {
       }
       const { batch, high, low } = answer;
       const usable: KjsMessage[] = batch.messages;
-      if (usable.length > 0) {
-        const n = takeWithin(usable, maxRecords, r.maxBytes);
-        const messages = new Array<IncomingMessage>(n);
-        for (let i = 0; i < n; i++) messages[i] = toIncoming(r.topic, r.partition, usable[i]);
-        const next = BigInt(usable[n - 1].offset) + 1n;
-        return { messages, nextOffset: next.toString(), highWatermark: (high > next ? high : next).toString(), logStartOffset: low.toString() };
+      const lastFetched = batch.isEmptyIncludingFiltered() ? undefined : BigInt(batch.lastOffset());
+      const step = stepAfterFetch(start, usable, lastFetched, high, maxRecords, r.maxBytes);
+      if (step.kind === 'skip' && fetches < MAX_FETCHES_PER_READ && !this.closed) {
+        start = step.next;
+        continue;
       }
-      // Only markers or aborted records: go on past them while below the end.
-      const last = batch.isEmptyIncludingFiltered() ? undefined : BigInt(batch.lastOffset());
-      if (last !== undefined && last + 1n > start) start = last + 1n;
-      const atEnd = last === undefined || start >= high;
-      if (atEnd || fetches >= MAX_FETCHES_PER_READ || this.closed) {
-        return { messages: [], nextOffset: start.toString(), highWatermark: (high > start ? high : start).toString(), logStartOffset: low.toString() };
-      }
+      const count = step.kind === 'records' ? step.count : 0;
+      const messages = new Array<IncomingMessage>(count);
+      for (let i = 0; i < count; i++) messages[i] = toIncoming(r.topic, r.partition, usable[i]);
+      return { messages, nextOffset: step.next.toString(), highWatermark: (high > step.next ? high : step.next).toString(), logStartOffset: low.toString() };
     }
   }
 

@@ -45,3 +45,36 @@ export function pickSlot(slots: readonly SlotState[], read: { topic: string; par
   }
   return best;
 }
+
+/** What a read does after one fetch from `start`. */
+export type FetchStep =
+  /** Return the first `count` usable records; the next read starts at `next`. */
+  | { kind: 'records'; count: number; next: bigint }
+  /** Nothing to return: the partition's end is reached (or the fetch brought nothing); `next` is where to read on. */
+  | { kind: 'end'; next: bigint }
+  /** Only transaction markers or aborted records were fetched: fetch again from `next`, past them. */
+  | { kind: 'skip'; next: bigint };
+
+/**
+ * The decision after one fetch: `usable` are the fetched records a reader may see (from `start` on,
+ * without markers and aborted records), `lastFetched` the highest offset the fetch brought at or
+ * after `start` (markers and aborted records included; undefined when none), `end` the partition's
+ * end as the fetch reported it (the last stable offset under read_committed). Never moves past a
+ * usable record it does not return, nor past the last offset fetched.
+ */
+export function stepAfterFetch(
+  start: bigint,
+  usable: ReadonlyArray<{ offset: string; key: Buffer | null; value: Buffer | null }>,
+  lastFetched: bigint | undefined,
+  end: bigint,
+  maxRecords: number,
+  maxBytes?: number,
+): FetchStep {
+  if (usable.length > 0) {
+    const count = takeWithin(usable, Math.max(1, maxRecords), maxBytes);
+    return { kind: 'records', count, next: BigInt(usable[count - 1].offset) + 1n };
+  }
+  if (lastFetched === undefined || lastFetched < start) return { kind: 'end', next: start };
+  const next = lastFetched + 1n;
+  return next >= end ? { kind: 'end', next } : { kind: 'skip', next };
+}
