@@ -51,7 +51,9 @@ export class TidewayProcess {
   async waitReady(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`tideway exited with ${this.child.exitCode}:\n${this.logs()}`);
+      // A process ended by a signal (a native crash: SIGSEGV) has no exit code, only a signal.
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`tideway exited with ${this.child.exitCode ?? this.child.signalCode}:\n${this.logs()}`);
       try {
         const res = await fetch(`${this.url}/readyz`);
         if (res.status === 200) return;

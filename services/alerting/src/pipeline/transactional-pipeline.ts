@@ -331,8 +331,11 @@ export class TransactionalPipeline {
     const offsets = pending.next === undefined ? [] : [{ topic: worker.topic, partition: worker.partition, offset: pending.next }];
     const context = { topic: worker.topic, partition: worker.partition };
     try {
-      const t = await worker.producer.transaction();
       try {
+        // A transaction that cannot even begin fails like one that cannot commit: the pending
+        // results are gone, so the worker (its state and position past them) must go too, or the
+        // records read again after the seek would be passed over as already seen.
+        const t = await worker.producer.transaction();
         await commitTransaction(t, { records, offsets, groupId: settings.groupId }, ignoreFailure(logger, 'transaction abort', context));
         metrics.transactions.inc({ outcome: 'committed' });
       } catch (err) {
