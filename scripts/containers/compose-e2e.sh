@@ -29,11 +29,11 @@ PROJECT="tideway-ct-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 echo "$PROJECT" >"$STATE"
 # Free host ports (the native stack may hold the defaults).
 read -r -a ports < <(python3 -c 'import socket
-ss = [socket.socket() for _ in range(15)]
+ss = [socket.socket() for _ in range(16)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))')
 i=0
-for v in KAFKA POSTGRES KINESIS MOTO S3 SEAWEEDFS_FILER CDC_METRICS DWH_LOADER_METRICS ALERTING_METRICS BRIDGE_METRICS KINESIS_API KINESIS_API_METRICS DEMO_METRICS PROMETHEUS GRAFANA; do
+for v in KAFKA POSTGRES KINESIS MOTO S3 SEAWEEDFS_FILER CDC_METRICS DWH_LOADER_METRICS ALERTING_METRICS BRIDGE_METRICS KINESIS_API KINESIS_API_METRICS DEMO_METRICS PROMETHEUS GRAFANA OPENSEARCH; do
   export "TIDEWAY_${v}_PORT=${ports[i]}"
   i=$((i + 1))
 done
