@@ -184,8 +184,10 @@ describe('all four services across a Kafka broker restart', () => {
     console.log(
       `broker-restart: ${load.transactions} transactions (${transactionsDuringOutage} before the broker was back); ready again (ms after the restart, waited for in turn) ${JSON.stringify(readyAgainMs)}`,
     );
-    const logs = (p: TidewayProcess) => (p.child.exitCode === null ? '' : p.logs(40));
-    expect(Object.fromEntries(Object.entries(services).map(([n, p]) => [n, { exit: p.child.exitCode, logs: logs(p) }]))).toEqual(
+    // A process ended by a signal (a native crash) has a signal and no exit code.
+    const ended = (p: TidewayProcess) => p.child.exitCode ?? p.child.signalCode;
+    const logs = (p: TidewayProcess) => (ended(p) === null ? '' : p.logs(40));
+    expect(Object.fromEntries(Object.entries(services).map(([n, p]) => [n, { exit: ended(p), logs: logs(p) }]))).toEqual(
       Object.fromEntries(names.map((n) => [n, { exit: null, logs: '' }])),
     );
 
