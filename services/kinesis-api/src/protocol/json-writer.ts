@@ -134,8 +134,12 @@ export function encodeJsonParts(value: unknown): Buffer[] {
   return out.parts();
 }
 
+/** Pieces of a body as one Buffer (a single piece as it is, without a copy). */
+export function joinParts(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
 /** The JSON text of an answer in one Buffer. */
 export function encodeJson(value: unknown): Buffer {
-  const parts = encodeJsonParts(value);
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  return joinParts(encodeJsonParts(value));
 }

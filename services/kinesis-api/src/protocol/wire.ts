@@ -12,7 +12,7 @@
  */
 import type * as CborX from 'cbor-x' with { 'resolution-mode': 'import' };
 import { isAscii } from 'node:buffer';
-import { encodeJsonParts } from './json-writer';
+import { encodeJsonParts, joinParts } from './json-writer';
 import { KinesisApiError, KINESIS_ERRORS, isKinesisApiError, type KinesisErrorName } from '../errors';
 
 // cbor-x ships CommonJS for Node but declares its types as an ES module only.
@@ -122,8 +122,7 @@ export function encodeBodyParts(format: WireFormat, value: Record<string, unknow
 }
 
 export function encodeBody(format: WireFormat, value: Record<string, unknown>): Buffer {
-  const parts = encodeBodyParts(format, value);
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  return joinParts(encodeBodyParts(format, value));
 }
 
 export interface WireResponse {
@@ -142,7 +141,7 @@ function wireResponse(status: number, headers: Record<string, string>, parts: Bu
     headers,
     parts,
     get body() {
-      joined ??= parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      joined ??= joinParts(parts);
       return joined;
     },
   };
