@@ -28,22 +28,25 @@ go_env() {
 }
 
 # java_app_classpath NAME SRC_DIR MAIN_JAVA WHAT: the class path of a Java program of the test kit
-# (SRC_DIR/pom.xml's runtime jars from Maven Central plus SRC_DIR/MAIN_JAVA compiled against them),
-# built into $TOOLS_DIR/NAME/<hash of both files> once and printed; built again when either changes.
+# or the benchmarks (SRC_DIR/pom.xml's runtime jars from Maven Central plus SRC_DIR/MAIN_JAVA compiled
+# against them), built into $TOOLS_DIR/NAME/<hash of both files> once and printed; built again when
+# either changes. MAIN_JAVA may be a space-separated list of sources, or empty for the jars alone
+# (a peer that is a pom.xml and its configuration, such as Kafka Connect with a connector).
 java_app_classpath() {
-  local name=$1 src=$2 main=$3 what=$4 hash home
-  hash=$(cat "$src/pom.xml" "$src/$main" | sha256sum | cut -c1-12)
+  local name=$1 src=$2 main=$3 what=$4 hash home sources=() f
+  for f in $main; do sources+=("$src/$f"); done
+  hash=$(cat "$src/pom.xml" "${sources[@]}" | sha256sum | cut -c1-12)
   home="$TOOLS_DIR/$name/$hash"
   if [[ ! -e $home/built ]]; then
     with_lock "$name"
     if [[ ! -e $home/built ]]; then
       command -v mvn >/dev/null || tool_die "mvn not found (apt-get install -y maven)"
       command -v javac >/dev/null || tool_die "javac not found (a JDK 17 or newer is needed)"
-      tool_say "fetching $what and compiling ${main%.java} into $home"
-      rm -rf "$home" && mkdir -p "$home"
+      tool_say "fetching $what${main:+ and compiling $main} into $home"
+      rm -rf "$home" && mkdir -p "$home/classes"
       mvn -B -q -ntp -f "$src/pom.xml" -Dmaven.repo.local="$CACHE_DIR/m2" \
         org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$home/libs" >&2
-      javac -d "$home/classes" -cp "$home/libs/*" "$src/$main" >&2
+      if ((${#sources[@]})); then javac -d "$home/classes" -cp "$home/libs/*" "${sources[@]}" >&2; fi
       touch "$home/built"
     fi
   fi
