@@ -118,13 +118,13 @@ const OUTPUT_TAIL = 16 * 1024;
 
 /**
  * Starts `node bin/tideway.js <service>` from the built dist/ with `env` on top of this process's
- * environment (METRICS_PORT free, LOG_LEVEL warn unless given). Its output is passed through and its
+ * environment (METRICS_PORT free, LOG_LEVEL warn unless given, MALLOC_ARENA_MAX 2 as the image sets it). Its output is passed through and its
  * tail kept, so a start that fails says why.
  */
 async function startService(service, env = {}) {
   const port = Number(env.METRICS_PORT) || (await freePort());
   const child = spawn(process.execPath, [...serviceNodeArgs(), path.join(ROOT, 'bin', 'tideway.js'), service], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, METRICS_PORT: String(port) },
+    env: { ...process.env, LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', ...env, METRICS_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';

@@ -20,7 +20,10 @@
  * - latency (service only: kinesis-mock does not sustain 5,000 records/s): PutRecords of 50 records
  *   sent every 10 ms without waiting for earlier answers (5,000 records/s), each request's time from
  *   its send to its answer, for `latencySeconds`.
- * kinesis-mock takes `mockRecords` (it slows down as a stream fills: ~2,200 records/s fresh).
+ * kinesis-mock takes `mockRecords` (it slows down as a stream fills: ~2,200 records/s fresh), read
+ * EQUAL_PASSES times from TRIM_HORIZON; the service then does the same workload on a fresh stream of
+ * its own (the same records put, the same passes read), so the ratios compare like with like as
+ * well as the service's large-stream rates with kinesis-mock's small-stream ones.
  * CPU per record (µs CPU/record): user + system CPU of the process over the interval / records — the
  * service, kinesis-mock (BENCH_KINESIS_MOCK_PID, else .stack/run/kinesis.pid), this client, and the
  * broker for the service's runs (BENCH_BROKER_PID, else .stack/run/kafka.pid).
@@ -45,6 +48,8 @@ const CONCURRENCY = 8;
 const RECORD_BYTES = 1024;
 const LATENCY_BATCH = 50;
 const LATENCY_INTERVAL_MS = 10;
+/** Reads of the whole stream in the same-workload comparison (a small stream reads in one call per shard). */
+const EQUAL_PASSES = 5;
 const id = randomBytes(3).toString('hex');
 const prefix = `bench-kapi-${id}-`;
 const stream = 'bench';
@@ -149,28 +154,28 @@ async function putThroughput(api, streamName, total, targetPid, broker) {
   return { records: requests * BATCH, ...r };
 }
 
-/** Every shard from TRIM_HORIZON to its end, GetRecords Limit 10000, the shards concurrently. */
-async function getThroughput(api, streamName, expected, targetPid, broker) {
+/** Every shard from TRIM_HORIZON to its end, GetRecords Limit 10000, the shards concurrently; `passes` times over. */
+async function getThroughput(api, streamName, expected, targetPid, broker, passes = 1) {
   const shards = (await api.call('ListShards', { StreamName: streamName })).Shards.map((s) => s.ShardId);
-  const iterators = await Promise.all(
-    shards.map(async (ShardId) => (await api.call('GetShardIterator', { StreamName: streamName, ShardId, ShardIteratorType: 'TRIM_HORIZON' })).ShardIterator),
-  );
   let records = 0;
   let calls = 0;
   const end = interval(targetPid, broker);
-  await Promise.all(
-    iterators.map(async (it) => {
-      for (;;) {
-        const r = await api.call('GetRecords', { ShardIterator: it, Limit: 10_000 });
-        calls++;
-        records += r.Records.length;
-        it = r.NextShardIterator;
-        if (r.Records.length === 0 && r.MillisBehindLatest === 0) return;
-      }
-    }),
-  );
+  for (let pass = 0; pass < passes; pass++) {
+    await Promise.all(
+      shards.map(async (ShardId) => {
+        let it = (await api.call('GetShardIterator', { StreamName: streamName, ShardId, ShardIteratorType: 'TRIM_HORIZON' })).ShardIterator;
+        for (;;) {
+          const r = await api.call('GetRecords', { ShardIterator: it, Limit: 10_000 });
+          calls++;
+          records += r.Records.length;
+          it = r.NextShardIterator;
+          if (r.Records.length === 0 && r.MillisBehindLatest === 0) return;
+        }
+      }),
+    );
+  }
   const r = end(records);
-  if (records !== expected) throw new Error(`${streamName}: read ${records} records, expected ${expected}`);
+  if (records !== expected * passes) throw new Error(`${streamName}: read ${records} records, expected ${expected * passes}`);
   return { records, getRecordsCalls: calls, ...r };
 }
 
@@ -232,7 +237,13 @@ async function main() {
     const mockPut = await putThroughput(mock, mockStream, MOCK_RECORDS, mockPid(), false);
     const get = await getThroughput(api, stream, put.records, svc.pid, true);
     get.peakRssMiB = kit.peakRssMiB(svc.pid);
-    const mockGet = await getThroughput(mock, mockStream, mockPut.records, mockPid(), false);
+    const mockGet = await getThroughput(mock, mockStream, mockPut.records, mockPid(), false, EQUAL_PASSES);
+    // The same workload on both: a fresh stream of mockRecords, put, then read EQUAL_PASSES times.
+    await api.call('CreateStream', { StreamName: 'same', ShardCount: SHARDS });
+    cleanups.push(() => api.call('DeleteStream', { StreamName: 'same' }));
+    await waitActive(api, 'same');
+    const samePut = await putThroughput(api, 'same', MOCK_RECORDS, svc.pid, true);
+    const sameGet = await getThroughput(api, 'same', samePut.records, svc.pid, true, EQUAL_PASSES);
     const lat = await putLatency(api, stream, LATENCY_SECONDS, svc.pid, true);
     const rss = kit.peakRssMiB(svc.pid);
     lat.peakRssMiB = rss;
@@ -243,7 +254,19 @@ async function main() {
     kit.result('kinesis-api', 'put', { ...common, ...put }, line('kinesis-api PutRecords', put, 'service'));
     kit.result('kinesis-api', 'put-kinesis-mock', { ...common, ...mockPut }, line('kinesis-mock PutRecords', mockPut, 'kinesis-mock'));
     kit.result('kinesis-api', 'get', { ...common, ...get }, line('kinesis-api GetRecords', get, 'service'));
-    kit.result('kinesis-api', 'get-kinesis-mock', { ...common, ...mockGet }, line('kinesis-mock GetRecords', mockGet, 'kinesis-mock'));
+    kit.result(
+      'kinesis-api',
+      'get-kinesis-mock',
+      { ...common, ...mockGet },
+      line(`kinesis-mock GetRecords (its ${mockPut.records} records, ${EQUAL_PASSES} passes)`, mockGet, 'kinesis-mock'),
+    );
+    kit.result('kinesis-api', 'put-same', { ...common, ...samePut }, line(`kinesis-api PutRecords, the same ${samePut.records} records`, samePut, 'service'));
+    kit.result(
+      'kinesis-api',
+      'get-same',
+      { ...common, ...sameGet },
+      line(`kinesis-api GetRecords, the same ${samePut.records} records, ${EQUAL_PASSES} passes`, sameGet, 'service'),
+    );
     kit.result(
       'kinesis-api',
       'put-latency',
@@ -253,8 +276,17 @@ async function main() {
     kit.result(
       'kinesis-api',
       'summary',
-      { peakRssMiB: rss, putVsMock: put.rate / mockPut.rate, getVsMock: get.rate / mockGet.rate, mockRecords: mockPut.records },
-      `kinesis-api peak RSS ${rss.toFixed(0)} MiB (after put ${put.peakRssMiB.toFixed(0)}, after get ${get.peakRssMiB.toFixed(0)}); ${(put.rate / mockPut.rate).toFixed(0)}× kinesis-mock's put rate, ${(get.rate / mockGet.rate).toFixed(0)}× its read rate (kinesis-mock with ${mockPut.records} records)`,
+      {
+        peakRssMiB: rss,
+        putVsMock: put.rate / mockPut.rate,
+        getVsMock: get.rate / mockGet.rate,
+        samePutVsMock: samePut.rate / mockPut.rate,
+        sameGetVsMock: sameGet.rate / mockGet.rate,
+        mockRecords: mockPut.records,
+      },
+      `kinesis-api peak RSS ${rss.toFixed(0)} MiB (after put ${put.peakRssMiB.toFixed(0)}, after get ${get.peakRssMiB.toFixed(0)}); ` +
+        `${(put.rate / mockPut.rate).toFixed(0)}× kinesis-mock's put rate, ${(get.rate / mockGet.rate).toFixed(0)}× its read rate (${RECORDS} records against kinesis-mock's ${mockPut.records}); ` +
+        `the same workload: ${(samePut.rate / mockPut.rate).toFixed(0)}× put, ${(sameGet.rate / mockGet.rate).toFixed(0)}× read`,
     );
   } finally {
     for (const c of cleanups.reverse()) await c().catch((err) => console.error(`cleanup: ${err.message}`));
