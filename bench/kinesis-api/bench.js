@@ -207,6 +207,14 @@ async function putLatency(api, streamName, seconds, targetPid, broker) {
   return { records: total * LATENCY_BATCH, requests: total, targetRate: (LATENCY_BATCH * 1000) / LATENCY_INTERVAL_MS, ...q, ...r };
 }
 
+/** The service's memory now, in MiB, from its metrics: where a peak RSS went (V8 heap, Buffers outside it, the rest). */
+async function memoryNow(svc) {
+  const text = await svc.metrics();
+  const mib = (name) => Number((text.match(new RegExp(`^tideway_${name}(?:{[^}]*})? (\\S+)`, 'm')) ?? [])[1]) / 1_048_576;
+  return { rss: mib('process_resident_memory_bytes'), heapTotal: mib('nodejs_heap_size_total_bytes'), external: mib('nodejs_external_memory_bytes') };
+}
+
+const memoryText = (when, m) => `${when} now ${m.rss.toFixed(0)}: V8 heap ${m.heapTotal.toFixed(0)}, Buffers ${m.external.toFixed(0)}`;
 const round = (x) => Math.round(x).toLocaleString('en-US');
 
 async function main() {
@@ -234,9 +242,11 @@ async function main() {
     const put = await putThroughput(api, stream, RECORDS, svc.pid, true);
     // Peak RSS (VmHWM) so far after each phase: which phase raised it.
     put.peakRssMiB = kit.peakRssMiB(svc.pid);
+    put.memory = await memoryNow(svc);
     const mockPut = await putThroughput(mock, mockStream, MOCK_RECORDS, mockPid(), false);
     const get = await getThroughput(api, stream, put.records, svc.pid, true);
     get.peakRssMiB = kit.peakRssMiB(svc.pid);
+    get.memory = await memoryNow(svc);
     const mockGet = await getThroughput(mock, mockStream, mockPut.records, mockPid(), false, EQUAL_PASSES);
     // The same workload on both: a fresh stream of mockRecords, put, then read EQUAL_PASSES times.
     await api.call('CreateStream', { StreamName: 'same', ShardCount: SHARDS });
@@ -284,7 +294,7 @@ async function main() {
         sameGetVsMock: sameGet.rate / mockGet.rate,
         mockRecords: mockPut.records,
       },
-      `kinesis-api peak RSS ${rss.toFixed(0)} MiB (after put ${put.peakRssMiB.toFixed(0)}, after get ${get.peakRssMiB.toFixed(0)}); ` +
+      `kinesis-api peak RSS ${rss.toFixed(0)} MiB (after put ${put.peakRssMiB.toFixed(0)}, after get ${get.peakRssMiB.toFixed(0)}; ${memoryText('after put', put.memory)}, ${memoryText('after get', get.memory)}); ` +
         `${(put.rate / mockPut.rate).toFixed(0)}× kinesis-mock's put rate, ${(get.rate / mockGet.rate).toFixed(0)}× its read rate (${RECORDS} records against kinesis-mock's ${mockPut.records}); ` +
         `the same workload: ${(samePut.rate / mockPut.rate).toFixed(0)}× put, ${(sameGet.rate / mockGet.rate).toFixed(0)}× read`,
     );
