@@ -155,8 +155,10 @@ function groupStable(groupId) {
  * `startPollMs`; by default: the first record arrived at the destination) until all
  * `counter.total` distinct records arrived (checked every `pollMs`, after `poll()`). The process's
  * CPU (bench/kit.js measure) is sampled at both ends. Throws if `alive()` turns false, or nothing
- * new arrives for `stallMs` after the start.
- * Returns { seconds, rate, cpuSeconds, cpuMicrosPerRecord, recordsPerCpuSecond, peakRssMiB }.
+ * new arrives for `stallMs` after the start. Also sampled when half the records had arrived:
+ * secondHalfCpuMicrosPerRecord is the CPU per record from then on.
+ * Returns { seconds, rate, cpuSeconds, cpuMicrosPerRecord, recordsPerCpuSecond,
+ * secondHalfCpuMicrosPerRecord, peakRssMiB }.
  */
 async function timeDelivery({
   pid,
@@ -177,10 +179,12 @@ async function timeDelivery({
     await kit.sleep(startPollMs);
   }
   const run = kit.measure(pid);
+  let half;
   let last = -1;
   let lastAt = Date.now();
   while (counter.distinct < counter.total) {
     await poll();
+    if (half === undefined && counter.distinct >= counter.total / 2) half = { mark: run.mark(), records: counter.distinct };
     if (counter.distinct !== last) {
       last = counter.distinct;
       lastAt = Date.now();
@@ -190,13 +194,18 @@ async function timeDelivery({
       throw new Error(`${what}: nothing new for ${stallMs / 1000} s, ${counter.distinct} of ${counter.total} records delivered`);
     if (counter.distinct < counter.total) await kit.sleep(pollMs);
   }
-  const r = run.end(counter.total);
+  const end = run.mark();
+  const r = run.end(counter.total, end);
+  // The second half alone: start-up work (class loading, a JIT's first compilations) mostly behind.
+  const rest = counter.total - (half?.records ?? 0);
+  const restCpu = half && rest > 0 ? end.cpu - half.mark.cpu : NaN;
   return {
     seconds: +r.seconds.toFixed(3),
     rate: Math.round(r.rate),
     cpuSeconds: r.cpuSeconds,
     cpuMicrosPerRecord: r.cpuMicrosPerRecord,
     recordsPerCpuSecond: Math.round(counter.total / r.cpuSeconds),
+    secondHalfCpuMicrosPerRecord: +((restCpu * 1e6) / rest).toFixed(2),
     peakRssMiB: +kit.peakRssMiB(pid).toFixed(1),
   };
 }
