@@ -12,7 +12,7 @@
  *   kinesis → bench/bridge/kinesis-sink-server.js (a local endpoint that accepts every PutRecords; a
  *             fresh one per run), both tools with up to 500 records a PutRecords.
  *   s3      → moto S3, a fresh bucket per run; uncompressed JSON lines on both sides (the bridge's
- *             `compression: none`; Camel has no gzip without a jar Maven Central here does not serve),
+ *             `compression: none`; Camel's gzip data format is a jar not served here),
  *             8 MiB / 1 s buffers (Camel: 8,192 records or 1 s).
  * Each run is one fresh process of the tool and a fresh consumer group reading the topic from the
  * beginning. The records are counted where they arrive, by their `seq` (every record of the topic
