@@ -28,16 +28,17 @@ const { randomBytes } = require('node:crypto');
 const { writeFileSync, mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { S3Client, CreateBucketCommand, ListObjectsV2Command, DeleteObjectsCommand, DeleteBucketCommand } = require('@aws-sdk/client-s3');
+const { S3Client, CreateBucketCommand } = require('@aws-sdk/client-s3');
 const { FirehoseClient, CreateDeliveryStreamCommand, DeleteDeliveryStreamCommand } = require('@aws-sdk/client-firehose');
 const { NodeHttpHandler } = require('@smithy/node-http-handler');
 const { startKinesisSink } = require('./kinesis-sink-server');
+const workload = require('./workload');
 const kit = require('../kit');
 
 require(join(kit.ROOT, 'test-support', 'load-stack-env.js'));
 const COUNT = Number(process.argv[2] || 100_000);
 const DESTINATIONS = (process.argv[3] || 'kinesis,firehose,s3').split(',');
-const PARTITIONS = 4;
+const { PARTITIONS } = workload;
 const id = randomBytes(3).toString('hex');
 const prefix = `bench-bridge-${id}`;
 const topic = prefix;
@@ -46,26 +47,6 @@ const s3 = new S3Client({ requestHandler: new NodeHttpHandler(), forcePathStyle:
 const firehose = new FirehoseClient({ requestHandler: new NodeHttpHandler() });
 
 const { sleep } = kit;
-
-async function preload() {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.ensureTopics([{ topic, partitions: PARTITIONS, replicationFactor: 1 }]);
-  await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  const pad = 'x'.repeat(1024);
-  for (let i = 0; i < COUNT; i += 1000) {
-    const batch = [];
-    for (let j = i; j < Math.min(COUNT, i + 1000); j++) {
-      const head = JSON.stringify({ seq: j, key: `k${j % 10000}`, pad: '' });
-      // 1 KiB values: JSON padded to exactly 1024 bytes.
-      batch.push({ topic, key: `k${j % 10000}`, value: head.replace('"pad":""', `"pad":"${pad.slice(0, 1024 - head.length)}"`) });
-    }
-    await producer.send(batch);
-  }
-  await producer.disconnect();
-}
 
 /** Raw kafkajs consume rate of the topic: a fresh group, no work per record. */
 async function rawConsumeRate() {
@@ -149,18 +130,9 @@ async function runBridge(name, destinationYaml, env = {}) {
   };
 }
 
-async function emptyBucket(bucket) {
-  for (;;) {
-    const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-    if (!res.Contents || res.Contents.length === 0) break;
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: res.Contents.map((o) => ({ Key: o.Key })) } }));
-  }
-  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-}
-
 async function main() {
   console.log(`preloading ${COUNT} records of 1 KiB into ${topic} (${PARTITIONS} partitions)…`);
-  await preload();
+  await workload.preload(kafka, topic, COUNT, PARTITIONS);
   const raw = await rawConsumeRate();
   const common = { records: COUNT, recordBytes: 1024, partitions: PARTITIONS };
   kit.result(
@@ -176,14 +148,15 @@ async function main() {
       if (d === 'kinesis') {
         const sink = await startKinesisSink(64);
         cleanups.push(() => sink.close());
+        const arrived = workload.countKinesisRecords(sink, workload.deliveryCounter(COUNT));
         results.push(await runBridge('kinesis', `    kinesis: { stream: ${prefix} }\n`, { AWS_ENDPOINT_URL_KINESIS: sink.url }));
-        if (sink.stats.records < COUNT) throw new Error(`kinesis sink got only ${sink.stats.records} records`);
+        arrived.check('kinesis sink');
         results[results.length - 1].recordsReceivedByEndpoint = sink.stats.records;
         results[results.length - 1].putRecordsCalls = sink.stats.calls;
       } else if (d === 'firehose') {
         const bucket = `${prefix}-fh`;
         await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-        cleanups.push(() => emptyBucket(bucket));
+        cleanups.push(() => workload.emptyBucket(s3, bucket));
         await firehose.send(
           new CreateDeliveryStreamCommand({
             DeliveryStreamName: prefix,
@@ -196,7 +169,7 @@ async function main() {
       } else if (d === 's3') {
         const bucket = `${prefix}-s3`;
         await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-        cleanups.push(() => emptyBucket(bucket));
+        cleanups.push(() => workload.emptyBucket(s3, bucket));
         results.push(
           await runBridge(
             's3',
@@ -214,10 +187,7 @@ async function main() {
     }
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics([topic]).catch(() => undefined);
-    await admin.disconnect();
+    await workload.deleteTopic(kafka, topic);
   }
 }
 

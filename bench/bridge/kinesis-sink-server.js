@@ -1,6 +1,6 @@
 /**
  * A Kinesis endpoint that keeps up: speaks just enough of the Kinesis JSON API
- * (DescribeStreamSummary, ListShards, PutRecords) to accept every record, and counts them.
+ * (DescribeStreamSummary, ListShards, PutRecords, PutRecord) to accept every record, and counts them.
  * For throughput benchmarks only — kinesis-mock slows to ~10 ms per record as a stream fills
  * (docs/stack.md), so it cannot show whether the bridge is the bottleneck.
  * Correctness against kinesis-mock is proven by bridge/test/kinesis.int.test.ts.
@@ -18,11 +18,15 @@ function shardsFor(count) {
   }));
 }
 
-/** Starts the server on 127.0.0.1 (random port); `stats.records` counts accepted records. */
+/**
+ * Starts the server on 127.0.0.1 (random port); `stats.records` counts accepted records, and
+ * `sink.onRecord(dataBase64)`, when set, sees each one.
+ */
 function startKinesisSink(shardCount = 64) {
   const stats = { records: 0, bytes: 0, calls: 0 };
   const shards = shardsFor(shardCount);
   let seq = 0n;
+  const sink = { onRecord: undefined };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -47,8 +51,17 @@ function startKinesisSink(shardCount = 64) {
       } else if (target.endsWith('.PutRecords')) {
         stats.calls++;
         stats.records += body.Records.length;
-        for (const r of body.Records) stats.bytes += Buffer.byteLength(r.Data, 'base64');
+        for (const r of body.Records) {
+          stats.bytes += Buffer.byteLength(r.Data, 'base64');
+          if (sink.onRecord) sink.onRecord(r.Data);
+        }
         out = { FailedRecordCount: 0, Records: body.Records.map(() => ({ SequenceNumber: String(++seq), ShardId: shards[0].ShardId })) };
+      } else if (target.endsWith('.PutRecord')) {
+        stats.calls++;
+        stats.records++;
+        stats.bytes += Buffer.byteLength(body.Data, 'base64');
+        if (sink.onRecord) sink.onRecord(body.Data);
+        out = { SequenceNumber: String(++seq), ShardId: shards[0].ShardId };
       } else {
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
@@ -61,15 +74,17 @@ function startKinesisSink(shardCount = 64) {
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${server.address().port}`,
-        stats,
-        close: () =>
-          new Promise((r) => {
-            server.closeAllConnections();
-            server.close(() => r());
-          }),
-      }),
+      resolve(
+        Object.assign(sink, {
+          url: `http://127.0.0.1:${server.address().port}`,
+          stats,
+          close: () =>
+            new Promise((r) => {
+              server.closeAllConnections();
+              server.close(() => r());
+            }),
+        }),
+      ),
     ),
   );
 }
