@@ -20,10 +20,10 @@
  * Peak RSS is the child's VmHWM from /proc. Each run prints its line and `RESULT {json}` (bench/kit.js).
  */
 'use strict';
-const { Client } = require('pg');
 const kit = require('../kit');
+const workload = require('./workload');
 
-const DB = process.env.CDC_DATABASE_URL || 'postgres://postgres@127.0.0.1:55432/app';
+const DB = workload.DB;
 const TOTAL = Number(process.argv[2] || 300_000);
 const RATE = Number(process.argv[3] || 5_000);
 const LATENCY_SECONDS = Number(process.argv[4] || 30);
@@ -32,12 +32,7 @@ const table = `bench_cdc_${id}`;
 const slot = `bench_cdc_${id}`;
 const publication = `bench_cdc_${id}`;
 const { sleep } = kit;
-
-async function connect() {
-  const c = new Client({ connectionString: DB });
-  await c.connect();
-  return c;
-}
+const { connect } = workload;
 
 function startCdc(port) {
   return kit.startService('cdc', {
@@ -51,51 +46,13 @@ function startCdc(port) {
   });
 }
 
-async function waitConfirmed(meta, lsn) {
-  for (;;) {
-    const r = await meta.query('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn]);
-    if (r.rows[0] && r.rows[0].ok) return;
-    await sleep(20);
-  }
-}
-
-const NOTE = "'" + 'x'.repeat(120) + "'";
-/** One transaction of `rows` changes: new rows inserted, or existing ones updated. */
-async function writeTx(c, firstId, rows, update) {
-  if (update) {
-    await c.query(`UPDATE ${table} SET amount = amount + 1, status = 'updated', updated_at = now() WHERE id BETWEEN $1 AND $2`, [firstId, firstId + rows - 1]);
-  } else {
-    await c.query(
-      `INSERT INTO ${table} (id, account, amount, status, note, updated_at)
-       SELECT g, g % 1000, (g % 100000) / 100.0, 'new', ${NOTE}, now() FROM generate_series($1::bigint, $2::bigint) g`,
-      [firstId, firstId + rows - 1],
-    );
-  }
-}
-
-/** Writes `total` changes in 100-row transactions over two connections; returns the last commit LSN. */
-async function writeVolume(writers, meta, base, total) {
-  const per = 100;
-  const half = total / 2; // inserts, then updates of the same rows
-  let next = 0;
-  await Promise.all(
-    writers.map(async (c) => {
-      for (;;) {
-        const i = next;
-        next += per;
-        if (i >= total) return;
-        const update = i >= half;
-        await writeTx(c, base + (update ? i - half : i), per, update);
-      }
-    }),
-  );
-  return (await meta.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
-}
+const waitConfirmed = (meta, lsn) => workload.waitConfirmed(meta, slot, lsn);
+const writeVolume = (writers, meta, base, total) => workload.writeVolume(writers, meta, table, base, total);
 
 async function main() {
   const meta = await connect();
   const writers = [await connect(), await connect()];
-  await meta.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, account int, amount numeric(12,2), status text, note text, updated_at timestamptz)`);
+  await workload.createTable(meta, table);
   const port = await kit.freePort();
   let cdc = await startCdc(port);
   try {
@@ -147,27 +104,9 @@ async function main() {
     // 2. Latency at a fixed rate: 10-row transactions, paced every 10 ms.
     const histogram = async () => kit.histogramBuckets(await cdc.metrics(), 'tideway_cdc_commit_to_ack_seconds');
     const before = await histogram();
-    const rowsPerTx = 10;
-    const txPerTick = Math.max(1, Math.round(RATE / rowsPerTx / 100));
-    let nextId = 20_000_000;
-    const start = Date.now();
     run = kit.measure(cdc.pid);
-    let written = 0;
-    for (let tick = 0; Date.now() - start < LATENCY_SECONDS * 1000; tick++) {
-      const due = start + tick * 10;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const firstId = nextId;
-      nextId += txPerTick * rowsPerTx;
-      // Each connection runs its share of this tick's transactions one after the other.
-      await Promise.all(
-        writers.map(async (c, w) => {
-          for (let k = w; k < txPerTick; k += writers.length) await writeTx(c, firstId + k * rowsPerTx, rowsPerTx, false);
-        }),
-      );
-      written += txPerTick * rowsPerTx;
-    }
-    const achieved = written / ((Date.now() - start) / 1000);
-    lsn = (await meta.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+    const { written, achieved } = await workload.writePaced(writers, table, { rate: RATE, seconds: LATENCY_SECONDS, firstId: 20_000_000 });
+    lsn = await workload.currentLsn(meta);
     await waitConfirmed(meta, lsn);
     // The service's CPU for the changes written at the fixed rate, until the last one is acknowledged.
     const latencyRun = run.end(written);
@@ -197,14 +136,7 @@ async function main() {
     );
   } finally {
     await cdc.stop();
-    for (let i = 0; i < 50; i++) {
-      try {
-        await meta.query('SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-        break;
-      } catch {
-        await sleep(200);
-      }
-    }
+    await workload.dropSlot(meta, slot);
     await meta.query(`DROP PUBLICATION IF EXISTS ${publication}`);
     await meta.query(`DROP TABLE IF EXISTS ${table}`);
     await meta.query('DELETE FROM public.tideway_cdc_state WHERE slot_name = $1', [slot]).catch(() => undefined);
