@@ -73,8 +73,14 @@ function createWorkload({ partitions, keys = KEYS, seed = 7 }) {
       return emit(key, rows.has(key) ? 'u' : 'c', rowOf(key, label));
     },
     expected() {
-      const lines = [...rows.keys()].sort((a, b) => a - b).map((k) => rowLine(rows.get(k)));
-      return { rows: lines.length, md5: createHash('md5').update(lines.join('\n')).digest('hex') };
+      const lines = new Map([...rows.keys()].sort((a, b) => a - b).map((k) => [k, rowLine(rows.get(k))]));
+      return {
+        rows: lines.size,
+        md5: createHash('md5')
+          .update([...lines.values()].join('\n'))
+          .digest('hex'),
+        lines,
+      };
     },
   };
 }
@@ -84,21 +90,29 @@ function rowLine(r) {
   return [r.policy_id, r.holder, r.premium, r.status, r.starts_on, Date.parse(r.updated_at)].join('|');
 }
 
+const ROW_TEXT = `concat_ws('|', policy_id, holder, premium, status, starts_on, (extract(epoch FROM updated_at) * 1000)::bigint)`;
+
 /** Row count and MD5 of a warehouse table's rows, rendered as rowLine renders the expected ones. */
 async function tableChecksum(db, qualifiedTable) {
-  const r = await db.query(
-    `SELECT count(*)::int AS rows, md5(coalesce(string_agg(concat_ws('|', policy_id, holder, premium, status, starts_on, ` +
-      `(extract(epoch FROM updated_at) * 1000)::bigint), E'\\n' ORDER BY policy_id), '')) AS md5 FROM ${qualifiedTable}`,
-  );
+  const r = await db.query(`SELECT count(*)::int AS rows, md5(coalesce(string_agg(${ROW_TEXT}, E'\\n' ORDER BY policy_id), '')) AS md5 FROM ${qualifiedTable}`);
   return { rows: r.rows[0].rows, md5: r.rows[0].md5 };
 }
 
-/** Throws unless `qualifiedTable` holds exactly the `expected` rows. */
+/** Throws unless `qualifiedTable` holds exactly the `expected` rows; the message shows the first rows that differ. */
 async function verifyTable(db, qualifiedTable, expected, who) {
   const got = await tableChecksum(db, qualifiedTable);
-  if (got.rows !== expected.rows || got.md5 !== expected.md5)
-    throw new Error(`${who}: ${qualifiedTable} holds ${got.rows} rows (md5 ${got.md5}), expected ${expected.rows} rows (md5 ${expected.md5})`);
-  return got;
+  if (got.rows === expected.rows && got.md5 === expected.md5) return got;
+  const r = await db.query(`SELECT policy_id, ${ROW_TEXT} AS line FROM ${qualifiedTable}`);
+  const actual = new Map(r.rows.map((row) => [Number(row.policy_id), row.line]));
+  const diffs = [];
+  for (const k of new Set([...expected.lines.keys(), ...actual.keys()])) {
+    if (expected.lines.get(k) !== actual.get(k))
+      diffs.push(`  key ${k}: expected ${expected.lines.get(k) ?? '(no row)'}, found ${actual.get(k) ?? '(no row)'}`);
+  }
+  throw new Error(
+    `${who}: ${qualifiedTable} holds ${got.rows} rows (md5 ${got.md5}), expected ${expected.rows} rows (md5 ${expected.md5}); ` +
+      `${diffs.length} rows differ:\n${diffs.slice(0, 10).join('\n')}`,
+  );
 }
 
 /** A change in Tideway's envelope, as `tideway cdc` writes it. */
@@ -248,26 +262,45 @@ async function produceAll(producer, records) {
 
 /**
  * Produces at a fixed rate for `seconds`: every `tickMs`, `batch(tick, size)` records (size = rate ×
- * tick), sent without waiting for earlier sends; `onAck(tick, reports, ackedAt)` when Kafka has
+ * tick). One send at a time, so every partition keeps the order the changes were made in (two
+ * sends in flight at once may be written in either order): the ticks made while a send is in
+ * flight go out together in the next one (up to 900 KB). `onAck(tick, reports, ackedAt)` once Kafka has
  * acknowledged a tick's records. Resolves once every send is acknowledged: { produced, elapsed }.
  */
 async function produceAtRate(producer, { rate, seconds, tickMs = 20, batch, onAck }) {
   const size = Math.max(1, Math.round((rate * tickMs) / 1000));
-  const inflight = [];
+  const queue = []; // { tick, records } not sent yet
+  let sending = Promise.resolve();
+  let busy = false;
+  let failed;
+  const sendQueued = async () => {
+    busy = true;
+    while (queue.length > 0) {
+      // Up to 900 KB a send (under the broker's message size per partition).
+      let n = 0;
+      for (let bytes = 0; n < queue.length && (n === 0 || bytes + queue[n].bytes <= 900_000); n++) bytes += queue[n].bytes;
+      const ticks = queue.splice(0, n);
+      const reports = await producer.send(ticks.flatMap((t) => t.records));
+      const at = Date.now();
+      for (const t of ticks) onAck(t.tick, reports, at);
+    }
+    busy = false;
+  };
   let produced = 0;
   const start = Date.now();
   const end = start + seconds * 1000;
   for (let tick = 0; Date.now() < end;) {
     const records = batch(tick, size);
     produced += records.length;
-    const t = tick;
-    inflight.push(producer.send(records).then((reports) => onAck(t, reports, Date.now())));
+    queue.push({ tick, records, bytes: records.reduce((n, r) => n + r.key.length + r.value.length, 0) });
+    if (!busy) sending = sendQueued().catch((err) => (failed = err));
     tick += 1;
     const wait = start + tick * tickMs - Date.now();
     if (wait > 0) await kit.sleep(wait);
   }
   const elapsed = (Date.now() - start) / 1000;
-  await Promise.all(inflight);
+  await sending;
+  if (failed) throw failed;
   return { produced, elapsed };
 }
 

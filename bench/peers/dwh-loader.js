@@ -127,6 +127,42 @@ async function untilMarkers(db, schema, w, label, alive, { everyMs = 50, deadlin
   }
 }
 
+/**
+ * Reads a topic from the start and counts, per partition, records whose change (source LSN) is
+ * older than an earlier record of the same key: the input a sink must apply in order.
+ */
+async function topicOrder(topic, expectedRecords) {
+  const consumer = kafka.consumer({ groupId: `${topic}-order-check`, fromBeginning: true });
+  await consumer.connect();
+  await consumer.subscribe([topic]);
+  const lastLsn = new Map();
+  let records = 0;
+  let backwards = 0;
+  const examples = [];
+  await new Promise((resolve) => {
+    const timer = setTimeout(resolve, 30_000);
+    void consumer.run(async (batch) => {
+      for (const m of batch.messages) {
+        records += 1;
+        const v = JSON.parse(m.value.toString());
+        const lsn = (v.payload ?? v).source.lsn;
+        const key = `${batch.partition}/${m.key.toString()}`;
+        if (lastLsn.has(key) && lastLsn.get(key) > lsn) {
+          backwards += 1;
+          if (examples.length < 3) examples.push(`${key.slice(0, 60)} offset ${m.offset} lsn ${lsn} after ${lastLsn.get(key)}`);
+        }
+        lastLsn.set(key, Math.max(lsn, lastLsn.get(key) ?? 0));
+      }
+      if (records >= expectedRecords) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  await consumer.disconnect();
+  return `topic ${topic}: ${records} records read, ${backwards} out of key order${examples.length ? ` (${examples.join('; ')})` : ''}`;
+}
+
 /** The two contenders: start, run until a table holds the markers, stop. */
 function contenders(classpath) {
   return {
@@ -155,6 +191,7 @@ function contenders(classpath) {
       return {
         pid: connect.pid,
         begin: () => connect.addConnector(sinkConfig(`${prefix}-${name}`, topic, schema)),
+        group: `connect-${prefix}-${name}`,
         running: () => connect.running(),
         /** The connector's status and the worker's log, for an error message. */
         why: async () => {
@@ -179,7 +216,10 @@ async function throughputRun(side, start, { topic, schema, db, w, expected, tota
     const r = m.end(total);
     const rss = kit.peakRssMiB(tool.pid);
     await tool.stop();
-    await workload.verifyTable(db, `"${schema}".${workload.TABLE}`, expected, side);
+    await workload.verifyTable(db, `"${schema}".${workload.TABLE}`, expected, side).catch(async (err) => {
+      err.message += `\n${await topicOrder(topic, total)}`;
+      throw err;
+    });
     return { changesPerSecond: Math.round(r.rate), seconds: +r.seconds.toFixed(2), cpuMicrosPerChange: r.cpuMicrosPerRecord, peakRssMiB: Math.round(rss) };
   } finally {
     await tool.stop();
@@ -236,13 +276,19 @@ async function latencyRun(side, start, { admin, producer, db, rate, seconds, nam
     const cpu = m.end(produced);
     const rss = kit.peakRssMiB(tool.pid);
     if (resolved < batches) {
-      const why = tool.why ? await tool.why() : '';
+      const ends = await admin.endOffsets(topic);
+      const committed = tool.group ? await admin.committedOffsets(tool.group, topic) : [];
+      const offsets = `topic end offsets ${ends.map((o) => o.offset)}${tool.group ? `, ${tool.group} committed ${committed.map((o) => o.offset)}` : ''}`;
+      const why = `${offsets}\n${tool.why ? await tool.why() : ''}`;
       throw new Error(
         `${side}: ${batches - resolved} of ${batches} batches not visible 60 s after the last was produced (markers ${await markers(db, schema, w)})\n${why}`,
       );
     }
     await tool.stop();
-    await workload.verifyTable(db, `"${schema}".${workload.TABLE}`, w.expected(), side);
+    await workload.verifyTable(db, `"${schema}".${workload.TABLE}`, w.expected(), side).catch(async (err) => {
+      err.message += `\n${await topicOrder(topic, produced + PARTITIONS)}`;
+      throw err;
+    });
     const q = kit.quantiles(latencies);
     return {
       achievedRate: Math.round(produced / elapsed),
