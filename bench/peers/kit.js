@@ -33,6 +33,10 @@ function startJava({ name, classpath, main, args = [], env = {}, heapMiB = 1024,
     stdio: ['ignore', out, out],
   });
   const exited = new Promise((r) => child.once('exit', r));
+  // Never leave a peer running when the bench ends, whichever way it ends.
+  const kill = () => child.kill('SIGKILL');
+  process.on('exit', kill);
+  void exited.then(() => process.off('exit', kill));
   return {
     name,
     child,
