@@ -5,9 +5,11 @@
  *
  *   npm run build && node bench/dwh-loader/bench.js throughput [changes=200000] [partitions=3] [mode=upsert]
  *     e.g. node bench/dwh-loader/bench.js throughput 20000 3 upsert   (a short check)
- *     Pre-fills a topic with `changes` change events (a mixed insert/update/delete workload over
- *     50,000 keys, with the tideway.columns header, as `tideway cdc` writes them), starts one
- *     loader and times it from ready until the warehouse-stored offsets cover every record.
+ *     Pre-fills a topic with `changes` change events (bench/dwh-loader/workload.js: a mixed
+ *     insert/update/delete workload over 50,000 keys, with the tideway.columns header, as `tideway
+ *     cdc` writes them), starts one loader and times it from ready until the warehouse-stored
+ *     offsets cover every record; in upsert mode the table must then hold the workload's final
+ *     state (row count and MD5 of the rows).
  *     Reports changes/s applied, the loader's CPU µs per change and its peak RSS.
  *   npm run build && node bench/dwh-loader/bench.js latency [rate=5000] [seconds=30] [partitions=3]
  *     e.g. node bench/dwh-loader/bench.js latency 5000 5 3   (a short check)
@@ -25,7 +27,7 @@
 'use strict';
 const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
-const { COLUMNS_HEADER } = require('@tideway/runtime');
+const workload = require('./workload');
 const kit = require('../kit');
 
 const id = randomBytes(3).toString('hex');
@@ -33,59 +35,6 @@ const topic = `bench-dwh-${id}.changes`;
 const schema = `bench_dwh_${id}`;
 const WAREHOUSE_URL = process.env.DWH_DATABASE_URL || 'postgres://postgres@127.0.0.1:55432/warehouse';
 const kafka = kit.benchKafka();
-
-const COLUMNS = JSON.stringify([
-  { name: 'policy_id', type: 'bigint', key: true },
-  { name: 'holder', type: 'text', key: false },
-  { name: 'premium', type: 'numeric(12,2)', key: false },
-  { name: 'status', type: 'character varying(16)', key: false },
-  { name: 'starts_on', type: 'date', key: false },
-  { name: 'updated_at', type: 'timestamp with time zone', key: false },
-]);
-const KEYS = 50_000;
-let seed = 7;
-const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-const live = new Set();
-let lsn = 1_000_000;
-
-/** One change event (~450 bytes) for a random key: insert, update or delete. */
-function change(partitions) {
-  const key = Math.floor(rand() * KEYS);
-  // As tideway cdc does: all changes of a key on one partition.
-  const partition = key % partitions;
-  lsn += 1;
-  const row = {
-    policy_id: key,
-    holder: `Holder ${key}`,
-    premium: (rand() * 5000).toFixed(2),
-    status: rand() < 0.9 ? 'active' : 'lapsed',
-    starts_on: '2026-01-15',
-    updated_at: new Date().toISOString(),
-  };
-  let op = live.has(key) ? 'u' : 'c';
-  if (op === 'u' && rand() < 0.1) op = 'd';
-  if (op === 'd') live.delete(key);
-  else live.add(key);
-  const value = {
-    before: op === 'c' ? null : { policy_id: key },
-    after: op === 'd' ? null : row,
-    op,
-    ts_ms: Date.now(),
-    source: {
-      version: 'bench',
-      connector: 'postgresql',
-      name: 'tideway',
-      db: 'app',
-      schema: 'public',
-      table: 'policies',
-      lsn,
-      txId: lsn,
-      ts_ms: Date.now(),
-      snapshot: 'false',
-    },
-  };
-  return { topic, partition, key: JSON.stringify({ policy_id: key }), value: JSON.stringify(value), headers: { [COLUMNS_HEADER]: COLUMNS } };
-}
 
 function startLoader(env = {}) {
   return kit.startService('dwh-loader', { DWH_DATABASE_URL: WAREHOUSE_URL, DWH_TOPICS: topic, DWH_SCHEMA: schema, DWH_GROUP_ID: `${schema}-group`, ...env });
@@ -123,11 +72,11 @@ async function connect(partitions) {
 
 async function throughput(n, partitions, mode) {
   const { admin, producer, db } = await connect(partitions);
-  for (let sent = 0; sent < n;) {
-    const batch = [];
-    for (let i = 0; i < 2000 && sent < n; i++, sent++) batch.push(change(partitions));
-    await producer.send(batch);
-  }
+  const changes = workload.createWorkload({ partitions });
+  await workload.produceAll(
+    producer,
+    Array.from({ length: n }, () => workload.tidewayRecord(topic, changes.next())),
+  );
   await producer.disconnect();
   const loader = await startLoader({ DWH_MODE: mode });
   await loader.ready();
@@ -136,6 +85,8 @@ async function throughput(n, partitions, mode) {
   const r = run.end(n);
   const rss = kit.peakRssMiB(loader.pid);
   await loader.stop();
+  // Upsert mode leaves the changes' final state: every row, none lost or left over.
+  if (mode === 'upsert') await workload.verifyTable(db, `"${schema}".${workload.TABLE}`, changes.expected(), 'dwh-loader');
   await cleanup(admin, db);
   await Promise.all([admin.disconnect(), db.end()]);
   kit.result(
@@ -161,14 +112,13 @@ async function latency(rate, seconds, partitions) {
   const loader = await startLoader();
   await loader.ready();
   // Let the group settle before timing: the first fetch after joining is not steady state.
-  await producer.send([change(1)]);
-  await untilStored(db, (stored) => stored.get(0) >= 1, 200);
+  const changes = workload.createWorkload({ partitions });
+  const first = changes.next();
+  await producer.send([workload.tidewayRecord(topic, first)]);
+  await untilStored(db, (stored) => stored.get(first.partition) >= 1, 200);
 
-  const tickMs = 20;
-  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
   const pending = []; // { partition, lastOffset, ackedAt }
   const latencies = [];
-  let produced = 0;
   let stopPolling = false;
   const poller = (async () => {
     while (!stopPolling || pending.length > 0) {
@@ -185,28 +135,16 @@ async function latency(rate, seconds, partitions) {
     }
   })();
   const run = kit.measure(loader.pid);
-  const start = Date.now();
-  const end = start + seconds * 1000;
-  let tick = 0;
-  const inflight = [];
-  while (Date.now() < end) {
-    const batch = [];
-    for (let i = 0; i < perTick; i++) batch.push(change(partitions));
-    produced += batch.length;
-    inflight.push(
-      producer.send(batch).then((reports) => {
-        const ackedAt = Date.now();
-        const last = new Map();
-        for (const r of reports) last.set(r.partition, Math.max(last.get(r.partition) ?? -1, Number(r.offset)));
-        for (const [partition, lastOffset] of last) pending.push({ partition, lastOffset, ackedAt });
-      }),
-    );
-    tick += 1;
-    const wait = start + tick * tickMs - Date.now();
-    if (wait > 0) await kit.sleep(wait);
-  }
-  const elapsed = (Date.now() - start) / 1000;
-  await Promise.all(inflight);
+  const { produced, elapsed } = await workload.produceAtRate(producer, {
+    rate,
+    seconds,
+    batch: (tick, size) => Array.from({ length: size }, () => workload.tidewayRecord(topic, changes.next())),
+    onAck: (tick, reports, ackedAt) => {
+      const last = new Map();
+      for (const r of reports) last.set(r.partition, Math.max(last.get(r.partition) ?? -1, Number(r.offset)));
+      for (const [partition, lastOffset] of last) pending.push({ partition, lastOffset, ackedAt });
+    },
+  });
   stopPolling = true;
   await Promise.race([poller, kit.sleep(60_000)]);
   // The loader's CPU for the changes produced at the fixed rate, until the last one is visible.

@@ -33,6 +33,10 @@ function startJava({ name, classpath, main, args = [], env = {}, heapMiB = 1024,
     stdio: ['ignore', out, out],
   });
   const exited = new Promise((r) => child.once('exit', r));
+  // Never leave a peer running when the bench ends, whichever way it ends.
+  const kill = () => child.kill('SIGKILL');
+  process.on('exit', kill);
+  void exited.then(() => process.off('exit', kill));
   return {
     name,
     child,
@@ -61,9 +65,10 @@ function propertiesText(props) {
 /**
  * Kafka Connect standalone (org.apache.kafka.connect.cli.ConnectStandalone) with `worker` properties
  * on top of sensible defaults (the stack's broker, JSON converters, offsets in a file of its own, a
- * free REST port) and one connector per entry of `connectors` (each a properties object with `name`).
+ * free REST port) and one connector per entry of `connectors` (each a properties object with `name`;
+ * none to start the worker alone and add them later with `addConnector`).
  */
-async function startConnectStandalone({ name, classpath, worker = {}, connectors, heapMiB = 1024 }) {
+async function startConnectStandalone({ name, classpath, worker = {}, connectors = [], heapMiB = 1024 }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `tideway-connect-${name}-`));
   const restPort = await kit.freePort();
   const workerProps = {
@@ -100,6 +105,31 @@ async function startConnectStandalone({ name, classpath, worker = {}, connectors
   return {
     ...proc,
     restUrl,
+    /** Resolves once the worker's REST API answers; throws on exit or after `deadlineMs`. */
+    async restReady(deadlineMs = 180_000) {
+      const until = Date.now() + deadlineMs;
+      for (;;) {
+        if (proc.exited()) throw new Error(`Kafka Connect (${name}) exited:\n${proc.output()}`);
+        try {
+          if ((await fetch(`${restUrl}/connectors`)).ok) return;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > until) throw new Error(`Kafka Connect (${name}) REST API not up after ${deadlineMs / 1000} s:\n${proc.output()}`);
+        await kit.sleep(100);
+      }
+    },
+    /** Creates a connector (a properties object with `name`) on the running worker; `running()` then waits for it too. */
+    async addConnector(props) {
+      const { name: connector, ...config } = props;
+      const res = await fetch(`${restUrl}/connectors/${encodeURIComponent(connector)}/config`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]))),
+      });
+      if (!res.ok) throw new Error(`creating connector ${connector}: ${res.status} ${await res.text()}`);
+      connectors.push(props);
+    },
     /** Resolves once every connector and its tasks are RUNNING; throws on FAILED, exit or `deadlineMs`. */
     async running(deadlineMs = 180_000) {
       const until = Date.now() + deadlineMs;
