@@ -34,10 +34,10 @@ go_env() {
 # (a peer that is a pom.xml and its configuration, such as Kafka Connect with a connector).
 # A SRC_DIR/settings.xml, when present, is Maven's settings for that build (e.g. a mirror).
 java_app_classpath() {
-  local name=$1 src=$2 main=$3 what=$4 hash home sources=() settings=() f
+  local name=$1 src=$2 main=$3 what=$4 hash home sources=() settings_file='' f
   for f in $main; do sources+=("$src/$f"); done
-  if [[ -e $src/settings.xml ]]; then settings=(-s "$src/settings.xml"); fi
-  hash=$(cat "$src/pom.xml" "${settings[@]:1}" "${sources[@]}" | sha256sum | cut -c1-12)
+  if [[ -e $src/settings.xml ]]; then settings_file=$src/settings.xml; fi
+  hash=$(cat "$src/pom.xml" ${settings_file:+"$settings_file"} "${sources[@]}" | sha256sum | cut -c1-12)
   home="$TOOLS_DIR/$name/$hash"
   if [[ ! -e $home/built ]]; then
     with_lock "$name"
@@ -46,7 +46,7 @@ java_app_classpath() {
       command -v javac >/dev/null || tool_die "javac not found (a JDK 17 or newer is needed)"
       tool_say "fetching $what${main:+ and compiling $main} into $home"
       rm -rf "$home" && mkdir -p "$home/classes"
-      mvn -B -q -ntp "${settings[@]}" -f "$src/pom.xml" -Dmaven.repo.local="$CACHE_DIR/m2" \
+      mvn -B -q -ntp ${settings_file:+-s "$settings_file"} -f "$src/pom.xml" -Dmaven.repo.local="$CACHE_DIR/m2" \
         org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$home/libs" >&2
       if ((${#sources[@]})); then javac -d "$home/classes" -cp "$home/libs/*" "${sources[@]}" >&2; fi
       touch "$home/built"
