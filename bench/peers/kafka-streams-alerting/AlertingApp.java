@@ -121,7 +121,7 @@ public final class AlertingApp {
     }
   }
 
-  /** Parses each input record once; the record's timestamp becomes the event time `ts`. */
+  /** Parses each input record once: its `ts` field is the event time, its Kafka timestamp is kept as `kafkaTime`. */
   static final class Parse implements Processor<String, String, String, Event> {
     private ProcessorContext<String, Event> context;
 
