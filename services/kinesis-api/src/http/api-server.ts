@@ -22,11 +22,17 @@ import type { OperationContext } from '../operations/context';
 import { firehoseOperationOf, readFirehoseRequest, type FirehoseOperation } from '../protocol/firehose-operations';
 import { operationOf, readRequest, type Operation } from '../protocol/operations';
 import { apiOf, type Api } from '../protocol/targets';
+import { ChunkPool, type BodySink } from '../protocol/json-writer';
 import { decodeBody, encodeError, encodeResponse, wireFormatOf, type WireFormat, type WireResponse } from '../protocol/wire';
 
 /** A PutRecords of 5 MiB is about 7 MiB as base64 JSON; anything much larger is not a Kinesis request. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const DEFAULT_REGION = 'us-east-1';
+/**
+ * Answer chunks (256 KiB each) kept for reuse: an answer on its way holds a few while its connection
+ * drains, so this covers several GetRecords and PutRecords answers at once without more churn.
+ */
+const POOLED_CHUNKS = 32;
 
 export interface ApiServerOptions {
   readonly host: string;
@@ -56,6 +62,27 @@ type Handler = (ctx: OperationContext, input: unknown) => Promise<Record<string,
 /** What an HTTP/2 connection starts with (RFC 9113 §3.4). */
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
 
+/** A response as a body sink: writes in order, and waits for 'drain' (or 'close' when the client went away). */
+function responseSink(res: Response): BodySink {
+  const out = res as ServerResponse;
+  return {
+    write: (part, sent) => out.write(part, (err) => sent(!err)),
+    drained: () =>
+      new Promise<boolean>((resolve) => {
+        if (out.destroyed || out.writableEnded) return resolve(false);
+        const done = (open: boolean) => {
+          out.off('drain', onDrain);
+          out.off('close', onClose);
+          resolve(open);
+        };
+        const onDrain = () => done(true);
+        const onClose = () => done(false);
+        out.on('drain', onDrain);
+        out.on('close', onClose);
+      }),
+  };
+}
+
 function readBody(req: Request): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -80,11 +107,16 @@ export class ApiServer {
   private readonly servers: Array<Server | NetServer> = [];
   private readonly sessions = new Set<Http2Session>();
   private readonly http1Connections = new Http1Connections();
+  private readonly chunks = new ChunkPool(POOLED_CHUNKS);
 
   constructor(private readonly o: ApiServerOptions) {}
 
   async listen(): Promise<number> {
-    const handler = (req: Request, res: Response) => void this.handle(req, res);
+    const handler = (req: Request, res: Response) =>
+      void this.handle(req, res).catch((err: unknown) => {
+        this.o.logger.warn({ err: errorMessage(err) }, `answer not written: ${errorMessage(err)}`);
+        res.destroy();
+      });
     const trackSessions = (server: { on(event: 'session', l: (s: Http2Session) => void): unknown }) =>
       server.on('session', (session: Http2Session) => {
         this.sessions.add(session);
@@ -189,13 +221,12 @@ export class ApiServer {
     this.o.metrics.requestDuration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
     if (res.writableEnded || res.destroyed) return;
     // The HTTP/2 compatibility response takes the same calls.
-    let length = 0;
-    for (const part of answer.parts) length += part.length;
-    (res as ServerResponse).writeHead(answer.status, { ...answer.headers, 'content-length': String(length), 'x-amzn-requestid': randomUUID() });
-    // The parts were made whole: writing them one by one keeps them from being copied into one Buffer.
     const out = res as ServerResponse;
-    for (let i = 0; i < answer.parts.length - 1; i++) out.write(answer.parts[i]);
-    out.end(answer.parts[answer.parts.length - 1]);
+    // A body that does not match its Content-Length fails the request instead of corrupting the connection.
+    if ('strictContentLength' in out) out.strictContentLength = true;
+    out.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.length), 'x-amzn-requestid': randomUUID() });
+    // The body goes out as it is made, never whole: a GetRecords answer can be 13 MiB of text.
+    if (await answer.writeBody(responseSink(res), this.chunks)) out.end();
   }
 
   /** The region the request was signed for; throws the AWS error of a request that is not signed right. */

@@ -2,23 +2,87 @@
  * A JSON 1.1 answer written straight into Buffers: byte for byte what JSON.stringify gives for the
  * answer with its blobs as base64 and its timestamps as epoch seconds, without first building the
  * whole text as a string. A GetRecords answer holds up to 10 MiB of data: each record's base64 is
- * copied into the current chunk as it is made, and the chunks are written out as they are, so
- * neither a copy of the records as text nor one long string of the whole answer is ever held. Pure.
+ * copied into the current chunk as it is made. `streamJson` hands the chunks out as they fill and
+ * waits while the connection is behind, so an answer on its way holds a few chunks, not 13 MiB of
+ * text; its length is counted first (`jsonLength`), for the Content-Length header.
  */
 
-const CHUNK_BYTES = 256 * 1024;
+export const CHUNK_BYTES = 256 * 1024;
 const PENDING_CHARS = 4096;
+
+/** Where the text of an answer goes: chunks of Buffers, or a count of its bytes. */
+interface JsonOutput {
+  /** A short token of ASCII characters. */
+  token(text: string): void;
+  /** Text of one-byte characters only (ASCII: escaped JSON without non-ASCII). */
+  latin1(text: string): void;
+  utf8(text: string): void;
+  /** Bytes written as base64. */
+  base64(bytes: Uint8Array): void;
+}
+
+/** The byte count of the text, without making it: base64's length follows from the byte count. */
+class JsonLength implements JsonOutput {
+  bytes = 0;
+  token(text: string): void {
+    this.bytes += text.length;
+  }
+  latin1(text: string): void {
+    this.bytes += text.length;
+  }
+  utf8(text: string): void {
+    this.bytes += Buffer.byteLength(text, 'utf8');
+  }
+  base64(bytes: Uint8Array): void {
+    this.bytes += 4 * Math.ceil(bytes.byteLength / 3);
+  }
+}
+
+/**
+ * Chunks an answer is written into, kept for reuse once written out: a GetRecords answer after
+ * another no longer leaves 13 MiB of Buffers for the garbage collector each time. Only whole chunks
+ * of CHUNK_BYTES return, and only a chunk nothing refers to any more may be given back.
+ */
+export class ChunkPool {
+  private readonly free: Buffer[] = [];
+  /** Chunks this pool has made (not reused) so far. */
+  made = 0;
+
+  /** @param keep chunks held for reuse at most (the rest are left to the garbage collector) */
+  constructor(private readonly keep: number) {}
+
+  take(): Buffer {
+    const reused = this.free.pop();
+    if (reused) return reused;
+    this.made++;
+    return Buffer.allocUnsafe(CHUNK_BYTES);
+  }
+
+  /** A chunk (or the written part of one) that was written out and is not referred to any more. */
+  give(part: Buffer): void {
+    if (part.byteOffset !== 0 || part.buffer.byteLength !== CHUNK_BYTES || this.free.length >= this.keep) return;
+    this.free.push(Buffer.from(part.buffer, 0, CHUNK_BYTES));
+  }
+
+  /** Chunks held for reuse now. */
+  get size(): number {
+    return this.free.length;
+  }
+}
 
 /**
  * Text appended to a list of Buffers. Short ASCII tokens gather in a string first and reach a Buffer
  * in one copy with the next long text: a native write per token costs more than the token.
  */
-class ChunkedBuffer {
-  private readonly full: Buffer[] = [];
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+class ChunkedBuffer implements JsonOutput {
+  private full: Buffer[] = [];
+  private chunk: Buffer;
   private at = 0;
-  private fullBytes = 0;
   private pending = '';
+
+  constructor(private readonly pool?: ChunkPool) {
+    this.chunk = pool?.take() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+  }
 
   /** A short token of ASCII characters. */
   token(text: string): void {
@@ -37,6 +101,10 @@ class ChunkedBuffer {
     this.write(text, text.length * 3, 'utf8');
   }
 
+  base64(bytes: Uint8Array): void {
+    this.latin1(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'));
+  }
+
   private flush(): void {
     if (this.pending === '') return;
     const text = this.pending;
@@ -50,26 +118,35 @@ class ChunkedBuffer {
   }
 
   private next(atLeast: number): void {
-    if (this.at > 0) {
-      this.full.push(this.chunk.subarray(0, this.at));
-      this.fullBytes += this.at;
-    }
-    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
+    if (this.at > 0) this.full.push(this.chunk.subarray(0, this.at));
+    else this.pool?.give(this.chunk);
+    this.chunk = atLeast <= CHUNK_BYTES && this.pool ? this.pool.take() : Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
     this.at = 0;
   }
 
-  /** The text as written, in pieces. */
+  /** Whole chunks are ready to be written out. */
+  get hasFull(): boolean {
+    return this.full.length > 0;
+  }
+
+  /** The whole chunks written so far, handed over (the text goes on in the current chunk). */
+  takeFull(): Buffer[] {
+    const out = this.full;
+    this.full = [];
+    return out;
+  }
+
+  /** The rest of the text, in pieces: what `takeFull` has not handed over. */
   parts(): Buffer[] {
     this.flush();
-    const out = this.at > 0 ? [...this.full, this.chunk.subarray(0, this.at)] : [...this.full];
-    return out;
+    return this.at > 0 ? [...this.takeFull(), this.chunk.subarray(0, this.at)] : this.takeFull();
   }
 }
 
 // ASCII without `"` and `\` and control characters: JSON.stringify leaves such text as it is.
 const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
-function writeString(out: ChunkedBuffer, text: string): void {
+function writeString(out: JsonOutput, text: string): void {
   if (text.length < 256 && PLAIN_ASCII.test(text)) {
     out.token('"' + text + '"');
     return;
@@ -80,7 +157,7 @@ function writeString(out: ChunkedBuffer, text: string): void {
   else out.latin1(json);
 }
 
-function writeValue(out: ChunkedBuffer, value: unknown): void {
+function writeValue(out: JsonOutput, value: unknown): void {
   if (value === null || value === undefined) return out.token('null');
   switch (typeof value) {
     case 'string':
@@ -96,7 +173,7 @@ function writeValue(out: ChunkedBuffer, value: unknown): void {
   }
   if (value instanceof Uint8Array) {
     out.token('"');
-    out.latin1(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
+    out.base64(value);
     return out.token('"');
   }
   if (value instanceof Date) return out.token(JSON.stringify(value.getTime() / 1000));
@@ -113,7 +190,7 @@ function writeValue(out: ChunkedBuffer, value: unknown): void {
   for (const key in value) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
     const v = (value as Record<string, unknown>)[key];
-    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    if (!isWritten(v)) continue;
     if (!first) out.token(',');
     first = false;
     writeString(out, key);
@@ -121,6 +198,80 @@ function writeValue(out: ChunkedBuffer, value: unknown): void {
     writeValue(out, v);
   }
   out.token('}');
+}
+
+/** A member of an object that JSON.stringify writes (it leaves out undefined, functions and symbols). */
+function isWritten(v: unknown): boolean {
+  return v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
+}
+
+/** The byte length of the JSON text of an answer, without writing it. */
+export function jsonLength(value: unknown): number {
+  const out = new JsonLength();
+  writeValue(out, value);
+  return out.bytes;
+}
+
+/**
+ * Where `streamJson` writes. `write` takes a piece and calls `sent` once the piece is out (true) or
+ * will never be (false), and returns false when the receiver is behind; `drained` resolves true
+ * when the receiver caught up, false when it went away.
+ */
+export interface BodySink {
+  write(part: Buffer, sent: (ok: boolean) => void): boolean;
+  drained(): Promise<boolean>;
+}
+
+/**
+ * Writes the JSON text of an answer to `sink` in chunks taken from `pool` as they fill, each given
+ * back once sent. It hands chunks over between the items of the answer's top-level lists (the
+ * records of GetRecords) and waits there while the sink is behind. False when the sink went away
+ * before the end (the rest is not written).
+ */
+export async function streamJson(value: unknown, sink: BodySink, pool: ChunkPool): Promise<boolean> {
+  const out = new ChunkedBuffer(pool);
+  const handOver = (parts: Buffer[]): boolean => {
+    let behind = false;
+    for (const part of parts) {
+      const sent = (ok: boolean) => {
+        if (ok) pool.give(part);
+      };
+      if (!sink.write(part, sent)) behind = true;
+    }
+    return behind;
+  };
+  const isPlainObject = value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Date);
+  if (!isPlainObject) {
+    writeValue(out, value);
+    handOver(out.parts());
+    return true;
+  }
+  // The members as writeValue writes them, with a hand-over after each item of a list.
+  out.token('{');
+  let first = true;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const v = (value as Record<string, unknown>)[key];
+    if (!isWritten(v)) continue;
+    if (!first) out.token(',');
+    first = false;
+    writeString(out, key);
+    out.token(':');
+    if (!Array.isArray(v)) {
+      writeValue(out, v);
+      continue;
+    }
+    out.token('[');
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out.token(',');
+      writeValue(out, v[i]);
+      if (out.hasFull && handOver(out.takeFull()) && !(await sink.drained())) return false;
+    }
+    out.token(']');
+  }
+  out.token('}');
+  handOver(out.parts());
+  return true;
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import type * as CborX from 'cbor-x' with { 'resolution-mode': 'import' };
 import { isAscii } from 'node:buffer';
-import { encodeJsonParts, joinParts } from './json-writer';
+import { encodeJson, encodeJsonParts, joinParts, jsonLength, streamJson, type BodySink, type ChunkPool } from './json-writer';
 import { KinesisApiError, KINESIS_ERRORS, isKinesisApiError, type KinesisErrorName } from '../errors';
 
 // cbor-x ships CommonJS for Node but declares its types as an ES module only.
@@ -128,27 +128,51 @@ export function encodeBody(format: WireFormat, value: Record<string, unknown>): 
 export interface WireResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
-  /** The body in pieces (a GetRecords answer of 10 MiB is not copied into one Buffer). */
-  readonly parts: readonly Buffer[];
-  /** The whole body, joined when first asked for. */
+  /** The body's length in bytes, known before any of it is written (Content-Length). */
+  readonly length: number;
+  /**
+   * Writes the body to `sink` in pieces (a GetRecords answer of 10 MiB is neither copied into one
+   * Buffer nor held whole); a JSON body's pieces come from `pool` and go back to it once sent.
+   * False when the sink went away first.
+   */
+  writeBody(sink: BodySink, pool: ChunkPool): Promise<boolean>;
+  /** The whole body, made when first asked for. */
   readonly body: Buffer;
 }
 
-function wireResponse(status: number, headers: Record<string, string>, parts: Buffer[]): WireResponse {
-  let joined: Buffer | undefined;
+function wireResponse(status: number, headers: Record<string, string>, format: WireFormat, value: Record<string, unknown>): WireResponse {
+  if (format === 'json') {
+    let whole: Buffer | undefined;
+    return {
+      status,
+      headers,
+      length: jsonLength(value),
+      writeBody: (sink, pool) => streamJson(value, sink, pool),
+      get body() {
+        whole ??= encodeJson(value);
+        return whole;
+      },
+    };
+  }
+  const parts = encodeBodyParts(format, value);
+  let length = 0;
+  for (const part of parts) length += part.length;
   return {
     status,
     headers,
-    parts,
+    length,
+    writeBody: (sink) => {
+      for (const part of parts) sink.write(part, () => undefined);
+      return Promise.resolve(true);
+    },
     get body() {
-      joined ??= joinParts(parts);
-      return joined;
+      return joinParts(parts);
     },
   };
 }
 
 export function encodeResponse(format: WireFormat, value: Record<string, unknown>): WireResponse {
-  return wireResponse(200, { 'content-type': CONTENT_TYPES[format] }, encodeBodyParts(format, value));
+  return wireResponse(200, { 'content-type': CONTENT_TYPES[format] }, format, value);
 }
 
 /**
@@ -159,9 +183,5 @@ export function encodeResponse(format: WireFormat, value: Record<string, unknown
 export function encodeError(format: WireFormat, err: unknown): WireResponse {
   const name: KinesisErrorName = isKinesisApiError(err) ? err.name : 'InternalFailure';
   const message = isKinesisApiError(err) ? err.message : 'The server encountered an internal error while processing the request.';
-  return wireResponse(
-    KINESIS_ERRORS[name],
-    { 'content-type': CONTENT_TYPES[format], 'x-amzn-errortype': name },
-    encodeBodyParts(format, { __type: name, message }),
-  );
+  return wireResponse(KINESIS_ERRORS[name], { 'content-type': CONTENT_TYPES[format], 'x-amzn-errortype': name }, format, { __type: name, message });
 }
