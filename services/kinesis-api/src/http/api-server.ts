@@ -22,8 +22,8 @@ import type { OperationContext } from '../operations/context';
 import { firehoseOperationOf, readFirehoseRequest, type FirehoseOperation } from '../protocol/firehose-operations';
 import { operationOf, readRequest, type Operation } from '../protocol/operations';
 import { apiOf, type Api } from '../protocol/targets';
-import { ChunkPool, type BodySink } from '../protocol/json-writer';
-import { decodeBody, encodeError, encodeResponse, wireFormatOf, type WireFormat, type WireResponse } from '../protocol/wire';
+import { ChunkPool, collectStreamed, hasStreamed, type BodySink } from '../protocol/json-writer';
+import { decodeBody, encodeError, encodeResponse, streamedJsonResponse, wireFormatOf, type WireFormat, type WireResponse } from '../protocol/wire';
 
 /** A PutRecords of 5 MiB is about 7 MiB as base64 JSON; anything much larger is not a Kinesis request. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -213,7 +213,8 @@ export class ApiServer {
         const input = readRequest(op, format, decodeBody(format, body));
         output = await (HANDLERS[op] as Handler)(this.o.context(region), input);
       }
-      answer = encodeResponse(format, output);
+      if (!hasStreamed(output)) answer = encodeResponse(format, output);
+      else answer = format === 'json' ? streamedJsonResponse(output) : encodeResponse(format, await collectStreamed(output));
       this.o.metrics.requests.inc({ operation, format, outcome: 'ok' });
     } catch (err) {
       answer = this.failure(format, operation, api === 'firehose' ? asFirehoseError(err) : err);
@@ -224,7 +225,8 @@ export class ApiServer {
     const out = res as ServerResponse;
     // A body that does not match its Content-Length fails the request instead of corrupting the connection.
     if ('strictContentLength' in out) out.strictContentLength = true;
-    out.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.length), 'x-amzn-requestid': randomUUID() });
+    const length = answer.length === undefined ? {} : { 'content-length': String(answer.length) };
+    out.writeHead(answer.status, { ...answer.headers, ...length, 'x-amzn-requestid': randomUUID() });
     // The body goes out as it is made, never whole: a GetRecords answer can be 13 MiB of text.
     if (await answer.writeBody(responseSink(res), this.chunks)) out.end();
   }

@@ -223,10 +223,42 @@ export interface BodySink {
 }
 
 /**
+ * A top-level list of an answer whose items arrive in batches while it is written (the records of
+ * a GetRecords, fetch after fetch). Only `streamJson` writes it; `collectStreamed` makes it a list.
+ */
+export class StreamedList<T = unknown> {
+  constructor(readonly batches: AsyncIterable<readonly T[]>) {}
+}
+
+/** A top-level member whose value is known once the members before it are written (what follows a StreamedList). */
+export class Deferred<T = unknown> {
+  constructor(readonly value: () => T) {}
+}
+
+/** An answer has members that only `streamJson` or `collectStreamed` can write. */
+export function hasStreamed(value: Record<string, unknown>): boolean {
+  return Object.values(value).some((v) => v instanceof StreamedList || v instanceof Deferred);
+}
+
+/** The answer with its streamed lists read to the end and its deferred members taken after them, in member order. */
+export async function collectStreamed(value: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (v instanceof StreamedList) {
+      const items: unknown[] = [];
+      for await (const batch of v.batches as AsyncIterable<readonly unknown[]>) items.push(...batch);
+      out[key] = items;
+    } else out[key] = v instanceof Deferred ? v.value() : v;
+  }
+  return out;
+}
+
+/**
  * Writes the JSON text of an answer to `sink` in chunks taken from `pool` as they fill, each given
  * back once sent. It hands chunks over between the items of the answer's top-level lists (the
- * records of GetRecords) and waits there while the sink is behind. False when the sink went away
- * before the end (the rest is not written).
+ * records of GetRecords) and waits there while the sink is behind; a top-level StreamedList is
+ * written as its batches arrive, and a Deferred member when it is reached. False when the sink went
+ * away before the end (the rest is not written, and a StreamedList is not read on).
  */
 export async function streamJson(value: unknown, sink: BodySink, pool: ChunkPool): Promise<boolean> {
   const out = new ChunkedBuffer(pool);
@@ -251,21 +283,25 @@ export async function streamJson(value: unknown, sink: BodySink, pool: ChunkPool
   let first = true;
   for (const key in value) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-    const v = (value as Record<string, unknown>)[key];
+    const member = (value as Record<string, unknown>)[key];
+    const v = member instanceof Deferred ? member.value() : member;
     if (!isWritten(v)) continue;
     if (!first) out.token(',');
     first = false;
     writeString(out, key);
     out.token(':');
-    if (!Array.isArray(v)) {
+    if (!Array.isArray(v) && !(v instanceof StreamedList)) {
       writeValue(out, v);
       continue;
     }
     out.token('[');
-    for (let i = 0; i < v.length; i++) {
-      if (i > 0) out.token(',');
-      writeValue(out, v[i]);
-      if (out.hasFull && handOver(out.takeFull()) && !(await sink.drained())) return false;
+    let items = 0;
+    for await (const batch of Array.isArray(v) ? [v] : (v.batches as AsyncIterable<readonly unknown[]>)) {
+      for (let i = 0; i < batch.length; i++) {
+        if (items++ > 0) out.token(',');
+        writeValue(out, batch[i]);
+        if (out.hasFull && handOver(out.takeFull()) && !(await sink.drained())) return false;
+      }
     }
     out.token(']');
   }

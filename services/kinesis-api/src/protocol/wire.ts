@@ -128,19 +128,27 @@ export function encodeBody(format: WireFormat, value: Record<string, unknown>): 
 export interface WireResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
-  /** The body's length in bytes, known before any of it is written (Content-Length). */
-  readonly length: number;
+  /**
+   * The body's length in bytes when it is known before any of it is written (Content-Length);
+   * undefined for an answer written as its records arrive (chunked on HTTP/1.1).
+   */
+  readonly length?: number;
   /**
    * Writes the body to `sink` in pieces (a GetRecords answer of 10 MiB is neither copied into one
    * Buffer nor held whole); a JSON body's pieces come from `pool` and go back to it once sent.
    * False when the sink went away first.
    */
   writeBody(sink: BodySink, pool: ChunkPool): Promise<boolean>;
+}
+
+/** An answer made whole before it is written. */
+export interface HeldResponse extends WireResponse {
+  readonly length: number;
   /** The whole body, made when first asked for. */
   readonly body: Buffer;
 }
 
-function wireResponse(status: number, headers: Record<string, string>, format: WireFormat, value: Record<string, unknown>): WireResponse {
+function wireResponse(status: number, headers: Record<string, string>, format: WireFormat, value: Record<string, unknown>): HeldResponse {
   if (format === 'json') {
     let whole: Buffer | undefined;
     return {
@@ -171,8 +179,16 @@ function wireResponse(status: number, headers: Record<string, string>, format: W
   };
 }
 
-export function encodeResponse(format: WireFormat, value: Record<string, unknown>): WireResponse {
+export function encodeResponse(format: WireFormat, value: Record<string, unknown>): HeldResponse {
   return wireResponse(200, { 'content-type': CONTENT_TYPES[format] }, format, value);
+}
+
+/**
+ * A JSON answer with a StreamedList member (json-writer.ts), written as its items arrive: its
+ * length is known only at its end. Other formats collect the list first (`collectStreamed`).
+ */
+export function streamedJsonResponse(value: Record<string, unknown>): WireResponse {
+  return { status: 200, headers: { 'content-type': CONTENT_TYPES.json }, writeBody: (sink, pool) => streamJson(value, sink, pool) };
 }
 
 /**
@@ -180,7 +196,7 @@ export function encodeResponse(format: WireFormat, value: Record<string, unknown
  * `x-amzn-ErrorType` header (what the JavaScript SDK reads first). An error that is not a Kinesis
  * error is an InternalFailure whose text stays in the service's log, not in the answer.
  */
-export function encodeError(format: WireFormat, err: unknown): WireResponse {
+export function encodeError(format: WireFormat, err: unknown): HeldResponse {
   const name: KinesisErrorName = isKinesisApiError(err) ? err.name : 'InternalFailure';
   const message = isKinesisApiError(err) ? err.message : 'The server encountered an internal error while processing the request.';
   return wireResponse(KINESIS_ERRORS[name], { 'content-type': CONTENT_TYPES[format], 'x-amzn-errortype': name }, format, { __type: name, message });

@@ -1,7 +1,8 @@
 /**
- * GetRecords answers of megabytes go out as they are made, waiting while the client is behind:
- * a client that reads slowly gets the whole answer, byte for byte as its Content-Length says, and
- * clients that go away in the middle of an answer leave the service serving everyone else.
+ * GetRecords answers of megabytes go out as they are made, fetch after fetch, waiting while the
+ * client is behind: a client that reads slowly gets the whole answer (chunked, since its length is
+ * known only at its end), and clients that go away in the middle of an answer leave the service
+ * serving everyone else.
  * Raw HTTP/1.1 on a socket (what boto3 and the aws CLI speak), so that reading can be paused and
  * cut, and the AWS SDK for JavaScript over HTTP/2, against the real service and broker.
  */
@@ -70,6 +71,28 @@ function readAll(socket: Socket): Promise<Buffer> {
   });
 }
 
+/** The body of an HTTP/1.1 response: as long as its Content-Length says, or its chunks joined. */
+function bodyOf(head: string, rest: Buffer): Buffer {
+  const length = /\r\ncontent-length: (\d+)/i.exec(head);
+  if (length) {
+    expect(rest.length).toBe(Number(length[1]));
+    return rest;
+  }
+  expect(head).toMatch(/\r\ntransfer-encoding: chunked/i);
+  const chunks: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = rest.indexOf('\r\n', at);
+    const size = parseInt(rest.subarray(at, lineEnd).toString('latin1'), 16);
+    at = lineEnd + 2;
+    if (size === 0) break;
+    chunks.push(rest.subarray(at, at + size));
+    at += size + 2;
+  }
+  expect(rest.subarray(at).toString('latin1')).toBe('\r\n');
+  return Buffer.concat(chunks);
+}
+
 function expectAllRecords(records: Array<{ Data?: Uint8Array | string }>) {
   expect(records).toHaveLength(RECORDS);
   records.forEach((r, i) => {
@@ -78,7 +101,7 @@ function expectAllRecords(records: Array<{ Data?: Uint8Array | string }>) {
   });
 }
 
-it('gives a slow reader the whole 8 MiB answer, as long as its Content-Length says', async () => {
+it('gives a slow reader the whole 8 MiB answer in one GetRecords', async () => {
   const socket = await open();
   socket.pause();
   socket.write(getRecordsRequest(await iterator()));
@@ -90,10 +113,12 @@ it('gives a slow reader the whole 8 MiB answer, as long as its Content-Length sa
   const headerEnd = response.indexOf('\r\n\r\n');
   const head = response.subarray(0, headerEnd).toString('latin1');
   expect(head).toMatch(/^HTTP\/1\.1 200 /);
-  const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1]);
-  const body = response.subarray(headerEnd + 4);
-  expect(body.length).toBe(length);
-  expectAllRecords(JSON.parse(body.toString('utf8')).Records);
+  // Read in several fetches, so its length was not known when it started.
+  expect(head).toMatch(/\r\ntransfer-encoding: chunked/i);
+  const answer = JSON.parse(bodyOf(head, response.subarray(headerEnd + 4)).toString('utf8'));
+  expectAllRecords(answer.Records);
+  expect(answer.MillisBehindLatest).toBe(0);
+  expect(typeof answer.NextShardIterator).toBe('string');
 }, 120_000);
 
 it('goes on serving after clients leave in the middle of large answers', async () => {
@@ -118,4 +143,20 @@ it('goes on serving after clients leave in the middle of large answers', async (
   const r = await client.send(new GetRecordsCommand({ ShardIterator: await iterator(), Limit: 10_000 }));
   expectAllRecords(r.Records ?? []);
   expect(api.proc.child.exitCode).toBeNull();
+}, 120_000);
+
+it('answers Limit records at most, and the next iterator goes on where the answer ended', async () => {
+  const pages: number[] = [];
+  const records = [];
+  let it: string | undefined = await iterator();
+  while (it) {
+    const r = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 2_500 }));
+    const got = r.Records ?? [];
+    pages.push(got.length);
+    records.push(...got);
+    if (got.length === 0 && r.MillisBehindLatest === 0) break;
+    it = r.NextShardIterator;
+  }
+  expect(pages).toEqual([2_500, 2_500, 2_500, 500, 0]);
+  expectAllRecords(records);
 }, 120_000);

@@ -1,4 +1,15 @@
-import { CHUNK_BYTES, ChunkPool, encodeJson, jsonLength, streamJson, type BodySink } from '../../src/protocol/json-writer';
+import {
+  CHUNK_BYTES,
+  ChunkPool,
+  collectStreamed,
+  Deferred,
+  encodeJson,
+  hasStreamed,
+  jsonLength,
+  StreamedList,
+  streamJson,
+  type BodySink,
+} from '../../src/protocol/json-writer';
 import { seededRandom } from '../../../../test-support/seeded-random';
 
 /** The reference: the answer copied with blobs as base64 and timestamps as epoch seconds, then JSON.stringify. */
@@ -200,5 +211,82 @@ describe('ChunkPool', () => {
     expect(pool.size).toBe(2);
     expect(pool.take().length).toBe(CHUNK_BYTES);
     expect(pool.made).toBe(3);
+  });
+});
+
+describe('streamJson with records that arrive while the answer is written', () => {
+  async function* batches(items: unknown[], sizes: number[]): AsyncGenerator<unknown[]> {
+    let at = 0;
+    for (const n of sizes) {
+      await Promise.resolve();
+      yield items.slice(at, at + n);
+      at += n;
+    }
+  }
+
+  it('writes a StreamedList as its batches come and a Deferred after it, as JSON.stringify writes the whole answer (100 random answers)', async () => {
+    for (let seed = 1; seed <= 100; seed++) {
+      const random = seededRandom(seed);
+      const items = getRecordsAnswer(seed % 10 === 0 ? 2_000 : Math.floor(random() * 50), seed).Records;
+      const sizes: number[] = [];
+      for (let left = items.length; left > 0 || random() < 0.2;) {
+        const n = Math.min(left, Math.floor(random() * 400));
+        sizes.push(n);
+        left -= n;
+      }
+      let read = 0;
+      const counted = (async function* () {
+        for await (const b of batches(items, sizes)) {
+          read += b.length;
+          yield b;
+        }
+      })();
+      const value = {
+        Records: new StreamedList(counted),
+        NextShardIterator: new Deferred(() => `after-${read}`),
+        MillisBehindLatest: new Deferred(() => read % 7),
+      };
+      const { sink, written, finish, corrupted } = checkingSink(random);
+      await expect(streamJson(value, sink, new ChunkPool(4))).resolves.toBe(true);
+      finish();
+      expect([seed, corrupted()]).toEqual([seed, 0]);
+      const whole = { Records: items, NextShardIterator: `after-${items.length}`, MillisBehindLatest: items.length % 7 };
+      expect([seed, Buffer.concat(written).toString('utf8')]).toEqual([seed, reference(whole).toString('utf8')]);
+    }
+  });
+
+  it('stops reading the batches when the sink goes away', async () => {
+    const items = getRecordsAnswer(3_000, 4).Records;
+    let batchesRead = 0;
+    let closedEarly = false;
+    const list = (async function* () {
+      try {
+        for (let i = 0; i < items.length; i += 100) {
+          batchesRead++;
+          yield items.slice(i, i + 100);
+        }
+      } finally {
+        closedEarly = batchesRead < 30;
+      }
+    })();
+    const { sink, finish } = checkingSink(seededRandom(2), { closeAfterPieces: 2 });
+    await expect(streamJson({ Records: new StreamedList(list), Next: new Deferred(() => 'x') }, sink, new ChunkPool(4))).resolves.toBe(false);
+    finish();
+    expect(closedEarly).toBe(true);
+  });
+
+  it('collectStreamed gives the whole answer, the deferred members taken after the lists', async () => {
+    const items = getRecordsAnswer(500, 6).Records;
+    let read = 0;
+    const list = (async function* () {
+      for await (const b of batches(items, [100, 0, 400])) {
+        read += b.length;
+        yield b;
+      }
+    })();
+    const value = { Records: new StreamedList(list), NextShardIterator: new Deferred(() => `after-${read}`), Plain: 1 };
+    expect(hasStreamed(value)).toBe(true);
+    expect(hasStreamed({ Records: items })).toBe(false);
+    await expect(collectStreamed(value)).resolves.toEqual({ Records: items, NextShardIterator: 'after-500', Plain: 1 });
   });
 });
