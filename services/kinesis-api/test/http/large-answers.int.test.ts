@@ -7,7 +7,14 @@
  * cut, and the AWS SDK for JavaScript over HTTP/2, against the real service and broker.
  */
 import { connect, type Socket } from 'node:net';
-import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  PutRecordsCommand,
+  type GetRecordsCommandOutput,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { startKinesisApi, type KinesisApi } from '../../../../test-support/kinesis-api-process';
 import { seededRandom } from '../../../../test-support/seeded-random';
 import { uniqueName } from '../../../../test-support/stack';
@@ -150,7 +157,7 @@ it('answers Limit records at most, and the next iterator goes on where the answe
   const records = [];
   let it: string | undefined = await iterator();
   while (it) {
-    const r = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 2_500 }));
+    const r: GetRecordsCommandOutput = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 2_500 }));
     const got = r.Records ?? [];
     pages.push(got.length);
     records.push(...got);

@@ -7,7 +7,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand, type KinesisServiceException } from '@aws-sdk/client-kinesis';
 import { KinesisApiError } from '../../src/errors';
 import { operationOf, readRequest } from '../../src/protocol/operations';
-import { decodeBody, encodeError, encodeResponse, wireFormatOf, type WireResponse } from '../../src/protocol/wire';
+import { decodeBody, encodeError, encodeResponse, wireFormatOf, type HeldResponse } from '../../src/protocol/wire';
 
 interface Captured {
   target: string;
@@ -15,7 +15,7 @@ interface Captured {
   body: Buffer;
 }
 
-function client(answer: (req: Captured) => WireResponse): { kinesis: KinesisClient; sent: Captured[] } {
+function client(answer: (req: Captured) => HeldResponse): { kinesis: KinesisClient; sent: Captured[] } {
   const sent: Captured[] = [];
   const kinesis = new KinesisClient({
     region: 'eu-west-1',
