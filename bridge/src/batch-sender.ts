@@ -9,6 +9,9 @@ import { KeyOrderedRetryQueue, type BatchLimits, type Unit, type UnitOutcome } f
 import type { BridgeMetrics } from './metrics';
 import type { BridgeRecord, RecordOutcomes } from './sink';
 
+/** When the rate limiter refused every ready key and cannot say until when: look again after this. */
+const ADMISSION_RECHECK_MS = 20;
+
 export interface BatchSenderOptions {
   route: string;
   maxInFlight: number;
@@ -21,6 +24,8 @@ export interface BatchSenderOptions {
   send: (units: readonly Unit<BridgeRecord>[]) => Promise<UnitOutcome[]>;
   /** A unit came back throttled (e.g. to slow its shard down). */
   onThrottled?: (unit: Unit<BridgeRecord>, now: number) => void;
+  /** A request was answered (or failed) and its accepted records left the queue. */
+  onAnswered?: () => void;
   now?: () => number;
 }
 
@@ -28,6 +33,8 @@ export class BatchSender {
   readonly queue: KeyOrderedRetryQueue<BridgeRecord>;
   private inFlight = 0;
   private timer?: NodeJS.Timeout;
+  /** When the pending timer fires. */
+  private timerAt = Infinity;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
   private readonly now: () => number;
@@ -45,8 +52,8 @@ export class BatchSender {
       if (!this.queue.hasReady(now)) break;
       const units = this.queue.takeBatch(now, this.o.limits());
       if (units.length === 0) {
-        // Ready keys exist but the rate limiter said no: look again shortly.
-        this.schedule(now + 20);
+        // Ready keys exist but the rate limiter said no: look again when it will admit one.
+        this.schedule(this.queue.admissionAt() ?? now + ADMISSION_RECHECK_MS);
         break;
       }
       this.inFlight++;
@@ -57,11 +64,17 @@ export class BatchSender {
     if (this.queue.size === 0 && this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
+  /** Pumps again at `at`; the earliest of several wishes wins (a later one must not hold back an earlier one). */
   private schedule(at: number): void {
-    if (this.timer) return;
+    if (this.timer) {
+      if (this.timerAt <= at) return;
+      clearTimeout(this.timer);
+    }
+    this.timerAt = at;
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
+        this.timerAt = Infinity;
         this.pump();
       },
       Math.max(1, at - this.now()),
@@ -109,6 +122,7 @@ export class BatchSender {
       if (delivered.length > 0) outcomes.delivered(delivered);
     }
     this.inFlight--;
+    this.o.onAnswered?.();
     this.pump();
   }
 

@@ -41,6 +41,8 @@ export interface BatchLimits {
   unitOverheadBytes?: (key: string) => number;
   /** Rate limiting: false leaves the key ready but skips it in this batch. */
   admit?: (key: string, bytes: number, records: number) => boolean;
+  /** For a unit `admit` refused: the earliest time (same clock as `now`) it may admit it. */
+  admitAt?: (key: string, bytes: number, records: number) => number;
 }
 
 /**
@@ -75,6 +77,7 @@ export class KeyOrderedRetryQueue<T> {
   private readonly waiting = new Set<string>();
   private queuedRecords = 0;
   private queuedBytes = 0;
+  private refusedUntil?: number;
 
   constructor(
     private readonly backoff: BackoffPolicy,
@@ -113,6 +116,14 @@ export class KeyOrderedRetryQueue<T> {
     return min;
   }
 
+  /**
+   * After a `takeBatch` in which the rate limiter refused ready keys: the earliest time one of them
+   * may be admitted (undefined: none refused, or the limiter cannot tell).
+   */
+  admissionAt(): number | undefined {
+    return this.refusedUntil;
+  }
+
   hasReady(now: number): boolean {
     this.promote(now);
     return this.ready.size > 0;
@@ -130,6 +141,7 @@ export class KeyOrderedRetryQueue<T> {
   /** Takes up to `limits` worth of units, at most one per key; they are in flight until `complete`. */
   takeBatch(now: number, limits: BatchLimits): Unit<T>[] {
     this.promote(now);
+    this.refusedUntil = undefined;
     const units: Unit<T>[] = [];
     let total = 0;
     for (const key of this.ready) {
@@ -148,7 +160,13 @@ export class KeyOrderedRetryQueue<T> {
         if (units.length === 0) throw new Error(`a unit of ${bytes} bytes exceeds the request limit of ${limits.maxBytes}`);
         continue;
       }
-      if (limits.admit && !limits.admit(key, bytes, 1)) continue;
+      if (limits.admit && !limits.admit(key, bytes, 1)) {
+        if (limits.admitAt) {
+          const at = limits.admitAt(key, bytes, 1);
+          if (this.refusedUntil === undefined || at < this.refusedUntil) this.refusedUntil = at;
+        }
+        continue;
+      }
       this.ready.delete(key);
       s.inFlight = picked.length;
       units.push({ key, entries: picked, bytes, attempts: s.attempts });

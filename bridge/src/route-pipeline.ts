@@ -17,6 +17,7 @@ import {
   type MessageBatch,
   type TopicPartition,
 } from '@tideway/runtime';
+import { holdWhileFull } from './buffer-room';
 import { DeadLetterWriter } from './dead-letter-writer';
 import { DestinationMissingError, type DlqReason } from './errors';
 import type { BridgeMetrics } from './metrics';
@@ -25,8 +26,11 @@ import type { Route } from './routes';
 import type { BridgeRecord, RecordOutcomes, Sink } from './sink';
 import type { FirehoseTransform } from './transform';
 
-/** How often a handler held by backpressure checks the sink's buffer. */
-const BACKPRESSURE_CHECK_MS = 20;
+/**
+ * How often a handler held by backpressure heartbeats and looks for a revoked batch or a stop (room
+ * in the sink wakes it at once, without this timer).
+ */
+const HOLD_TICK_MS = 100;
 
 export interface RoutePipelineOptions {
   route: Route;
@@ -230,26 +234,27 @@ export class RoutePipeline implements RecordOutcomes {
 
   /**
    * Backpressure: while the sink holds more than its bound, the handler does not return until it is
-   * down to half, so no further batch is fetched. Partitions are not paused for it: a client may
-   * drop what it prefetched for a paused partition and fetch it again.
+   * down to half, so no further batch is fetched; it is woken by the answer that brings it there.
+   * Partitions are not paused for it: a client may drop what it prefetched for a paused partition
+   * and fetch it again.
    */
-  private async waitForRoom(batch: MessageBatch): Promise<void> {
-    let buffered = this.o.sink.bufferedBytes();
-    this.o.metrics.bufferedBytes.set({ route: this.name }, buffered);
-    if (buffered < this.o.sink.maxBufferedBytes) return;
-    this.o.metrics.paused.set({ route: this.name }, 1);
-    this.o.logger.debug({ route: this.name, buffered }, 'buffer full; holding fetch');
-    try {
-      while (buffered > this.o.sink.maxBufferedBytes / 2 && this.running && !this.o.signal.aborted && batch.isRunning() && !batch.isStale()) {
-        await sleep(BACKPRESSURE_CHECK_MS);
-        // Keeps the group membership of clients that heartbeat from the handler's thread.
-        await batch.heartbeat().catch(ignoreFailure(this.o.logger, 'heartbeat while holding the fetch', { route: this.name }));
-        buffered = this.o.sink.bufferedBytes();
-        this.o.metrics.bufferedBytes.set({ route: this.name }, buffered);
-      }
-    } finally {
-      this.o.metrics.paused.set({ route: this.name }, 0);
-    }
+  private waitForRoom(batch: MessageBatch): Promise<void> {
+    const { sink, metrics, logger, signal } = this.o;
+    return holdWhileFull(batch, {
+      bufferedBytes: () => sink.bufferedBytes(),
+      bufferedAtMost: (bytes) => sink.bufferedAtMost(bytes),
+      maxBufferedBytes: sink.maxBufferedBytes,
+      running: () => this.running,
+      signal,
+      tickMs: HOLD_TICK_MS,
+      // Keeps the group membership of clients that heartbeat from the handler's thread.
+      onHeartbeatError: ignoreFailure(logger, 'heartbeat while holding the fetch', { route: this.name }),
+      onBuffered: (bytes) => metrics.bufferedBytes.set({ route: this.name }, bytes),
+      onHold: (holding) => {
+        metrics.paused.set({ route: this.name }, holding ? 1 : 0);
+        if (holding) logger.debug({ route: this.name, buffered: sink.bufferedBytes() }, 'buffer full; holding fetch');
+      },
+    });
   }
 
   private committing?: Promise<void>;

@@ -39,6 +39,8 @@ export interface Sink {
   submitFailed(records: readonly BridgeRecord[]): void;
   /** Bytes held and not yet accepted (drives backpressure). */
   bufferedBytes(): number;
+  /** Resolves once bufferedBytes() is at most `bytes`: at once if it is, else when an answer brings it there. */
+  bufferedAtMost(bytes: number): Promise<void>;
   /** Above this, the route pauses fetching. */
   readonly maxBufferedBytes: number;
   /** Delivers everything held now (s3: flushes buffers). Resolves when empty or on abort. */

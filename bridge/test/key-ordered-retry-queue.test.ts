@@ -88,6 +88,22 @@ describe('KeyOrderedRetryQueue', () => {
     expect(q.takeBatch(0, limits).map((u) => u.key)).toEqual(['hot']);
   });
 
+  it('says when the rate limiter may admit the earliest of the keys it refused', () => {
+    const q = new KeyOrderedRetryQueue<{ key: string; seq: number }>(backoff);
+    enqueueAll(q, [
+      { key: 'a', seq: 1 },
+      { key: 'b', seq: 2 },
+      { key: 'c', seq: 3 },
+    ]);
+    const at: Record<string, number> = { a: 40, b: 15 };
+    const b = q.takeBatch(0, { ...limits, admit: (key) => !(key in at), admitAt: (key) => at[key] });
+    expect(b.map((u) => u.key)).toEqual(['c']);
+    expect(q.admissionAt()).toBe(15);
+    // Each batch says it afresh: nothing refused, nothing to wait for.
+    expect(q.takeBatch(15, limits).map((u) => u.key)).toEqual(['a', 'b']);
+    expect(q.admissionAt()).toBeUndefined();
+  });
+
   it('under random partial and whole-call failures delivers every record once, each key in order', () => {
     for (const seed of [1, 2, 3, 42, 1234]) {
       const random = rng(seed);

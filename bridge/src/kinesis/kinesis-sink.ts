@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { sleep, type BackoffPolicy, type Logger } from '@tideway/runtime';
 import { BatchSender } from '../batch-sender';
+import { BufferRoom } from '../buffer-room';
 import { awsErrorCode, DestinationMissingError, DLQ_REASONS } from '../errors';
 import { outcomesOfBatchCall, type UnitOutcome, type Unit } from '../key-ordered-retry-queue';
 import { LIMITS } from '../limits';
@@ -42,6 +43,7 @@ export class KinesisSink implements Sink {
   private readonly budget = new ShardWriteBudget();
   private shardTimer?: NodeJS.Timeout;
   private readonly shardCache = new Map<string, string>();
+  private readonly room = new BufferRoom(() => this.bufferedBytes());
 
   constructor(private readonly o: KinesisSinkOptions) {
     this.maxBufferedBytes = o.maxBufferedBytes;
@@ -60,9 +62,11 @@ export class KinesisSink implements Sink {
         unitMaxBytes: agg.enabled ? agg.maxBytes : LIMITS.kinesis.maxRecordBytes,
         unitOverheadBytes: agg.enabled ? (key) => KPL_FRAMING_BYTES + 8 + Buffer.byteLength(key) * 2 : undefined,
         admit: (key, bytes, records) => this.budget.tryTake(this.shardOf(key), records, bytes, Date.now()),
+        admitAt: (key, bytes, records) => this.budget.availableAt(this.shardOf(key), records, bytes, Date.now()),
       }),
       send: (units) => this.putRecords(units),
       onThrottled: (u, now) => this.budget.throttled(this.shardOf(u.key), now),
+      onAnswered: () => this.room.changed(),
     });
   }
 
@@ -172,6 +176,10 @@ export class KinesisSink implements Sink {
 
   bufferedBytes(): number {
     return this.sender.bytes;
+  }
+
+  bufferedAtMost(bytes: number): Promise<void> {
+    return this.room.atMost(bytes);
   }
 
   drain(signal: AbortSignal): Promise<void> {

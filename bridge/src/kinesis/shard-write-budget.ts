@@ -84,6 +84,21 @@ export class ShardWriteBudget {
     return true;
   }
 
+  /**
+   * The earliest time `tryTake` may allow this write, at the shard's current rate (`now` when it
+   * would allow it now). The rate only grows back, so the write never fits later than this.
+   */
+  availableAt(shardId: string | undefined, records: number, bytes: number, now: number): number {
+    if (shardId === undefined) return now;
+    const b = this.bucket(shardId, now);
+    const recordRate = this.recordsPerSecond * b.share;
+    const byteRate = this.bytesPerSecond * b.share;
+    // As in tryTake: a record bigger than the whole bucket goes once the bucket is full.
+    const neededBytes = Math.min(bytes, byteRate);
+    const waitSeconds = Math.max(0, (records - b.records) / recordRate, (neededBytes - b.bytes) / byteRate);
+    return now + Math.ceil(waitSeconds * 1000);
+  }
+
   /** The destination said this shard is over its limit. */
   throttled(shardId: string | undefined, now: number): void {
     if (shardId === undefined) return;

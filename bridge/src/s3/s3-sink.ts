@@ -14,6 +14,7 @@ import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type S3Clien
 import { Upload } from '@aws-sdk/lib-storage';
 import { backoffDelayMs, sleep, type BackoffPolicy, type Logger } from '@tideway/runtime';
 import { awsErrorCode, DestinationMissingError, errorCodeLabel, needsOperator } from '../errors';
+import { BufferRoom } from '../buffer-room';
 import type { BridgeMetrics } from '../metrics';
 import type { S3Destination } from '../routes';
 import type { BridgeRecord, RecordOutcomes, Sink } from '../sink';
@@ -65,6 +66,7 @@ export class S3Sink implements Sink {
   private openBytes = 0;
   private flushingBytes = 0;
   private readonly flushes = new Set<Promise<void>>();
+  private readonly room = new BufferRoom(() => this.bufferedBytes());
   private slots: number;
   private readonly slotWaiters: Array<() => void> = [];
   private timer?: NodeJS.Timeout;
@@ -142,6 +144,7 @@ export class S3Sink implements Sink {
     const p = this.writeUntilDone(b).finally(() => {
       this.flushingBytes -= b.bytes;
       this.flushes.delete(p);
+      this.room.changed();
     });
     this.flushes.add(p);
   }
@@ -248,6 +251,10 @@ export class S3Sink implements Sink {
 
   bufferedBytes(): number {
     return this.openBytes + this.flushingBytes;
+  }
+
+  bufferedAtMost(bytes: number): Promise<void> {
+    return this.room.atMost(bytes);
   }
 
   async drain(signal: AbortSignal): Promise<void> {

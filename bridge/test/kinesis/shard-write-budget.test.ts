@@ -46,6 +46,25 @@ describe('ShardWriteBudget', () => {
     expect(b.shareOf('s1')).toBe(1);
   });
 
+  it('says when a refused write will fit', () => {
+    const b = twoShards();
+    while (b.tryTake('s0', 1, 10, 0)) {
+      // empty the records bucket
+    }
+    expect(b.availableAt('s0', 1, 10, 0)).toBe(1); // one record per millisecond
+    expect(b.availableAt('s0', 50, 10, 0)).toBe(50);
+    expect(b.tryTake('s0', 50, 10, 49)).toBe(false);
+    expect(b.tryTake('s0', 50, 10, 50)).toBe(true);
+    // A write bigger than the whole byte bucket goes once the bucket is full.
+    expect(b.tryTake('s1', 1, 1024 * 1024, 0)).toBe(true);
+    expect(b.availableAt('s1', 1, 4 * 1024 * 1024, 0)).toBe(1000);
+    expect(b.tryTake('s1', 1, 4 * 1024 * 1024, 1000)).toBe(true);
+    // After a throttle the shard refills at half the rate.
+    b.throttled('s0', 2000);
+    expect(b.availableAt('s0', 10, 10, 2000)).toBe(2020);
+    expect(b.availableAt(undefined, 10, 10, 2000)).toBe(2000);
+  });
+
   it('does not limit while the shard map is unknown', () => {
     const b = new ShardWriteBudget();
     expect(b.shardFor(5n)).toBeUndefined();

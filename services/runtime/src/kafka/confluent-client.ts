@@ -235,6 +235,8 @@ const committedOffset = (c: CommittedOffset): string => c.offset ?? '0';
 interface StartingOffset extends TopicPartition {
   offset: number;
 }
+/** How long librdkafka waits before fetching again for a partition whose prefetch queue was full. */
+const FETCH_QUEUE_BACKOFF_MS = 10;
 const CONSUMER_RETRY: BackoffPolicy = { initialMs: 300, maxMs: 10_000, multiplier: 2 };
 /** Backoff before a batch whose handler failed is fetched again (kafkajs restarts the consumer after backoff). */
 const HANDLER_RETRY: BackoffPolicy = { initialMs: 300, maxMs: 10_000, multiplier: 2 };
@@ -775,6 +777,11 @@ export class ConfluentClient implements KafkaClient {
         // prefetch by the consumer's fetch size instead, so memory follows the service's setting.
         'queued.max.messages.kbytes': Math.max(1_024, Math.ceil((options.maxBytes ?? 10_485_760) / 1_024)),
         'queued.min.messages': 10_000,
+        // A partition whose prefetch queue is at those bounds is not fetched again for this long. The
+        // layer above takes the whole queue at once, so with librdkafka's default (1 s) a handler faster
+        // than that empties the queue and then waits out the rest of the second: a consumer that fills its
+        // queue (a handler held by backpressure, or just behind) reads about one queue (~10 MiB) per second.
+        'fetch.queue.backoff.ms': FETCH_QUEUE_BACKOFF_MS,
         // The library awaits it and assigns what it returns (starting offsets included).
         rebalance_cb: (err: { code: number }, assignment: TopicPartition[]) => rebalance(err, assignment),
       } as never);
