@@ -9,8 +9,9 @@
  *
  * Client: raw HTTP/1.1 with the JSON 1.1 protocol (what boto3 and the JavaScript SDK send), keep-alive,
  * CONCURRENCY requests in flight. The PutRecords bodies (500 records of 1 KiB, partition keys spread
- * over every shard) are built once and reused, so the client's cost is little more than writing
- * bytes and parsing answers; the client's CPU (this process) is reported apart from the service's.
+ * over every shard) are built once and reused, and GetRecords answers are read by counting their
+ * records instead of decoding them (countRecords), so the client's cost is little more than writing
+ * and reading bytes; the client's CPU (this process) is reported apart from the service's.
  * kinesis-mock gets an unchecked placeholder signature; the service runs with KINESIS_API_AUTH=none.
  *
  * - put: `records` records in PutRecords of 500, from the first request to the last answer; every
@@ -68,11 +69,33 @@ function mockPid() {
 
 // ---- a raw JSON 1.1 Kinesis client --------------------------------------------------------
 
-/** POSTs one operation; resolves to the parsed answer, rejects with the AWS error type. */
+const SEQUENCE_NUMBER_MEMBER = Buffer.from('"SequenceNumber":"');
+
+/**
+ * A GetRecords answer read without decoding its records: each record has one `"SequenceNumber":"`
+ * (its other strings are base64 or escaped, where that text cannot occur), and the iterator and the
+ * lag are read from the answer's own text. Decoding 10,000 records with JSON.parse costs this client
+ * 5–18 µs per record, more than the service spends serving it, on the same two cores.
+ */
+function countRecords(bytes) {
+  let records = 0;
+  for (let at = bytes.indexOf(SEQUENCE_NUMBER_MEMBER); at >= 0; at = bytes.indexOf(SEQUENCE_NUMBER_MEMBER, at + 1)) records++;
+  const text = (name) => {
+    const member = Buffer.from(`"${name}":`);
+    const at = bytes.lastIndexOf(member);
+    if (at < 0) return undefined;
+    const rest = bytes.subarray(at + member.length, at + member.length + 2048).toString('latin1');
+    return JSON.parse(/^("(?:[^"\\]|\\.)*"|[-\d.eE+]+|null)/.exec(rest)[1]);
+  };
+  return { records, NextShardIterator: text('NextShardIterator') ?? undefined, MillisBehindLatest: text('MillisBehindLatest') };
+}
+
+/** A raw JSON 1.1 client: `call` resolves to the parsed answer; errors reject with the AWS error type. */
 function client(endpoint, { sign }) {
   const url = new URL(endpoint);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY + SHARDS });
-  const call = (operation, body) =>
+  /** POSTs one operation; resolves to `read(body)` of a 200 answer's body, rejects with the AWS error type. */
+  const post = (operation, body, read) =>
     new Promise((resolve, reject) => {
       const payload = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
       const headers = { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `Kinesis_20131202.${operation}`, 'Content-Length': payload.length };
@@ -85,22 +108,32 @@ function client(endpoint, { sign }) {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const bytes = Buffer.concat(chunks);
+          if (res.statusCode === 200) {
+            try {
+              resolve(read(bytes));
+            } catch (err) {
+              reject(err);
+            }
+            return;
+          }
           let parsed;
           try {
-            parsed = text ? JSON.parse(text) : {};
+            parsed = JSON.parse(bytes.toString('utf8'));
           } catch {
-            parsed = { message: text };
+            parsed = { message: bytes.toString('utf8') };
           }
-          if (res.statusCode === 200) resolve(parsed);
-          else reject(Object.assign(new Error(`${operation}: ${res.statusCode} ${parsed.__type ?? ''} ${parsed.message ?? ''}`), { type: parsed.__type }));
+          reject(Object.assign(new Error(`${operation}: ${res.statusCode} ${parsed.__type ?? ''} ${parsed.message ?? ''}`), { type: parsed.__type }));
         });
         res.on('error', reject);
       });
       req.on('error', reject);
       req.end(payload);
     });
-  return { call, close: () => agent.destroy() };
+  const call = (operation, body) => post(operation, body, (bytes) => (bytes.length ? JSON.parse(bytes.toString('utf8')) : {}));
+  /** GetRecords, its records counted rather than decoded (see countRecords). */
+  const getRecords = (body) => post('GetRecords', body, countRecords);
+  return { call, getRecords, close: () => agent.destroy() };
 }
 
 /** `n` PutRecords bodies of `size` 1 KiB records; partition keys differ between bodies and records, so every shard gets records. */
@@ -166,11 +199,11 @@ async function getThroughput(api, streamName, expected, targetPid, broker, passe
       shards.map(async (ShardId) => {
         let it = (await api.call('GetShardIterator', { StreamName: streamName, ShardId, ShardIteratorType: 'TRIM_HORIZON' })).ShardIterator;
         for (;;) {
-          const r = await api.call('GetRecords', { ShardIterator: it, Limit: 10_000 });
+          const r = await api.getRecords({ ShardIterator: it, Limit: 10_000 });
           calls++;
-          records += r.Records.length;
+          records += r.records;
           it = r.NextShardIterator;
-          if (r.Records.length === 0 && r.MillisBehindLatest === 0) return;
+          if (r.records === 0 && r.MillisBehindLatest === 0) return;
         }
       }),
     );
