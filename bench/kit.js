@@ -113,8 +113,37 @@ function serviceNodeArgs() {
   return args;
 }
 
+/** Every process a bench started (services and peers): none outlives the bench, however it ends. */
 const running = new Set();
+const interruptHooks = [];
 const OUTPUT_TAIL = 16 * 1024;
+
+/** Tracks a child process until it exits: killed if the bench exits, fails or is interrupted first. */
+function trackChild(child) {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+function killRunning() {
+  for (const child of running) child.kill('SIGKILL');
+}
+process.on('exit', killRunning);
+
+/** What an interrupted bench (SIGINT, SIGTERM) must undo before its processes are killed, e.g. a replication slot. */
+function onInterrupt(hook) {
+  interruptHooks.push(hook);
+}
+
+/** SIGTERM, then waits for the exit (SIGKILL if it has not exited within `graceMs`). */
+async function stopChild(child, graceMs) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
 
 /**
  * Starts `node bin/tideway.js <service>` from the built dist/ with `env` on top of this process's
@@ -134,9 +163,7 @@ async function startService(service, env = {}) {
   };
   child.stdout.on('data', keep(process.stdout));
   child.stderr.on('data', keep(process.stderr));
-  const exited = new Promise((r) => child.once('exit', r));
-  running.add(child);
-  void exited.then(() => running.delete(child));
+  trackChild(child);
   const url = `http://127.0.0.1:${port}`;
   return {
     service,
@@ -163,24 +190,25 @@ async function startService(service, env = {}) {
       }
     },
     /** SIGTERM, then waits for the exit (SIGKILL if it has not exited within `graceMs`). */
-    async stop(graceMs = 60_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: (graceMs = 60_000) => stopChild(child, graceMs),
   };
 }
 
-/** Runs a bench's main: exit 0 when it resolves; on an error, print it, kill the services it started, exit 1. */
+/**
+ * Runs a bench's main: exit 0 when it resolves; on an error, print it and exit 1; on SIGINT or
+ * SIGTERM, run the interrupt hooks and exit 130. Whichever way, the processes it started are killed.
+ */
 function run(main) {
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      console.error(`# ${signal}: stopping`);
+      Promise.allSettled(interruptHooks.map((hook) => hook())).finally(() => process.exit(130));
+    });
+  }
   main().then(
     () => process.exit(0),
     (err) => {
       console.error(err);
-      // Never leave a service under test running.
-      for (const child of running) child.kill('SIGKILL');
       process.exit(1);
     },
   );
@@ -260,6 +288,9 @@ module.exports = {
   measure,
   freePort,
   startService,
+  trackChild,
+  stopChild,
+  onInterrupt,
   run,
   benchKafka,
   quantiles,

@@ -57,7 +57,7 @@ const prefix = `bench-peeralert-${randomBytes(3).toString('hex')}`;
 const kafka = kit.benchKafka();
 const admin = kafka.admin();
 let classpath;
-/** The processes under test that are running, stopped whatever happens. */
+/** The processes under test that are running, stopped at the end (bench/kit.js kills them on any other way out). */
 const running = new Set();
 
 // ---- the two sides ---------------------------------------------------------------------------
@@ -216,11 +216,6 @@ function printCheck(ref, refName, got, gotName) {
 async function main() {
   classpath = peers.javaClasspath('kafka-streams-alerting', path.join(__dirname, 'kafka-streams-alerting'), ['AlertingApp.java']);
   await admin.connect();
-  for (const signal of ['SIGINT', 'SIGTERM'])
-    process.once(signal, () => {
-      for (const proc of running) proc.child.kill('SIGKILL');
-      process.exit(1);
-    });
   const input = `${prefix}.transactions`;
   try {
     console.log(

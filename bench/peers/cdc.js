@@ -281,12 +281,10 @@ async function runOne(name, round, db) {
 
 /** What the run under way must drop, also when the bench is interrupted (a forgotten slot keeps WAL forever). */
 let cleanUp = async () => {};
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    console.error(`# ${signal}: dropping this run's slot, publication, table and topic`);
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+kit.onInterrupt(() => {
+  console.error("# dropping this run's slot, publication, table and topic");
+  return cleanUp();
+});
 
 async function main() {
   debeziumClasspath = peers.javaClasspath('debezium-postgres', path.join(__dirname, 'debezium-postgres'));

@@ -32,11 +32,8 @@ function startJava({ name, classpath, main, args = [], env = {}, heapMiB = 1024,
     env: { ...process.env, ...env },
     stdio: ['ignore', out, out],
   });
-  const exited = new Promise((r) => child.once('exit', r));
-  // Never leave a peer running when the bench ends, whichever way it ends.
-  const kill = () => child.kill('SIGKILL');
-  process.on('exit', kill);
-  void exited.then(() => process.off('exit', kill));
+  // Never left running when the bench ends, whichever way it ends.
+  kit.trackChild(child);
   return {
     name,
     child,
@@ -46,13 +43,7 @@ function startJava({ name, classpath, main, args = [], env = {}, heapMiB = 1024,
     exited: () => child.exitCode !== null || child.signalCode !== null,
     output: () => readFileSync(logFile, 'utf8').slice(-16 * 1024),
     /** SIGTERM (the JVM's shutdown hooks run), SIGKILL after `graceMs`. */
-    async stop(graceMs = 30_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: (graceMs = 30_000) => kit.stopChild(child, graceMs),
   };
 }
 
