@@ -51,13 +51,16 @@ export interface BatchLimits {
  */
 export type UnitOutcome = { ok: true; rejected?: { reason: DlqReason; error: string } } | { ok: false; code: string };
 
+/** The outcome of every accepted unit (one shared object: a batch call answers hundreds at a time). */
+export const ACCEPTED: UnitOutcome = Object.freeze({ ok: true });
+
 /**
  * Per-record outcomes of a batch call (PutRecords, PutRecordBatch) whose answers come back in request
  * order, each with an optional ErrorCode. An answer count that does not match is a failed call.
  */
 export function outcomesOfBatchCall(call: string, sent: number, answers: ReadonlyArray<{ ErrorCode?: string }>): UnitOutcome[] {
   if (answers.length !== sent) throw Object.assign(new Error(`${call} answered ${answers.length} results for ${sent} records`), { name: 'InternalFailure' });
-  return answers.map((a) => (a.ErrorCode ? { ok: false, code: a.ErrorCode } : { ok: true }));
+  return answers.map((a) => (a.ErrorCode ? { ok: false, code: a.ErrorCode } : ACCEPTED));
 }
 
 interface KeyState<T> {

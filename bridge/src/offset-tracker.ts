@@ -11,69 +11,85 @@
 import type { TopicPartitionOffset } from '@tideway/runtime';
 
 export interface OffsetToken {
-  readonly topic: string;
-  readonly partition: number;
   readonly offset: bigint;
-  readonly epoch: number;
+  /** The partition's state in the epoch the offset was handed out in, and the offset's place in it. */
+  readonly state: PartitionState;
+  readonly index: number;
 }
 
-interface PartitionState {
-  epoch: number;
-  /** Offsets handed out and not yet acknowledged. */
-  pending: Set<bigint>;
+export interface PartitionState {
   /**
-   * Offsets handed out in this epoch, in the order handed out (so ascending), from `head` on.
-   * Entries before the first pending one are dropped lazily: the head is the lowest pending offset.
+   * Offsets handed out in this epoch, in the order handed out (so ascending), and whether each was
+   * acknowledged. Entries before `head` are all acknowledged; `base` counts the entries dropped from
+   * the front, so a token's index stays valid.
    */
   order: bigint[];
+  acked: boolean[];
   head: number;
+  base: number;
+  /** Offsets handed out and not yet acknowledged. */
+  pending: number;
   /** One past the highest offset handed out. */
   next: bigint;
   /** Last offset committed (or known committed) — the next to read. */
   committed?: bigint;
 }
 
-/** Drop acknowledged offsets from the front of `order`; returns the lowest pending offset. */
+/** Skips acknowledged offsets at the front; returns the lowest pending offset. */
 function lowestPending(s: PartitionState): bigint | undefined {
-  while (s.head < s.order.length && !s.pending.has(s.order[s.head])) s.head++;
+  while (s.head < s.order.length && s.acked[s.head]) s.head++;
   if (s.head >= 1024 && s.head * 2 >= s.order.length) {
     s.order = s.order.slice(s.head);
+    s.acked = s.acked.slice(s.head);
+    s.base += s.head;
     s.head = 0;
   }
   return s.head < s.order.length ? s.order[s.head] : undefined;
 }
 
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
 export class OffsetTracker {
   private readonly partitions = new Map<string, PartitionState>();
-  private epochs = 0;
+  /** The partition of the last `track` (a batch's records are all of one partition). */
+  private last?: { topic: string; partition: number; state: PartitionState };
 
   private state(topic: string, partition: number): PartitionState | undefined {
-    return this.partitions.get(`${topic}\u0000${partition}`);
+    return this.partitions.get(partitionKey(topic, partition));
   }
 
   /** Registers an offset read from Kafka; returns the token to acknowledge it with. */
   track(topic: string, partition: number, offset: string): OffsetToken {
-    const key = `${topic}\u0000${partition}`;
     const o = BigInt(offset);
-    let s = this.partitions.get(key);
+    const last = this.last;
+    let s = last !== undefined && last.topic === topic && last.partition === partition ? last.state : this.state(topic, partition);
     if (!s || o < s.next) {
-      // First sight of the partition, or a replay: start a new epoch at this offset.
-      s = { epoch: ++this.epochs, pending: new Set(), order: [], head: 0, next: o, committed: s?.committed };
-      this.partitions.set(key, s);
+      // First sight of the partition, or a replay: start a new epoch at this offset. Tokens of the
+      // old epoch keep the old state, so their acknowledgements no longer move the commit point.
+      s = { order: [], acked: [], head: 0, base: 0, pending: 0, next: o, committed: s?.committed };
+      this.partitions.set(partitionKey(topic, partition), s);
     }
+    if (s !== last?.state) this.last = { topic, partition, state: s };
     // Within an epoch offsets arrive ascending, so `order` stays sorted without sorting.
-    s.pending.add(o);
+    const index = s.base + s.order.length;
     s.order.push(o);
+    s.acked.push(false);
+    s.pending++;
     // A gap (compaction, transaction markers) between offsets is fine: nothing to wait for.
     s.next = o + 1n;
-    return { topic, partition, offset: o, epoch: s.epoch };
+    return { offset: o, state: s, index };
   }
 
   /** The destination accepted the record (or it went to the DLQ, or the transform dropped it). */
   ack(token: OffsetToken): void {
-    const s = this.state(token.topic, token.partition);
-    if (!s || s.epoch !== token.epoch) return;
-    s.pending.delete(token.offset);
+    const s = token.state;
+    const i = token.index - s.base;
+    // Below the front: acknowledged before and dropped already.
+    if (i < 0 || s.acked[i]) return;
+    s.acked[i] = true;
+    s.pending--;
   }
 
   /** Next offset to read for one partition, if anything was tracked. */
@@ -107,13 +123,14 @@ export class OffsetTracker {
   /** Records handed out and not acknowledged yet, over all partitions. */
   pendingCount(): number {
     let n = 0;
-    for (const s of this.partitions.values()) n += s.pending.size;
+    for (const s of this.partitions.values()) n += s.pending;
     return n;
   }
 
   /** Forgets partitions this consumer no longer owns. */
   retain(owned: Array<{ topic: string; partition: number }>): void {
-    const keep = new Set(owned.map((tp) => `${tp.topic}\u0000${tp.partition}`));
+    const keep = new Set(owned.map((tp) => partitionKey(tp.topic, tp.partition)));
     for (const key of this.partitions.keys()) if (!keep.has(key)) this.partitions.delete(key);
+    this.last = undefined;
   }
 }

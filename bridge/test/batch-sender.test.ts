@@ -3,6 +3,7 @@ import { BatchSender, type BatchSenderOptions } from '../src/batch-sender';
 import type { BatchLimits, Unit, UnitOutcome } from '../src/key-ordered-retry-queue';
 import { BridgeMetrics } from '../src/metrics';
 import type { BridgeRecord, RecordOutcomes } from '../src/sink';
+import { OffsetTracker } from '../src/offset-tracker';
 
 /** A request the test answers by hand. */
 interface Call {
@@ -13,7 +14,7 @@ interface Call {
 
 function record(key: string, offset: number): BridgeRecord {
   const message = { topic: 't', partition: 0, offset: String(offset), key: Buffer.from(key), value: Buffer.from('v'), headers: {}, timestamp: 0 };
-  return { message, token: { topic: 't', partition: 0, offset: BigInt(offset), epoch: 1 }, data: message.value, readAt: 0 };
+  return { message, token: new OffsetTracker().track('t', 0, String(offset)), data: message.value, readAt: 0 };
 }
 
 function sender(options: { maxInFlight: number; limits?: Partial<BatchLimits>; backoffMs?: number; onAnswered?: () => void }) {

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from '@tideway/runtime';
 import { planObjects, startsNewBuffer } from '../../src/s3/object-plan';
 import type { BridgeRecord } from '../../src/sink';
+import { OffsetTracker } from '../../src/offset-tracker';
 
 const day = (d: number) => Date.UTC(2026, 0, d, 12);
 function rec(offset: number, value: string, timestamp = day(1)): BridgeRecord {
   const message: IncomingMessage = { topic: 'iot', partition: 1, offset: String(offset), key: null, value: Buffer.from(value), headers: {}, timestamp };
-  return { message, token: { topic: 'iot', partition: 1, offset: BigInt(offset), epoch: 1 }, data: Buffer.from(value), readAt: 0 };
+  return { message, token: new OffsetTracker().track('iot', 1, String(offset)), data: Buffer.from(value), readAt: 0 };
 }
 
 const opts = { prefix: 'raw/day=!{timestamp:dd}/', errorOutputPrefix: 'errors/!{firehose:error-output-type}/', compression: 'gzip' as const, now: 5 };
