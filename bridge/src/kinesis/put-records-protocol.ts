@@ -75,7 +75,11 @@ export class KinesisProtocol extends AwsJson1_1Protocol {
     return request;
   }
 
-  override async deserializeResponse<Output extends Answer>(operationSchema: OperationSchema, context: DeserializeContext, response: HttpResponse): Promise<Output> {
+  override async deserializeResponse<Output extends Answer>(
+    operationSchema: OperationSchema,
+    context: DeserializeContext,
+    response: HttpResponse,
+  ): Promise<Output> {
     if (operationSchema.name !== PUT_RECORDS || this.isErrorResponse(response.statusCode)) {
       return super.deserializeResponse(operationSchema, context, response);
     }
