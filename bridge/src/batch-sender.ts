@@ -24,8 +24,6 @@ export interface BatchSenderOptions {
   send: (units: readonly Unit<BridgeRecord>[]) => Promise<UnitOutcome[]>;
   /** A unit came back throttled (e.g. to slow its shard down). */
   onThrottled?: (unit: Unit<BridgeRecord>, now: number) => void;
-  /** A request was answered (or failed) and its accepted records left the queue. */
-  onAnswered?: () => void;
   now?: () => number;
 }
 
@@ -122,7 +120,8 @@ export class BatchSender {
       if (delivered.length > 0) outcomes.delivered(delivered);
     }
     this.inFlight--;
-    this.o.onAnswered?.();
+    // The request was answered (or failed) and its accepted records left the queue.
+    outcomes.bufferShrunk();
     this.pump();
   }
 

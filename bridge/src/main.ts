@@ -62,6 +62,7 @@ export const definition: ServiceDefinition<BridgeSettingsSchema> = {
         finished: (r) => pipeline.finished(r),
         deadLetter: (r, reason, error) => pipeline.deadLetter(r, reason, error),
         destinationHealthy: (h, p) => pipeline.destinationHealthy(h, p),
+        bufferShrunk: () => pipeline.bufferShrunk(),
       };
       const common = {
         route: route.name,

@@ -17,7 +17,7 @@ import {
   type MessageBatch,
   type TopicPartition,
 } from '@tideway/runtime';
-import { holdWhileFull } from './buffer-room';
+import { BufferRoom, holdWhileFull } from './buffer-room';
 import { DeadLetterWriter } from './dead-letter-writer';
 import { DestinationMissingError, type DlqReason } from './errors';
 import type { BridgeMetrics } from './metrics';
@@ -61,9 +61,12 @@ export class RoutePipeline implements RecordOutcomes {
   private kafkaUp = true;
   private started?: Promise<void>;
   private readonly name: string;
+  /** Wakes a handler held by backpressure when the sink's buffer shrinks. */
+  private readonly room: BufferRoom;
 
   constructor(private readonly o: RoutePipelineOptions) {
     this.name = o.route.name;
+    this.room = new BufferRoom(() => o.sink.bufferedBytes());
   }
 
   // ---- RecordOutcomes (called by the sink) ----
@@ -106,6 +109,10 @@ export class RoutePipeline implements RecordOutcomes {
         this.updatePending();
       },
     });
+  }
+
+  bufferShrunk(): void {
+    this.room.changed();
   }
 
   destinationHealthy(healthy: boolean, problem?: string): void {
@@ -242,7 +249,7 @@ export class RoutePipeline implements RecordOutcomes {
     const { sink, metrics, logger, signal } = this.o;
     return holdWhileFull(batch, {
       bufferedBytes: () => sink.bufferedBytes(),
-      bufferedAtMost: (bytes) => sink.bufferedAtMost(bytes),
+      bufferedAtMost: (bytes) => this.room.atMost(bytes),
       maxBufferedBytes: sink.maxBufferedBytes,
       running: () => this.running,
       signal,

@@ -27,6 +27,8 @@ export interface RecordOutcomes {
   deadLetter(record: BridgeRecord, reason: DlqReason, error: string): void;
   /** Readiness of the destination (false: missing, access denied, failing). */
   destinationHealthy(healthy: boolean, problem?: string): void;
+  /** The sink's buffered bytes went down (an answer came back, an upload finished): backpressure looks again. */
+  bufferShrunk(): void;
 }
 
 export interface Sink {
@@ -37,10 +39,8 @@ export interface Sink {
   submit(records: readonly BridgeRecord[]): void;
   /** Records whose transform failed: error output (s3) or the DLQ. */
   submitFailed(records: readonly BridgeRecord[]): void;
-  /** Bytes held and not yet accepted (drives backpressure). */
+  /** Bytes held and not yet accepted (drives backpressure; a drop is announced by `bufferShrunk`). */
   bufferedBytes(): number;
-  /** Resolves once bufferedBytes() is at most `bytes`: at once if it is, else when an answer brings it there. */
-  bufferedAtMost(bytes: number): Promise<void>;
   /** Above this, the route pauses fetching. */
   readonly maxBufferedBytes: number;
   /** Delivers everything held now (s3: flushes buffers). Resolves when empty or on abort. */

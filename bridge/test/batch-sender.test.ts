@@ -17,7 +17,7 @@ function record(key: string, offset: number): BridgeRecord {
   return { message, token: new OffsetTracker().track('t', 0, String(offset)), data: message.value, readAt: 0 };
 }
 
-function sender(options: { maxInFlight: number; limits?: Partial<BatchLimits>; backoffMs?: number; onAnswered?: () => void }) {
+function sender(options: { maxInFlight: number; limits?: Partial<BatchLimits>; backoffMs?: number; bufferShrunk?: () => void }) {
   const calls: Call[] = [];
   const delivered: string[] = [];
   const outcomes: RecordOutcomes = {
@@ -25,6 +25,7 @@ function sender(options: { maxInFlight: number; limits?: Partial<BatchLimits>; b
     finished: () => undefined,
     deadLetter: () => undefined,
     destinationHealthy: () => undefined,
+    bufferShrunk: () => options.bufferShrunk?.(),
   };
   const o: BatchSenderOptions = {
     route: 'r',
@@ -38,7 +39,6 @@ function sender(options: { maxInFlight: number; limits?: Partial<BatchLimits>; b
       new Promise<UnitOutcome[]>((resolve, reject) => {
         calls.push({ keys: units.map((u) => u.key), answer: (a) => resolve(a ?? units.map(() => ({ ok: true }))), fail: reject });
       }),
-    onAnswered: options.onAnswered,
   };
   const s = new BatchSender(o);
   let offset = 0;
@@ -119,7 +119,7 @@ describe('BatchSender', () => {
 
   it('tells its owner when an answer has freed bytes', async () => {
     let answered = 0;
-    const { calls, submit, s } = sender({ maxInFlight: 1, onAnswered: () => answered++ });
+    const { calls, submit, s } = sender({ maxInFlight: 1, bufferShrunk: () => answered++ });
     submit('a');
     expect(s.bytes).toBe(10);
     calls[0].answer();

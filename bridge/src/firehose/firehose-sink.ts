@@ -7,7 +7,6 @@
 import { DescribeDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { sleep, type BackoffPolicy, type Logger } from '@tideway/runtime';
 import { BatchSender } from '../batch-sender';
-import { BufferRoom } from '../buffer-room';
 import { awsErrorCode, DestinationMissingError, DLQ_REASONS } from '../errors';
 import { outcomesOfBatchCall, type Unit, type UnitOutcome } from '../key-ordered-retry-queue';
 import { LIMITS } from '../limits';
@@ -39,7 +38,6 @@ export class FirehoseSink implements Sink {
   readonly kind = 'firehose' as const;
   readonly maxBufferedBytes: number;
   private readonly sender: BatchSender;
-  private readonly room = new BufferRoom(() => this.bufferedBytes());
   private seq = 0;
   private packKey = '';
   private packBytes = Infinity;
@@ -61,7 +59,6 @@ export class FirehoseSink implements Sink {
         unitMaxBytes: packing.enabled ? packing.maxBytes : LIMITS.firehose.maxRecordBytes,
       }),
       send: (units) => this.putRecordBatch(units),
-      onAnswered: () => this.room.changed(),
     });
   }
 
@@ -120,10 +117,6 @@ export class FirehoseSink implements Sink {
 
   bufferedBytes(): number {
     return this.sender.bytes;
-  }
-
-  bufferedAtMost(bytes: number): Promise<void> {
-    return this.room.atMost(bytes);
   }
 
   drain(signal: AbortSignal): Promise<void> {

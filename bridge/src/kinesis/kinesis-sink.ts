@@ -12,7 +12,6 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { sleep, type BackoffPolicy, type Logger } from '@tideway/runtime';
 import { BatchSender } from '../batch-sender';
-import { BufferRoom } from '../buffer-room';
 import { awsErrorCode, DestinationMissingError, DLQ_REASONS } from '../errors';
 import { outcomesOfBatchCall, type UnitOutcome, type Unit } from '../key-ordered-retry-queue';
 import { LIMITS } from '../limits';
@@ -43,7 +42,6 @@ export class KinesisSink implements Sink {
   private readonly budget = new ShardWriteBudget();
   private shardTimer?: NodeJS.Timeout;
   private readonly shardCache = new Map<string, string>();
-  private readonly room = new BufferRoom(() => this.bufferedBytes());
 
   constructor(private readonly o: KinesisSinkOptions) {
     this.maxBufferedBytes = o.maxBufferedBytes;
@@ -66,7 +64,6 @@ export class KinesisSink implements Sink {
       }),
       send: (units) => this.putRecords(units),
       onThrottled: (u, now) => this.budget.throttled(this.shardOf(u.key), now),
-      onAnswered: () => this.room.changed(),
     });
   }
 
@@ -176,10 +173,6 @@ export class KinesisSink implements Sink {
 
   bufferedBytes(): number {
     return this.sender.bytes;
-  }
-
-  bufferedAtMost(bytes: number): Promise<void> {
-    return this.room.atMost(bytes);
   }
 
   drain(signal: AbortSignal): Promise<void> {

@@ -11,7 +11,6 @@
  */
 import type { BackoffPolicy, Logger } from '@tideway/runtime';
 import { BatchSender } from '../batch-sender';
-import { BufferRoom } from '../buffer-room';
 import { DLQ_REASONS } from '../errors';
 import type { Unit, UnitOutcome } from '../key-ordered-retry-queue';
 import type { BridgeMetrics } from '../metrics';
@@ -50,7 +49,6 @@ export class OpenSearchSink implements Sink {
   readonly kind = 'opensearch' as const;
   readonly maxBufferedBytes: number;
   private readonly sender: BatchSender;
-  private readonly room = new BufferRoom(() => this.bufferedBytes());
   private readonly docs = new WeakMap<BridgeRecord, BulkDocument>();
   private staged: Queued[] = [];
   private stagedBytes = 0;
@@ -74,7 +72,6 @@ export class OpenSearchSink implements Sink {
       // One document per id per request: a later version waits for the earlier one's answer.
       limits: () => ({ maxUnits: MAX_DOCUMENTS_PER_REQUEST, maxBytes: this.requestBytes, unitMaxRecords: 1, unitMaxBytes: this.requestBytes }),
       send: (units) => this.bulk(units),
-      onAnswered: () => this.room.changed(),
     });
   }
 
@@ -157,10 +154,6 @@ export class OpenSearchSink implements Sink {
 
   bufferedBytes(): number {
     return this.stagedBytes + this.sender.bytes;
-  }
-
-  bufferedAtMost(bytes: number): Promise<void> {
-    return this.room.atMost(bytes);
   }
 
   async drain(signal: AbortSignal): Promise<void> {

@@ -14,7 +14,6 @@ import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, type S3Clien
 import { Upload } from '@aws-sdk/lib-storage';
 import { backoffDelayMs, sleep, type BackoffPolicy, type Logger } from '@tideway/runtime';
 import { awsErrorCode, DestinationMissingError, errorCodeLabel, needsOperator } from '../errors';
-import { BufferRoom } from '../buffer-room';
 import type { BridgeMetrics } from '../metrics';
 import type { S3Destination } from '../routes';
 import type { BridgeRecord, RecordOutcomes, Sink } from '../sink';
@@ -66,7 +65,6 @@ export class S3Sink implements Sink {
   private openBytes = 0;
   private flushingBytes = 0;
   private readonly flushes = new Set<Promise<void>>();
-  private readonly room = new BufferRoom(() => this.bufferedBytes());
   private slots: number;
   private readonly slotWaiters: Array<() => void> = [];
   private timer?: NodeJS.Timeout;
@@ -144,7 +142,7 @@ export class S3Sink implements Sink {
     const p = this.writeUntilDone(b).finally(() => {
       this.flushingBytes -= b.bytes;
       this.flushes.delete(p);
-      this.room.changed();
+      this.o.outcomes.bufferShrunk();
     });
     this.flushes.add(p);
   }
@@ -251,10 +249,6 @@ export class S3Sink implements Sink {
 
   bufferedBytes(): number {
     return this.openBytes + this.flushingBytes;
-  }
-
-  bufferedAtMost(bytes: number): Promise<void> {
-    return this.room.atMost(bytes);
   }
 
   async drain(signal: AbortSignal): Promise<void> {
