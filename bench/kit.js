@@ -12,7 +12,7 @@
 /* global fetch */
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
-const { readFileSync } = require('node:fs');
+const { readFileSync, readdirSync } = require('node:fs');
 const { createServer } = require('node:net');
 const path = require('node:path');
 
@@ -70,14 +70,59 @@ function brokerPid() {
   }
 }
 
+/** The local PostgreSQL's postmaster pid: the one `npm run stack:up` wrote under .stack/run/ (or BENCH_POSTGRES_PID). */
+function postgresPid() {
+  if (process.env.BENCH_POSTGRES_PID) return Number(process.env.BENCH_POSTGRES_PID) || undefined;
+  try {
+    return Number(readFileSync(path.join(ROOT, '.stack', 'run', 'postgres.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds of a process and all its children, living or exited: its own user + system time and
+ * that of its exited, waited-for children (cutime, cstime), plus the same of each living child. For
+ * PostgreSQL: the postmaster and every backend, including backends that ended during the interval.
+ */
+function treeCpuSeconds(pid) {
+  if (pid === undefined) return NaN;
+  const stat = (p) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+  // After the command name: state is field 0, ppid 1, utime 11, stime 12, cutime 13, cstime 14.
+  const all = (f) => Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  try {
+    let ticks = all(stat(pid));
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
+      try {
+        const f = stat(entry);
+        if (Number(f[1]) === pid) ticks += all(f);
+      } catch {
+        // Gone between the listing and the read.
+      }
+    }
+    return ticks / clockTicks();
+  } catch {
+    return NaN;
+  }
+}
+
 /**
  * Starts a measured interval: wall time and the CPU seconds of `pid` (and of the broker with
- * `{ broker: true }`). `mark()` samples now; `end(records, mark?)` gives the interval up to that
- * sample: seconds, rate, cpuSeconds, cpuMicrosPerRecord (and brokerCpuSeconds, brokerCpuMicrosPerRecord).
+ * `{ broker: true }`, of the local PostgreSQL and its backends with `{ postgres: true }`). `mark()`
+ * samples now; `end(records, mark?)` gives the interval up to that sample: seconds, rate, cpuSeconds,
+ * cpuMicrosPerRecord (and brokerCpuSeconds, brokerCpuMicrosPerRecord, postgresCpuSeconds,
+ * postgresCpuMicrosPerRecord).
  */
-function measure(pid, { broker = false } = {}) {
+function measure(pid, { broker = false, postgres = false } = {}) {
   const bPid = broker ? brokerPid() : undefined;
-  const mark = () => ({ at: process.hrtime.bigint(), cpu: cpuSeconds(pid), broker: broker ? cpuSeconds(bPid) : NaN });
+  const pgPid = postgres ? postgresPid() : undefined;
+  const mark = () => ({
+    at: process.hrtime.bigint(),
+    cpu: cpuSeconds(pid),
+    broker: broker ? cpuSeconds(bPid) : NaN,
+    postgres: postgres ? treeCpuSeconds(pgPid) : NaN,
+  });
   const start = mark();
   return {
     mark,
@@ -88,6 +133,10 @@ function measure(pid, { broker = false } = {}) {
       if (broker) {
         const b = last.broker - start.broker;
         Object.assign(out, { brokerCpuSeconds: +b.toFixed(3), brokerCpuMicrosPerRecord: +((b * 1e6) / records).toFixed(2) });
+      }
+      if (postgres) {
+        const p = last.postgres - start.postgres;
+        Object.assign(out, { postgresCpuSeconds: +p.toFixed(3), postgresCpuMicrosPerRecord: +((p * 1e6) / records).toFixed(2) });
       }
       return out;
     },

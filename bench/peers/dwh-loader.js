@@ -24,7 +24,9 @@
  * dwh-loader gives it). Both tables must then hold the workload's final state — row count and MD5 of
  * every row equal to the expected state — or the bench fails. Reports changes/s and, over the same
  * interval, CPU µs per change of the tool's process (user + system of the Node process or of the
- * Connect JVM, every thread) and its peak RSS (VmHWM).
+ * Connect JVM, every thread), the warehouse's CPU µs per change (warehouseCpuMicrosPerChange: the
+ * local PostgreSQL's postmaster and every backend, bench/kit.js treeCpuSeconds; nothing else writes
+ * to it during the interval) and the tool's peak RSS (VmHWM).
  *
  * Lag at `rate` changes/s for `seconds`: each side on fresh topics and tables, started and warmed up
  * (one marker round visible), then every 20 ms a batch of rate/50 records — the workload's changes
@@ -210,7 +212,7 @@ function contenders(classpath) {
 async function throughputRun(side, start, { topic, schema, db, w, expected, total, name }) {
   const tool = await start(topic, schema, db, name);
   try {
-    const m = kit.measure(tool.pid);
+    const m = kit.measure(tool.pid, { postgres: true });
     if (tool.begin) await tool.begin();
     await untilMarkers(db, schema, w, 'end', tool.alive);
     const r = m.end(total);
@@ -220,7 +222,13 @@ async function throughputRun(side, start, { topic, schema, db, w, expected, tota
       err.message += `\n${await topicOrder(topic, total)}`;
       throw err;
     });
-    return { changesPerSecond: Math.round(r.rate), seconds: +r.seconds.toFixed(2), cpuMicrosPerChange: r.cpuMicrosPerRecord, peakRssMiB: Math.round(rss) };
+    return {
+      changesPerSecond: Math.round(r.rate),
+      seconds: +r.seconds.toFixed(2),
+      cpuMicrosPerChange: r.cpuMicrosPerRecord,
+      warehouseCpuMicrosPerChange: r.postgresCpuMicrosPerRecord,
+      peakRssMiB: Math.round(rss),
+    };
   } finally {
     await tool.stop();
     await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -343,7 +351,7 @@ async function main() {
       });
       peers.compare('dwh-loader', `upsert throughput, ${total} changes`, throughput, {
         peer: 'debezium-jdbc',
-        lowerIsBetter: ['seconds', 'cpuMicrosPerChange', 'peakRssMiB'],
+        lowerIsBetter: ['seconds', 'cpuMicrosPerChange', 'warehouseCpuMicrosPerChange', 'peakRssMiB'],
       });
     }
 
