@@ -120,6 +120,7 @@ describe('KinesisProtocol', () => {
     const [ra, rb] = [stock.requests[0], fast.requests[0]];
     expect({ ...rb, headers: wireHeaders(rb), body: undefined }).toEqual({ ...ra, headers: wireHeaders(ra), body: undefined });
     expect(JSON.parse(bodyText(rb))).toEqual(JSON.parse(bodyText(ra)));
+    expect(Number(rb.headers['content-length'])).toBe(Buffer.byteLength(bodyText(rb)));
     expect(rb.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/kinesis\/aws4_request/);
     expect(b).toEqual(a);
     expect(b.Records![1].ErrorCode).toBe('ProvisionedThroughputExceededException');
