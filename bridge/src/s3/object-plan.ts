@@ -4,7 +4,7 @@
  * the error-output prefix as Firehose error records. Every object of the buffer is named with
  * the buffer's first offset, so the names only depend on where the buffer started.
  */
-import { expandPrefix, objectKey, PrefixExpansionError } from './prefix';
+import { expandPrefix, objectKey, prefixPeriodMs, PrefixExpansionError } from './prefix';
 import type { BridgeRecord } from '../sink';
 
 export interface PlannedObject {
@@ -49,11 +49,9 @@ const NL = Buffer.from('\n');
  * first offset its records do not start from, and a kept replay of that name could then lack them.
  */
 export function startsNewBuffer(lastOffset: string | undefined, offset: string): boolean {
-  return lastOffset !== undefined && BigInt(offset) <= BigInt(lastOffset);
-}
-
-function line(data: Buffer): Buffer[] {
-  return data.length > 0 && data[data.length - 1] === 0x0a ? [data] : [data, NL];
+  // Offsets are decimal strings without leading zeros: the shorter one is the smaller, and of equal
+  // lengths the string order is the numeric one (no BigInt per record).
+  return lastOffset !== undefined && (offset.length < lastOffset.length || (offset.length === lastOffset.length && offset <= lastOffset));
 }
 
 /** A Firehose-style error record, plus where it came from in Kafka. */
@@ -75,26 +73,42 @@ export function errorRecord(r: BridgeRecord, errorCode: string, errorMessage: st
 export function planObjects(b: BufferToPlan, o: PlanOptions): ObjectPlan {
   const first = b.records[0]?.message.offset ?? '0';
   const seed = `${b.topic}+${b.partition}+${first}`;
+  // Objects by expanded prefix (the object key is the prefix plus what is the same for the whole buffer).
   const groups = new Map<string, PlannedObject>();
   const delivered: BridgeRecord[] = [];
   const errorOutput: BridgeRecord[] = [];
-  const add = (kind: 'data' | 'error', prefix: string, r: BridgeRecord, lines: Buffer[]) => {
-    const key = objectKey(prefix, b.topic, b.partition, first, o.compression);
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { kind, key, lines: [], records: [], firstOffset: r.message.offset, lastOffset: r.message.offset }));
-    g.lines.push(...lines);
+  const add = (kind: 'data' | 'error', prefix: string, r: BridgeRecord, data: Buffer) => {
+    let g = groups.get(prefix);
+    if (!g) {
+      const key = objectKey(prefix, b.topic, b.partition, first, o.compression);
+      groups.set(prefix, (g = { kind, key, lines: [], records: [], firstOffset: r.message.offset, lastOffset: r.message.offset }));
+    }
+    g.lines.push(data);
+    if (data.length === 0 || data[data.length - 1] !== 0x0a) g.lines.push(NL);
     g.records.push(r);
     g.lastOffset = r.message.offset;
   };
+  // Records of one period of time expand alike: expand once per period, not per record.
+  const period = prefixPeriodMs(o.prefix);
+  let lastPeriod = NaN;
+  let lastPrefix = '';
   const toError = (r: BridgeRecord, type: string, code: string, message: string) => {
     const prefix = expandPrefix(o.errorOutputPrefix, { timestamp: r.message.timestamp, record: () => undefined, randomSeed: seed, errorOutputType: type });
-    add('error', prefix, r, [errorRecord(r, code, message, b.route, o.now)]);
+    add('error', prefix, r, errorRecord(r, code, message, b.route, o.now));
     errorOutput.push(r);
   };
   for (const r of b.records) {
     if (b.failed.has(r)) {
       toError(r, 'processing-failed', 'Lambda.ProcessingFailed', r.transformError ?? 'transform failed');
       continue;
+    }
+    if (period > 0) {
+      const p = period === Infinity ? 0 : Math.floor(r.message.timestamp / period);
+      if (p === lastPeriod) {
+        add('data', lastPrefix, r, r.data);
+        delivered.push(r);
+        continue;
+      }
     }
     let parsed: unknown;
     let parsedOnce = false;
@@ -114,8 +128,12 @@ export function planObjects(b: BufferToPlan, o: PlanOptions): ObjectPlan {
           return parsed;
         },
       });
-      add('data', prefix, r, line(r.data));
+      add('data', prefix, r, r.data);
       delivered.push(r);
+      if (period > 0) {
+        lastPeriod = period === Infinity ? 0 : Math.floor(r.message.timestamp / period);
+        lastPrefix = prefix;
+      }
     } catch (err) {
       if (!(err instanceof PrefixExpansionError)) throw err;
       toError(r, 'partitioning-failed', 'DynamicPartitioning.MetadataExtractionFailed', err.message);

@@ -69,6 +69,27 @@ export function expandPrefix(prefix: string, ctx: PrefixContext): string {
   });
 }
 
+/**
+ * How long an expansion of `prefix` stays the same, in ms of record time: records whose timestamps
+ * fall in the same period (counted from the epoch, UTC) expand alike when nothing else varies.
+ * 0 when the prefix reads the record itself (no sharing); Infinity when it reads no time.
+ * A UTC day is always 86,400,000 ms here (epoch time has no leap seconds), and a day never spans
+ * two months or years, so day granularity is safe for dd, MM, yy and yyyy.
+ */
+export function prefixPeriodMs(prefix: string): number {
+  let period = Infinity;
+  for (const m of prefix.matchAll(/!\{([^}]*)\}/g)) {
+    const expr = m[1];
+    const ns = expr.slice(0, expr.indexOf(':'));
+    if (ns === 'field' || ns === 'partitionKeyFromQuery') return 0;
+    if (ns !== 'timestamp') continue;
+    const pattern = expr.slice(expr.indexOf(':') + 1);
+    const unit = /SSS/.test(pattern) ? 1 : /ss/.test(pattern) ? 1000 : /mm/.test(pattern) ? 60_000 : /HH/.test(pattern) ? 3_600_000 : 86_400_000;
+    period = Math.min(period, unit);
+  }
+  return period;
+}
+
 /** Object name of one flushed buffer: derived from Kafka coordinates only, so a replay rewrites it. */
 export function objectKey(expandedPrefix: string, topic: string, partition: number, firstOffset: string, compression: 'gzip' | 'none'): string {
   return `${expandedPrefix}${topic}+${partition}+${firstOffset.padStart(20, '0')}.json${compression === 'gzip' ? '.gz' : ''}`;

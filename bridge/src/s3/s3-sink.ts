@@ -71,6 +71,9 @@ export class S3Sink implements Sink {
   private conditional: boolean;
   private readonly now: () => number;
   private closed = false;
+  private lastTopic = '';
+  private lastPartition = -1;
+  private lastKey = '';
 
   constructor(private readonly o: S3SinkOptions) {
     this.maxBufferedBytes = o.destination.bufferingHints.sizeBytes + o.maxBufferedBytes;
@@ -106,7 +109,12 @@ export class S3Sink implements Sink {
   }
 
   private append(r: BridgeRecord, failed: boolean): void {
-    const key = `${r.message.topic}\u0000${r.message.partition}`;
+    const { topic, partition } = r.message;
+    // A batch is of one partition: its key is built once, not per record.
+    const key = topic === this.lastTopic && partition === this.lastPartition ? this.lastKey : `${topic}\u0000${partition}`;
+    this.lastTopic = topic;
+    this.lastPartition = partition;
+    this.lastKey = key;
     let b = this.buffers.get(key);
     if (b && startsNewBuffer(b.records[b.records.length - 1]?.message.offset, r.message.offset)) {
       this.flush(key, b);

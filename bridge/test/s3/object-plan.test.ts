@@ -1,5 +1,6 @@
 import type { IncomingMessage } from '@tideway/runtime';
 import { planObjects, startsNewBuffer } from '../../src/s3/object-plan';
+import { expandPrefix, objectKey, prefixPeriodMs } from '../../src/s3/prefix';
 import type { BridgeRecord } from '../../src/sink';
 import { OffsetTracker } from '../../src/offset-tracker';
 
@@ -44,7 +45,60 @@ describe('planObjects', () => {
   });
 });
 
+describe('planObjects expands a prefix once per period of time', () => {
+  const PREFIXES = [
+    'raw/dt=!{timestamp:yyyy-MM-dd}/',
+    'raw/!{timestamp:yyyy}/!{timestamp:MM}/',
+    'raw/!{timestamp:yy}/',
+    'raw/h=!{timestamp:HH}/',
+    'raw/!{timestamp:yyyy-MM-dd HH:mm}/',
+    'raw/!{timestamp:ss}/',
+    'raw/!{timestamp:ss.SSS}/',
+    'raw/!{firehose:random-string}/',
+    'static/',
+    'by/!{field:d}/!{timestamp:dd}/',
+  ];
+
+  it('puts every record where expanding its own prefix would (2,000 random buffers)', () => {
+    let seed = 11;
+    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    // Timestamps that stay within a period, cross it, and jump across days, months and years.
+    const steps = [0, 1, 999, 1000, 59_999, 60_000, 3_599_999, 86_399_999, 86_400_000, 31 * 86_400_000, 400 * 86_400_000];
+    for (let run = 0; run < 2000; run++) {
+      const prefix = PREFIXES[run % PREFIXES.length];
+      let t = Date.UTC(2025, 11, 31, 23, 59, 58) + Math.floor(random() * 5000);
+      const records = Array.from({ length: 1 + Math.floor(random() * 30) }, (_, i) => {
+        t += steps[Math.floor(random() * steps.length)] * (random() < 0.2 ? -1 : 1);
+        return rec(100 + i, JSON.stringify({ d: `dev${Math.floor(random() * 3)}` }), t);
+      });
+      const plan = planObjects({ route: 'r', topic: 'iot', partition: 1, records, failed: new Set() }, { ...opts, prefix });
+      const placed = new Map<BridgeRecord, string>();
+      for (const o of plan.objects) for (const r of o.records) placed.set(r, o.key);
+      for (const r of records) {
+        const own = expandPrefix(prefix, { timestamp: r.message.timestamp, randomSeed: 'iot+1+100', record: () => JSON.parse(r.data.toString()) });
+        expect(placed.get(r)).toBe(objectKey(own, 'iot', 1, '100', 'gzip'));
+      }
+      const lines = plan.objects.flatMap((o) => o.records.map((r) => r.data.toString()));
+      expect(lines.sort()).toEqual(records.map((r) => r.data.toString()).sort());
+    }
+  });
+
+  it('knows how long an expansion holds', () => {
+    expect(PREFIXES.map(prefixPeriodMs)).toEqual([86_400_000, 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1, Infinity, Infinity, 0]);
+  });
+});
+
 describe('startsNewBuffer', () => {
+  it('orders offsets as numbers (10,000 random pairs against BigInt)', () => {
+    let seed = 5;
+    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const offset = () => String(BigInt(Math.floor(random() * 10 ** Math.floor(random() * 16))) * BigInt(1 + Math.floor(random() * 1000)));
+    for (let i = 0; i < 10_000; i++) {
+      const [a, b] = [offset(), random() < 0.1 ? undefined : offset()];
+      expect(startsNewBuffer(b, a)).toBe(b !== undefined && BigInt(a) <= BigInt(b));
+    }
+  });
+
   it('keeps a buffer to ascending offsets: a replayed offset opens a new one', () => {
     expect(startsNewBuffer(undefined, '5')).toBe(false);
     expect(startsNewBuffer('5', '6')).toBe(false);
