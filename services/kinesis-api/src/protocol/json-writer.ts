@@ -185,19 +185,47 @@ function writeValue(out: JsonOutput, value: unknown): void {
     }
     return out.token(']');
   }
-  out.token('{');
-  let first = true;
+  writeMembers(out, value, 0, undefined);
+}
+
+/**
+ * What the top level of a streamed answer does with its members (`streamJson`): a Deferred is taken
+ * when it is reached, and a list is written by the caller, item by item with pauses between them.
+ */
+interface MemberHook {
+  /** The value a member is written as. */
+  resolve(member: unknown): unknown;
+  /** True: the loop stops after the member's key, and the caller writes `v` (kept until then). */
+  take(v: unknown): boolean;
+}
+
+/**
+ * Writes an object's members as JSON.stringify does (own keys in order, leaving out undefined,
+ * functions and symbols) from its `from`th key on, `{` first when `from` is 0 and `}` at the end,
+ * then -1. When `hook` takes a member, the loop stops after that member's key and returns the `from`
+ * to go on with once the caller has written its value. Without a hook (every nested object) it runs
+ * once to the end, allocating nothing per member.
+ */
+function writeMembers(out: JsonOutput, value: object, from: number, hook: MemberHook | undefined): number {
+  let first = from === 0;
+  if (first) out.token('{');
+  let index = 0;
   for (const key in value) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-    const v = (value as Record<string, unknown>)[key];
+    // Going on after a member the caller wrote: the keys before it are done.
+    if (index++ < from) continue;
+    const member = (value as Record<string, unknown>)[key];
+    const v = hook === undefined ? member : hook.resolve(member);
     if (!isWritten(v)) continue;
     if (!first) out.token(',');
     first = false;
     writeString(out, key);
     out.token(':');
+    if (hook !== undefined && hook.take(v)) return index;
     writeValue(out, v);
   }
   out.token('}');
+  return -1;
 }
 
 /** A member of an object that JSON.stringify writes (it leaves out undefined, functions and symbols). */
@@ -253,6 +281,22 @@ export async function collectStreamed(value: Record<string, unknown>): Promise<R
   return out;
 }
 
+/** The top level of a streamed answer: Deferred members taken when reached, lists left to `streamJson`. */
+class TopLevelLists implements MemberHook {
+  /** The list the member loop stopped at. */
+  taken: readonly unknown[] | StreamedList = [];
+
+  resolve(member: unknown): unknown {
+    return member instanceof Deferred ? member.value() : member;
+  }
+
+  take(v: unknown): boolean {
+    if (!Array.isArray(v) && !(v instanceof StreamedList)) return false;
+    this.taken = v;
+    return true;
+  }
+}
+
 /**
  * Writes the JSON text of an answer to `sink` in chunks taken from `pool` as they fill, each given
  * back once sent. It hands chunks over between the items of the answer's top-level lists (the
@@ -278,25 +322,14 @@ export async function streamJson(value: unknown, sink: BodySink, pool: ChunkPool
     handOver(out.parts());
     return true;
   }
-  // The members as writeValue writes them, with a hand-over after each item of a list.
-  out.token('{');
-  let first = true;
-  for (const key in value) {
-    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-    const member = (value as Record<string, unknown>)[key];
-    const v = member instanceof Deferred ? member.value() : member;
-    if (!isWritten(v)) continue;
-    if (!first) out.token(',');
-    first = false;
-    writeString(out, key);
-    out.token(':');
-    if (!Array.isArray(v) && !(v instanceof StreamedList)) {
-      writeValue(out, v);
-      continue;
-    }
+  // The members as writeValue writes them, but each list item by item, with a hand-over after each.
+  const lists = new TopLevelLists();
+  const answer = value as object;
+  for (let at = writeMembers(out, answer, 0, lists); at !== -1; at = writeMembers(out, answer, at, lists)) {
+    const list = lists.taken;
     out.token('[');
     let items = 0;
-    for await (const batch of Array.isArray(v) ? [v] : (v.batches as AsyncIterable<readonly unknown[]>)) {
+    for await (const batch of list instanceof StreamedList ? (list.batches as AsyncIterable<readonly unknown[]>) : [list]) {
       for (let i = 0; i < batch.length; i++) {
         if (items++ > 0) out.token(',');
         writeValue(out, batch[i]);
@@ -305,7 +338,6 @@ export async function streamJson(value: unknown, sink: BodySink, pool: ChunkPool
     }
     out.token(']');
   }
-  out.token('}');
   handOver(out.parts());
   return true;
 }

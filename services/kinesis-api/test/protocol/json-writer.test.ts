@@ -8,21 +8,9 @@ import {
   jsonLength,
   StreamedList,
   streamJson,
-  type BodySink,
 } from '../../src/protocol/json-writer';
 import { seededRandom } from '../../../../test-support/seeded-random';
-
-/** The reference: the answer copied with blobs as base64 and timestamps as epoch seconds, then JSON.stringify. */
-function reference(value: unknown): Buffer {
-  const wire = (v: unknown): unknown => {
-    if (v instanceof Date) return v.getTime() / 1000;
-    if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
-    if (Array.isArray(v)) return v.map(wire);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, wire(x)]));
-    return v;
-  };
-  return Buffer.from(JSON.stringify(wire(value)), 'utf8');
-}
+import { batches, checkingSink, getRecordsAnswer, randomStreamedAnswer, randomValue, reference } from './answers';
 
 describe('encodeJson', () => {
   it.each<[string, unknown]>([
@@ -52,91 +40,6 @@ describe('encodeJson', () => {
     expect(JSON.parse(body.toString('utf8')).Records).toHaveLength(10_000);
   });
 });
-
-/** Random answers: nested objects and lists of text (ASCII, escapes, beyond ASCII), numbers, blobs and timestamps. */
-function randomValue(random: () => number, depth = 0): unknown {
-  const pick = Math.floor(random() * (depth > 3 ? 6 : 8));
-  const text = () =>
-    Array.from({ length: Math.floor(random() * 40) }, () => {
-      const r = random();
-      if (r < 0.7) return String.fromCharCode(0x20 + Math.floor(random() * 95));
-      if (r < 0.8) return String.fromCharCode(Math.floor(random() * 0x20));
-      if (r < 0.9) return String.fromCharCode(0x80 + Math.floor(random() * 0x2000));
-      return random() < 0.5 ? '😀' : '\ud800';
-    }).join('');
-  switch (pick) {
-    case 0:
-      return text();
-    case 1:
-      return random() < 0.2 ? [NaN, Infinity, -0][Math.floor(random() * 3)] : (random() - 0.5) * 10 ** Math.floor(random() * 20);
-    case 2:
-      return [true, false, null, undefined][Math.floor(random() * 4)];
-    case 3:
-      return Buffer.from(Array.from({ length: Math.floor(random() * 3000) }, () => Math.floor(random() * 256)));
-    case 4:
-      return new Date(Math.floor(random() * 2 ** 41));
-    case 5:
-      return 'x'.repeat(Math.floor(random() * 300_000));
-    case 6:
-      return Array.from({ length: Math.floor(random() * 6) }, () => randomValue(random, depth + 1));
-    default:
-      return Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [text(), randomValue(random, depth + 1)]));
-  }
-}
-
-/** A GetRecords answer of about `records` KiB of data. */
-function getRecordsAnswer(records: number, seed: number) {
-  const random = seededRandom(seed);
-  return {
-    Records: Array.from({ length: records }, (_, i) => ({
-      SequenceNumber: String(10n ** 40n + BigInt(i)),
-      ApproximateArrivalTimestamp: new Date(1_700_000_000_000 + i),
-      Data: Buffer.from(Array.from({ length: 1 + Math.floor(random() * 2048) }, () => Math.floor(random() * 256))),
-      PartitionKey: i % 3 === 0 ? `clé-${i}-€` : `key-${i}`,
-    })),
-    NextShardIterator: 'AAAA',
-    MillisBehindLatest: 0,
-  };
-}
-
-/**
- * A sink that copies every piece when it is written and checks, when the piece is reported sent,
- * that its bytes are still those (a chunk reused too early would have changed). Behind at random;
- * it drains, and reports pieces sent, a few turns later in any order.
- */
-function checkingSink(random: () => number, options: { closeAfterPieces?: number } = {}) {
-  const written: Buffer[] = [];
-  const unsent: Array<() => void> = [];
-  let closed = false;
-  let corrupted = 0;
-  const settleSome = () => {
-    while (unsent.length > 0 && random() < 0.7) unsent.splice(Math.floor(random() * unsent.length), 1)[0]();
-  };
-  const sink: BodySink = {
-    write(part, sent) {
-      if (closed) throw new Error('written after the sink went away');
-      const copy = Buffer.from(part);
-      written.push(copy);
-      unsent.push(() => {
-        if (!part.equals(copy)) corrupted++;
-        sent(!closed);
-      });
-      if (options.closeAfterPieces !== undefined && written.length >= options.closeAfterPieces) closed = true;
-      return random() < 0.5;
-    },
-    drained: async () => {
-      for (let i = Math.floor(random() * 3); i >= 0; i--) {
-        await Promise.resolve();
-        settleSome();
-      }
-      return !closed;
-    },
-  };
-  const finish = () => {
-    while (unsent.length > 0) unsent.shift()!();
-  };
-  return { sink, written, finish, corrupted: () => corrupted };
-}
 
 describe('jsonLength', () => {
   it('is the byte length of encodeJson for 300 random answers', () => {
@@ -215,15 +118,6 @@ describe('ChunkPool', () => {
 });
 
 describe('streamJson with records that arrive while the answer is written', () => {
-  async function* batches(items: unknown[], sizes: number[]): AsyncGenerator<unknown[]> {
-    let at = 0;
-    for (const n of sizes) {
-      await Promise.resolve();
-      yield items.slice(at, at + n);
-      at += n;
-    }
-  }
-
   it('writes a StreamedList as its batches come and a Deferred after it, as JSON.stringify writes the whole answer (100 random answers)', async () => {
     for (let seed = 1; seed <= 100; seed++) {
       const random = seededRandom(seed);
@@ -252,6 +146,20 @@ describe('streamJson with records that arrive while the answer is written', () =
       expect([seed, corrupted()]).toEqual([seed, 0]);
       const whole = { Records: items, NextShardIterator: `after-${items.length}`, MillisBehindLatest: items.length % 7 };
       expect([seed, Buffer.concat(written).toString('utf8')]).toEqual([seed, reference(whole).toString('utf8')]);
+    }
+  });
+
+  it('writes top-level members of every kind in any order (left out, lists, StreamedLists, Deferreds) as JSON.stringify writes the whole answer, whose jsonLength is exact (100 random answers)', async () => {
+    for (let seed = 1; seed <= 100; seed++) {
+      const { make, whole } = randomStreamedAnswer(seed);
+      const { sink, written, finish, corrupted } = checkingSink(seededRandom(seed));
+      await expect(streamJson(make(), sink, new ChunkPool(4))).resolves.toBe(true);
+      finish();
+      expect([seed, corrupted()]).toEqual([seed, 0]);
+      const expected = reference(whole);
+      expect([seed, Buffer.concat(written).toString('utf8')]).toEqual([seed, expected.toString('utf8')]);
+      expect([seed, jsonLength(whole)]).toEqual([seed, expected.length]);
+      await expect(collectStreamed(make())).resolves.toEqual(whole);
     }
   });
 
