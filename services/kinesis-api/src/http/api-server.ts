@@ -22,8 +22,8 @@ import type { OperationContext } from '../operations/context';
 import { firehoseOperationOf, readFirehoseRequest, type FirehoseOperation } from '../protocol/firehose-operations';
 import { operationOf, readRequest, type Operation } from '../protocol/operations';
 import { apiOf, type Api } from '../protocol/targets';
-import { ChunkPool, collectStreamed, hasStreamed, type BodySink } from '../protocol/json-writer';
-import { decodeBody, encodeError, encodeResponse, streamedJsonResponse, wireFormatOf, type WireFormat, type WireResponse } from '../protocol/wire';
+import { ChunkPool, type BodySink } from '../protocol/json-writer';
+import { decodeBody, encodeAnswer, encodeError, wireFormatOf, type WireFormat, type WireResponse } from '../protocol/wire';
 
 /** A PutRecords of 5 MiB is about 7 MiB as base64 JSON; anything much larger is not a Kinesis request. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -213,8 +213,7 @@ export class ApiServer {
         const input = readRequest(op, format, decodeBody(format, body));
         output = await (HANDLERS[op] as Handler)(this.o.context(region), input);
       }
-      if (!hasStreamed(output)) answer = encodeResponse(format, output);
-      else answer = format === 'json' ? streamedJsonResponse(output) : encodeResponse(format, await collectStreamed(output));
+      answer = await encodeAnswer(format, output);
       this.o.metrics.requests.inc({ operation, format, outcome: 'ok' });
     } catch (err) {
       answer = this.failure(format, operation, api === 'firehose' ? asFirehoseError(err) : err);

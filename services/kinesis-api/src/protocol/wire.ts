@@ -12,7 +12,7 @@
  */
 import type * as CborX from 'cbor-x' with { 'resolution-mode': 'import' };
 import { isAscii } from 'node:buffer';
-import { encodeJson, encodeJsonParts, joinParts, jsonLength, streamJson, type BodySink, type ChunkPool } from './json-writer';
+import { collectStreamed, encodeJson, encodeJsonParts, hasStreamed, joinParts, jsonLength, streamJson, type BodySink, type ChunkPool } from './json-writer';
 import { KinesisApiError, KINESIS_ERRORS, isKinesisApiError, type KinesisErrorName } from '../errors';
 
 // cbor-x ships CommonJS for Node but declares its types as an ES module only.
@@ -184,10 +184,14 @@ export function encodeResponse(format: WireFormat, value: Record<string, unknown
 }
 
 /**
- * A JSON answer with a StreamedList member (json-writer.ts), written as its items arrive: its
- * length is known only at its end. Other formats collect the list first (`collectStreamed`).
+ * An operation's answer in `format`. One with StreamedList members (json-writer.ts) is written as
+ * JSON as its items arrive, its length known only at its end; CBOR (the Java SDK) has no such
+ * writer, so its lists are read to the end first and the answer is encoded whole. Any other answer
+ * has its length before its body is written.
  */
-export function streamedJsonResponse(value: Record<string, unknown>): WireResponse {
+export async function encodeAnswer(format: WireFormat, value: Record<string, unknown>): Promise<WireResponse> {
+  if (!hasStreamed(value)) return encodeResponse(format, value);
+  if (format !== 'json') return encodeResponse(format, await collectStreamed(value));
   return { status: 200, headers: { 'content-type': CONTENT_TYPES.json }, writeBody: (sink, pool) => streamJson(value, sink, pool) };
 }
 

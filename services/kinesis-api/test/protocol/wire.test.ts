@@ -1,6 +1,8 @@
 import { seededRandom } from '../../../../test-support/seeded-random';
 import { KinesisApiError } from '../../src/errors';
-import { decodeBody, encodeError, encodeResponse, wireBlob, wireFormatOf, wireTimestamp } from '../../src/protocol/wire';
+import { ChunkPool } from '../../src/protocol/json-writer';
+import { decodeBody, encodeAnswer, encodeError, encodeResponse, wireBlob, wireFormatOf, wireTimestamp } from '../../src/protocol/wire';
+import { checkingSink, randomStreamedAnswer, reference } from './answers';
 
 const T = new Date(1_700_000_000_123);
 
@@ -147,6 +149,40 @@ describe('wire formats', () => {
     it('a body that is not a CBOR map is SerializationException', () => {
       for (const bytes of [Buffer.from([0x83, 1, 2, 3]), Buffer.from([0xff, 0xff]), Buffer.from([0x42, 0x68, 0x69])]) {
         expect(() => decodeBody('cbor', bytes)).toThrow(expect.objectContaining({ name: 'SerializationException' }));
+      }
+    });
+  });
+
+  describe('answers', () => {
+    it('JSON: an answer with streamed members has no length and is written as it is read, any other its length and exactly that many bytes (100 random answers)', async () => {
+      let streamed = 0;
+      for (let seed = 1; seed <= 100; seed++) {
+        const answer = randomStreamedAnswer(seed);
+        const res = await encodeAnswer('json', answer.make());
+        expect([seed, res.status, res.headers['content-type'], res.length === undefined]).toEqual([seed, 200, 'application/x-amz-json-1.1', answer.streamed]);
+        const { sink, written, finish, corrupted } = checkingSink(seededRandom(seed));
+        await expect(res.writeBody(sink, new ChunkPool(4))).resolves.toBe(true);
+        finish();
+        expect([seed, corrupted()]).toEqual([seed, 0]);
+        const body = Buffer.concat(written);
+        expect([seed, body.toString('utf8')]).toEqual([seed, reference(answer.whole).toString('utf8')]);
+        if (res.length !== undefined) expect([seed, body.length]).toEqual([seed, res.length]);
+        if (answer.streamed) streamed++;
+      }
+      expect(streamed).toBeGreaterThan(30);
+    });
+
+    it('CBOR: the streamed lists are read to the end first, then the whole answer is encoded with its length (60 random answers)', async () => {
+      for (let seed = 1; seed <= 60; seed++) {
+        const answer = randomStreamedAnswer(seed, [undefined]);
+        const res = await encodeAnswer('cbor', answer.make());
+        expect([seed, res.status, res.headers['content-type']]).toEqual([seed, 200, 'application/x-amz-cbor-1.1']);
+        const { sink, written, finish } = checkingSink(seededRandom(seed));
+        await expect(res.writeBody(sink, new ChunkPool(4))).resolves.toBe(true);
+        finish();
+        const body = Buffer.concat(written);
+        expect([seed, body.equals(encodeResponse('cbor', answer.whole).body)]).toEqual([seed, true]);
+        expect([seed, body.length]).toEqual([seed, res.length]);
       }
     });
   });
