@@ -3,9 +3,9 @@
  * Benchmark of `tideway alerting` against the local Kafka (`npm run stack:up`). Needs
  * `npm run build` first: it runs the service from dist/.
  *
- *   npm run build && node bench/alerting/bench.js throughput [events=200000]
+ *   npm run build && node bench/alerting/bench.js throughput [events=200000] [partitions=4]
  *     e.g. node bench/alerting/bench.js throughput 10000   (a short check)
- *     Pre-loads `events` transactions, starts one instance with bench/alerting/rules.yaml
+ *     Pre-loads `events` transactions on `partitions` input partitions (1 as bench/peers/alerting.js), starts one instance with bench/alerting/rules.yaml
  *     (10 rules, 3 windowed aggregations) and times it from ready until its group has committed
  *     every input record and every repartitioned record. Reports events/s, CPU µs per event,
  *     Kafka transactions committed, and peak RSS.
@@ -42,11 +42,11 @@ function startAlerting(env) {
   return kit.startService('alerting', { ALERTING_RULES: rules, ALERTING_GROUP_ID: prefix, ALERTS_TOPIC: topics.alerts, ...env });
 }
 
-async function throughput(n) {
+async function throughput(n, partitions) {
   const admin = kafka.admin();
   await admin.connect();
   // Event time runs forward 2 ms per event, so windows close as the stream goes.
-  await workload.preload(kafka, admin, topics.input, n);
+  await workload.preload(kafka, admin, topics.input, n, { partitions });
   const alerting = await startAlerting({ ALERTING_INTERNAL_PARTITIONS: '4' });
   await alerting.ready();
   const run = kit.measure(alerting.pid);
@@ -135,4 +135,4 @@ async function latency(rate, seconds, warmupSeconds) {
 }
 
 const [mode = 'throughput', a1, a2] = process.argv.slice(2);
-kit.run(() => (mode === 'latency' ? latency(Number(a1 || 5000), Number(a2 || 30), Number(process.argv[5] ?? 10)) : throughput(Number(a1 || 200000))));
+kit.run(() => (mode === 'latency' ? latency(Number(a1 || 5000), Number(a2 || 30), Number(process.argv[5] ?? 10)) : throughput(Number(a1 || 200000), Number(a2 || 4))));
