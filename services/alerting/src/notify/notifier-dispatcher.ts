@@ -41,6 +41,9 @@ export class NotifierDispatcher {
       fromBeginning: false,
       readCommitted: true,
       maxWaitTimeMs: this.settings.fetchMaxWaitMs,
+      // Fetched alerts wait in memory until delivered: bounded as the pipeline's input.
+      maxBytesPerPartition: this.settings.fetchMaxBytesPerPartition,
+      maxBytes: 4 * this.settings.fetchMaxBytesPerPartition,
       sessionTimeoutMs: this.settings.sessionTimeoutMs,
       heartbeatIntervalMs: Math.max(100, Math.floor(this.settings.sessionTimeoutMs / 10)),
     });
@@ -55,9 +58,22 @@ export class NotifierDispatcher {
     await this.consumer?.disconnect().catch(ignoreFailure(this.logger, 'notifier consumer disconnect'));
   }
 
+  /**
+   * An alert that went to a notifier is committed right after its deliveries; alerts that no
+   * notifier wants (all of them when none is configured) are committed with the next delivered
+   * one or at the end of the batch: one commit per batch rather than per alert.
+   */
   private async handleBatch(batch: MessageBatch) {
+    let uncommitted: string | undefined;
+    const commitThrough = async (offset: string) => {
+      await this.consumer!.commit([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(offset) + 1n) }]);
+      batch.resolveOffset(offset);
+      uncommitted = undefined;
+    };
     for (const m of batch.messages) {
       if (!batch.isRunning() || batch.isStale() || this.abort.signal.aborted) return;
+      uncommitted = m.offset;
+      if (this.notifiers.length === 0) continue;
       let alert: Alert;
       try {
         alert = JSON.parse(m.value?.toString('utf8') ?? '') as Alert;
@@ -67,12 +83,13 @@ export class NotifierDispatcher {
         continue;
       }
       const targets = this.notifiers.filter((n) => notifierWants(n, alert));
+      if (targets.length === 0) continue;
       await Promise.all(targets.map((n) => this.deliver(n, alert)));
       if (this.abort.signal.aborted) return;
-      await this.consumer!.commit([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(m.offset) + 1n) }]);
-      batch.resolveOffset(m.offset);
+      await commitThrough(m.offset);
       await batch.heartbeat();
     }
+    if (uncommitted !== undefined && batch.isRunning() && !batch.isStale() && !this.abort.signal.aborted) await commitThrough(uncommitted);
   }
 
   private async deliver(spec: NotifierSpec, alert: Alert): Promise<void> {
