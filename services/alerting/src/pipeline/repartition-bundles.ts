@@ -13,17 +13,25 @@ import { groupBySize } from './size-groups';
 /** Bundle records stay well under the broker's 1 MiB message.max.bytes. */
 export const MAX_BUNDLE_BYTES = 256 * 1024;
 
-/** Hashing the same (rule, key) for every event showed in profiles: remember recent ones. */
-const partitionCache = new Map<string, number>();
+/** Hashing the same (rule, key) for every event showed in profiles: remember recent ones, per partition count and rule. */
+const partitionCache = new Map<number, Map<string, Map<string, number>>>();
+let cachedPartitions = 0;
 
 export function partitionOfEvent(ev: ForwardedEvent, partitions: number): number {
-  const sk = stateKeyOf(ev.r, ev.k);
-  const cacheKey = `${partitions}\u0000${sk}`;
-  let p = partitionCache.get(cacheKey);
+  let byRule = partitionCache.get(partitions);
+  if (!byRule) partitionCache.set(partitions, (byRule = new Map()));
+  let byKey = byRule.get(ev.r);
+  if (!byKey) byRule.set(ev.r, (byKey = new Map()));
+  let p = byKey.get(ev.k);
   if (p === undefined) {
-    p = keyPartition(sk, partitions);
-    if (partitionCache.size >= 100_000) partitionCache.clear();
-    partitionCache.set(cacheKey, p);
+    p = keyPartition(stateKeyOf(ev.r, ev.k), partitions);
+    if (cachedPartitions >= 100_000) {
+      partitionCache.clear();
+      cachedPartitions = 0;
+      return p;
+    }
+    byKey.set(ev.k, p);
+    cachedPartitions++;
   }
   return p;
 }

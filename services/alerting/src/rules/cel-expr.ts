@@ -44,13 +44,21 @@ function utcParts(d: Date): ZonedParts {
 
 /** Calendar fields of an instant in a time zone (IANA name, `UTC`, or a fixed offset `+02:00`). */
 export function zonedParts(ms: number, tz: string | undefined): ZonedParts {
-  if (tz === undefined || tz === 'UTC') return utcParts(new Date(ms));
-  const fixed = /^([+-]?)(\d\d):(\d\d)$/.exec(tz);
-  if (fixed) {
-    const offset = (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 3_600_000 + Number(fixed[3]) * 60_000);
-    return utcParts(new Date(ms + offset));
+  return utcParts(zonedDate(ms, tz));
+}
+
+const fixedOffsets = new Map<string, number | null>();
+
+/** The instant shifted by the zone's offset: its UTC fields are the zone's calendar fields. */
+function zonedDate(ms: number, tz: string | undefined): Date {
+  if (tz === undefined || tz === 'UTC') return new Date(ms);
+  let offset = fixedOffsets.get(tz);
+  if (offset === undefined) {
+    const fixed = /^([+-]?)(\d\d):(\d\d)$/.exec(tz);
+    offset = fixed ? (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 3_600_000 + Number(fixed[3]) * 60_000) : null;
+    if (fixedOffsets.size < 1000) fixedOffsets.set(tz, offset);
   }
-  return utcParts(new Date(ms + zoneOffsetMs(ms, tz)));
+  return new Date(ms + (offset ?? zoneOffsetMs(ms, tz)));
 }
 
 const QUARTER_HOUR = 900_000;
@@ -83,27 +91,27 @@ function zoneOffsetMs(ms: number, tz: string): number {
   return offset;
 }
 
-const TIMESTAMP = objectType(TimestampSchema);
-
-/** The calendar methods of timestamps, by name: the interpreter's overrides and the fast path share them. */
-const TIME_FIELDS: Record<string, (p: ZonedParts) => number> = {
-  getHours: (p) => p.hour,
-  getMinutes: (p) => p.minute,
-  getSeconds: (p) => p.second,
-  getDayOfWeek: (p) => p.weekday,
-  getDate: (p) => p.day,
-  getDayOfMonth: (p) => p.day - 1,
-  getMonth: (p) => p.month,
-  getFullYear: (p) => p.year,
+/** The calendar methods of timestamps, by name, on the zoned instant: the interpreter's overrides and the fast path share them. */
+const TIME_FIELDS: Record<string, (d: Date) => number> = {
+  getHours: (d) => d.getUTCHours(),
+  getMinutes: (d) => d.getUTCMinutes(),
+  getSeconds: (d) => d.getUTCSeconds(),
+  getDayOfWeek: (d) => d.getUTCDay(),
+  getDate: (d) => d.getUTCDate(),
+  getDayOfMonth: (d) => d.getUTCDate() - 1,
+  getMonth: (d) => d.getUTCMonth(),
+  getFullYear: (d) => d.getUTCFullYear(),
 };
 
 const FAST_TIME_FIELDS: Record<string, TimeField> = Object.fromEntries(
-  Object.entries(TIME_FIELDS).map(([name, pick]) => [name, (ms: number, tz: string | undefined) => pick(zonedParts(ms, tz))]),
+  Object.entries(TIME_FIELDS).map(([name, pick]) => [name, (ms: number, tz: string | undefined) => pick(zonedDate(ms, tz))]),
 );
 
-function timeMethods(name: string, pick: (p: ZonedParts) => number) {
+const TIMESTAMP = objectType(TimestampSchema);
+
+function timeMethods(name: string, pick: (d: Date) => number) {
   const impl = function (this: { message: Timestamp }, tz?: string) {
-    return BigInt(pick(zonedParts(timestampMs(this.message), tz)));
+    return BigInt(pick(zonedDate(timestampMs(this.message), tz)));
   };
   return [celMethod(name, TIMESTAMP, [], CelScalar.INT, impl), celMethod(name, TIMESTAMP, [CelScalar.STRING], CelScalar.INT, impl)];
 }

@@ -24,16 +24,37 @@ export function toNumber(v: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 }
 
-/** A deep copy of parsed JSON with decimal strings turned into numbers (CEL input). */
+/**
+ * Parsed JSON with decimal strings turned into numbers (CEL input). Objects and arrays are copied
+ * where something in them changes and shared otherwise: neither is ever modified.
+ */
 export function toCelInput(v: unknown): unknown {
   if (typeof v === 'string') return numericOrSelf(v);
-  if (Array.isArray(v)) return v.map(toCelInput);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = toCelInput(x);
-    return out;
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = toCelInput(v[i]);
+      if (x !== v[i] && !out) out = v.slice(0, i);
+      if (out) out.push(x);
+    }
+    return out ?? v;
   }
-  return v;
+  const obj = v as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const x = toCelInput(obj[k]);
+    if (x !== obj[k] && !out) {
+      out = {};
+      for (const k2 in obj) {
+        if (k2 === k) break;
+        if (Object.hasOwn(obj, k2)) out[k2] = obj[k2];
+      }
+    }
+    if (out) out[k] = x;
+  }
+  return out ?? obj;
 }
 
 /**

@@ -14,6 +14,19 @@ describe('values', () => {
     expect(toCelInput({ a: '1.5', b: ['2', 'x'], c: { d: '3' } })).toEqual({ a: 1.5, b: [2, 'x'], c: { d: 3 } });
   });
 
+  it('copies only the objects and arrays in which a value changes, and never modifies its input', () => {
+    const plain = { a: 'FR', b: [1, 'x'], c: { d: null, e: true } };
+    expect(toCelInput(plain)).toBe(plain);
+    const input = { z: 'x', a: 'FR', b: ['x', '2', 'y'], c: { d: 'k' }, e: { f: '-3.5e2' }, g: 7 };
+    const snapshot = JSON.parse(JSON.stringify(input));
+    const out = toCelInput(input) as typeof input;
+    expect(out).toEqual({ z: 'x', a: 'FR', b: ['x', 2, 'y'], c: { d: 'k' }, e: { f: -350 }, g: 7 });
+    expect(Object.keys(out)).toEqual(Object.keys(input));
+    expect(out).not.toBe(input);
+    expect(out.c).toBe(input.c);
+    expect(input).toEqual(snapshot);
+  });
+
   it('parses event times from ISO-8601 and epoch millis, micros and nanos', () => {
     const ms = Date.parse('2026-11-22T03:00:00.123Z');
     expect(parseEventTime('2026-11-22T03:00:00.123Z')).toBe(ms);
