@@ -155,10 +155,18 @@ function freePort() {
   });
 }
 
-/** Node options for a service: BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), or BENCH_CPU_PROF=<dir>. */
+/** The image's NODE_OPTIONS (Dockerfile): what a service runs with unless told otherwise. */
+const IMAGE_SEMI_SPACE = '--max-semi-space-size=16';
+
+/**
+ * Node options for a service: BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), or
+ * BENCH_CPU_PROF=<dir>; the image's semi-space size unless BENCH_NODE_ARGS or NODE_OPTIONS sets one.
+ */
 function serviceNodeArgs() {
   const args = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
   if (process.env.BENCH_CPU_PROF) args.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`);
+  const given = [...args, ...(process.env.NODE_OPTIONS || '').split(' ')];
+  if (!given.some((a) => /^--max[-_]semi[-_]space[-_]size/.test(a))) args.push(IMAGE_SEMI_SPACE);
   return args;
 }
 
@@ -196,7 +204,7 @@ async function stopChild(child, graceMs) {
 
 /**
  * Starts `node bin/tideway.js <service>` from the built dist/ with `env` on top of this process's
- * environment (METRICS_PORT free, LOG_LEVEL warn unless given, MALLOC_ARENA_MAX 2 as the image sets it). Its output is passed through and its
+ * environment (METRICS_PORT free, LOG_LEVEL warn unless given, MALLOC_ARENA_MAX 2 and 16 MiB semi-spaces as the image sets them). Its output is passed through and its
  * tail kept, so a start that fails says why.
  */
 async function startService(service, env = {}) {

@@ -1,6 +1,7 @@
 /** `tideway alerting`: rules and windowed aggregations over Kafka topics → alerts topic, sinks and webhooks. */
 import { ConsumerMetrics, runService, type ServiceDefinition } from '@tideway/runtime';
 import { settings } from './config';
+import { limitHeapGrowth } from './heap-growth';
 import { ensureTopics, waitForRuleTopics } from './io/topic-setup';
 import { AlertingMetrics } from './metrics';
 import { ReloadTriggers } from './reload-triggers';
@@ -13,6 +14,7 @@ export const definition: ServiceDefinition<typeof settings> = {
   settings,
   async start(ctx) {
     const { logger, settings: s, kafka } = ctx;
+    limitHeapGrowth(s.heapGrowthPercent);
     // Registered first: /readyz must not answer 200 while start-up is still under way.
     let runner: RulesRunner | undefined;
     ctx.readiness.set('pipeline', () => runner?.pipelineAssigned === true);
