@@ -97,7 +97,7 @@ export const settings = {
   heapGrowthPercent: setting.int({
     env: 'ALERTING_HEAP_GROWTH_PERCENT',
     importance: 'tuning',
-    doc: "How far V8's old generation may grow past its live size before a full collection, in percent of the live size (V8's --heap-growing-percent). V8's own growth (0) lets dead batch data reach ~100 MB more RSS under a backlog; 50 keeps it within ~20 MB for a few % more CPU.",
+    doc: "How far V8's old generation may grow past what survived its last full collection before the next one, in percent (V8's --heap-growing-percent, applied at start-up). Lower collects more often (more CPU); 0 leaves it to V8, which lets a small heap grow up to 4x: under a backlog, ~90 MiB more peak RSS of batches already committed.",
     default: 50,
     min: 0,
     max: 1000,
