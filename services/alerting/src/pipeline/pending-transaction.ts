@@ -75,9 +75,11 @@ export class PendingTransaction {
     this.forwarded.addFragments(r.forwarded);
     this.bytes += r.bytes;
     for (const d of r.deadLetters) this.addDeadLetter(batch.messages[d.index], d.reason, d.error, ctx);
+    // Only numbers are kept until the commit: the batch's records (and their buffers) can go now.
     const timestamps = batch.messages.map((m) => m.timestamp);
+    const topic = batch.topic;
     this.afters.push(() => {
-      metrics.eventsEvaluated.inc({ topic: batch.topic }, batch.messages.length);
+      metrics.eventsEvaluated.inc({ topic }, timestamps.length);
       for (const [rule, n] of r.evaluationErrors) metrics.evaluationErrors.inc({ rule }, n);
       const now = Date.now();
       for (const ts of timestamps) metrics.recordLatency.observe(Math.max(0, now - ts) / 1000);
