@@ -135,4 +135,6 @@ async function latency(rate, seconds, warmupSeconds) {
 }
 
 const [mode = 'throughput', a1, a2] = process.argv.slice(2);
-kit.run(() => (mode === 'latency' ? latency(Number(a1 || 5000), Number(a2 || 30), Number(process.argv[5] ?? 10)) : throughput(Number(a1 || 200000), Number(a2 || 4))));
+kit.run(() =>
+  mode === 'latency' ? latency(Number(a1 || 5000), Number(a2 || 30), Number(process.argv[5] ?? 10)) : throughput(Number(a1 || 200000), Number(a2 || 4)),
+);

@@ -134,7 +134,18 @@ describe('the CEL fast path against the interpreter', () => {
   });
 
   it('leaves out what it does not cover', () => {
-    for (const source of ['amount + 1 > 2', 'has(a.b)', 'a.b == 1', '[1, 2].exists(x, x > 1)', 'size(country) > 1', 'amount in [1, 2]', 'x ? y : z', 'null == x', 'int == x', '1u == x']) {
+    for (const source of [
+      'amount + 1 > 2',
+      'has(a.b)',
+      'a.b == 1',
+      '[1, 2].exists(x, x > 1)',
+      'size(country) > 1',
+      'amount in [1, 2]',
+      'x ? y : z',
+      'null == x',
+      'int == x',
+      '1u == x',
+    ]) {
       expect([source, compileFast(parse(source).expr, TIME_FIELDS)]).toEqual([source, undefined]);
     }
   });
@@ -175,7 +186,15 @@ describe('the CEL fast path against the interpreter', () => {
 
   it('answers the benchmark’s events without the interpreter', () => {
     const whens = benchRules();
-    const vars = { amount: 5000, country: 'KP', account_country: 'FR', channel: 'pos', ts: celTimestamp(Date.parse('2026-11-22T23:30:00Z')), txn_id: 'T1', account_id: 'A1' };
+    const vars = {
+      amount: 5000,
+      country: 'KP',
+      account_country: 'FR',
+      channel: 'pos',
+      ts: celTimestamp(Date.parse('2026-11-22T23:30:00Z')),
+      txn_id: 'T1',
+      account_id: 'A1',
+    };
     for (const w of whens) expect([w, compileFast(parse(w).expr, TIME_FIELDS)!(vars)]).toEqual([w, compileCel(w, { fast: false }).evaluate(vars)]);
   });
 });
