@@ -60,25 +60,21 @@ function peakRssMiB(pid) {
   }
 }
 
-/** The local broker's pid: BENCH_BROKER_PID, else the one `npm run stack:up` wrote under .stack/run/. */
-function brokerPid() {
-  if (process.env.BENCH_BROKER_PID) return Number(process.env.BENCH_BROKER_PID) || undefined;
+/** A local stack process's pid: from the env variable when set, else the one `npm run stack:up` wrote under .stack/run/. */
+function stackPid(pidFile, envVariable) {
+  if (process.env[envVariable]) return Number(process.env[envVariable]) || undefined;
   try {
-    return Number(readFileSync(path.join(ROOT, '.stack', 'run', 'kafka.pid'), 'utf8').trim()) || undefined;
+    return Number(readFileSync(path.join(ROOT, '.stack', 'run', pidFile), 'utf8').trim()) || undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The local PostgreSQL's postmaster pid: the one `npm run stack:up` wrote under .stack/run/ (or BENCH_POSTGRES_PID). */
-function postgresPid() {
-  if (process.env.BENCH_POSTGRES_PID) return Number(process.env.BENCH_POSTGRES_PID) || undefined;
-  try {
-    return Number(readFileSync(path.join(ROOT, '.stack', 'run', 'postgres.pid'), 'utf8').trim()) || undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The local broker's pid (BENCH_BROKER_PID when the stack runs from another checkout). */
+const brokerPid = () => stackPid('kafka.pid', 'BENCH_BROKER_PID');
+
+/** The local PostgreSQL's postmaster pid (BENCH_POSTGRES_PID when the stack runs from another checkout). */
+const postgresPid = () => stackPid('postgres.pid', 'BENCH_POSTGRES_PID');
 
 /**
  * CPU seconds of a process and all its children, living or exited: its own user + system time and
