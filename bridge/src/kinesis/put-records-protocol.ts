@@ -9,6 +9,7 @@
  */
 import type { PutRecordsCommandInput, PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { AwsJson1_1Protocol } from '@aws-sdk/core/protocols';
+import { collectBody } from '@smithy/core/protocols';
 
 type Protocol = InstanceType<typeof AwsJson1_1Protocol>;
 type OperationSchema = Parameters<Protocol['serializeRequest']>[0];
@@ -56,13 +57,6 @@ export function putRecordsBody(input: PutRecordsCommandInput): Buffer {
   return out;
 }
 
-async function bodyBytes(body: unknown): Promise<Buffer> {
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.length);
-  const chunks: Buffer[] = [];
-  for await (const c of body as AsyncIterable<Uint8Array | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c));
-  return Buffer.concat(chunks);
-}
-
 /** Passed to KinesisClient as `protocol` (the SDK constructs it with its own settings). */
 export class KinesisProtocol extends AwsJson1_1Protocol {
   override async serializeRequest<Input extends object>(operationSchema: OperationSchema, input: Input, context: SerializeContext) {
@@ -83,8 +77,8 @@ export class KinesisProtocol extends AwsJson1_1Protocol {
     if (operationSchema.name !== PUT_RECORDS || this.isErrorResponse(response.statusCode)) {
       return super.deserializeResponse(operationSchema, context, response);
     }
-    const bytes = await bodyBytes(response.body);
-    const parsed = JSON.parse(bytes.toString('utf8')) as Omit<PutRecordsCommandOutput, '$metadata'>;
+    const bytes = await collectBody(response.body, context);
+    const parsed = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as Omit<PutRecordsCommandOutput, '$metadata'>;
     return { ...parsed, $metadata: this.deserializeMetadata(response) } as unknown as Output;
   }
 }
