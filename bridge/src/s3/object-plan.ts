@@ -102,9 +102,9 @@ export function planObjects(b: BufferToPlan, o: PlanOptions): ObjectPlan {
       toError(r, 'processing-failed', 'Lambda.ProcessingFailed', r.transformError ?? 'transform failed');
       continue;
     }
+    const recordPeriod = period === Infinity ? 0 : Math.floor(r.message.timestamp / period);
     if (period > 0) {
-      const p = period === Infinity ? 0 : Math.floor(r.message.timestamp / period);
-      if (p === lastPeriod) {
+      if (recordPeriod === lastPeriod) {
         add('data', lastPrefix, r, r.data);
         delivered.push(r);
         continue;
@@ -131,7 +131,7 @@ export function planObjects(b: BufferToPlan, o: PlanOptions): ObjectPlan {
       add('data', prefix, r, r.data);
       delivered.push(r);
       if (period > 0) {
-        lastPeriod = period === Infinity ? 0 : Math.floor(r.message.timestamp / period);
+        lastPeriod = recordPeriod;
         lastPrefix = prefix;
       }
     } catch (err) {
