@@ -90,3 +90,12 @@ function startKinesisSink(shardCount = 64) {
 }
 
 module.exports = { startKinesisSink };
+
+// As a child process (bench/bridge/floor.js): sends { url } once listening and { stats } on 'stats'.
+if (require.main === module && process.send) {
+  void startKinesisSink(64).then((sink) => {
+    process.send({ url: sink.url });
+    process.on('message', () => process.send({ stats: sink.stats }));
+    process.once('SIGTERM', () => void sink.close().then(() => process.exit(0)));
+  });
+}
