@@ -19,8 +19,9 @@ export const definition: ServiceDefinition<typeof settings> = {
     let runner: RulesRunner | undefined;
     ctx.readiness.set('pipeline', () => runner?.pipelineAssigned === true);
     ctx.readiness.set('notifier', () => runner?.notifierAssigned === true);
-    const triggers = new ReloadTriggers({ rulesFile: s.rulesFile, watch: s.watchRules, watchIntervalMs: s.watchIntervalMs });
     const metrics = new AlertingMetrics(ctx.registry);
+    // Holds a SIGHUP from now on; stopped on every way out of start() that throws.
+    const triggers = new ReloadTriggers({ rulesFile: s.rulesFile, watch: s.watchRules, watchIntervalMs: s.watchIntervalMs });
     try {
       const rules = loadRuleFile(s.rulesFile);
       metrics.rulesLoaded.set(rules.rules.length);

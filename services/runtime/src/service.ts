@@ -185,8 +185,19 @@ export async function runService<S extends ServiceSettingsSchema>(def: ServiceDe
     logger.warn({ err: reason, phase }, `${phase === 'start' ? 'start-up' : 'service'} failed on a transient error: ${reason}; retrying`);
   };
 
+  // Every start attempt registers the service's metrics again on the same registry (prom-client
+  // refuses a name twice), so an attempt first removes what the one before it registered. The
+  // runtime's own metrics (process, restarts, dependency health) are registered before the first
+  // attempt and stay; the service's counters start from zero again, as after a process restart.
+  let runtimeMetrics: Set<string> | undefined;
+  const removeServiceMetrics = () => {
+    runtimeMetrics ??= new Set(registry.getMetricsAsArray().map((m) => m.name));
+    for (const m of registry.getMetricsAsArray()) if (!runtimeMetrics.has(m.name)) registry.removeSingleMetric(m.name);
+  };
+
   const startWithRetry = async (kafka: KafkaClient): Promise<void> => {
     for (let n = 0; !abort.signal.aborted; n++) {
+      removeServiceMetrics();
       const current = new AbortController();
       attempt = current;
       // A failure reported by an abandoned attempt is not this attempt's.
