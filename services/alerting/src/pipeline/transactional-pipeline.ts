@@ -146,7 +146,10 @@ export class TransactionalPipeline {
       heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 10)),
     });
     this.consumer.onAssignment((a) => this.onAssignment(a));
-    this.consumer.onRebalancing(() => (this.hasAssignment = false));
+    this.consumer.onRebalancing(() => {
+      this.hasAssignment = false;
+      this.releaseWorkers();
+    });
     // Includes fetches that returned only transaction markers, which never reach handleBatch:
     // with several producers writing one partition, its end can be a run of markers.
     this.consumer.onBatchEnd((p) => {
@@ -245,6 +248,21 @@ export class TransactionalPipeline {
       else this.workers.set(id, openPartitionWorker(this.workerOptions(), topic, partition));
     }
     return this.workers.get(id)!;
+  }
+
+  /**
+   * The group is taking partitions back (a rebalance, or this member's session expired while the
+   * broker was away): every worker goes, with what it had not committed, as in a crash. Whichever
+   * member gets a partition reads it again from its committed offset with a new worker, whose
+   * producer fences this one's. A worker kept instead would keep a transactional producer and a
+   * transaction that lived through the group's loss, and could stall the partition behind it.
+   * Closed directly, not behind the worker's queue, which a stalled commit would hold.
+   */
+  private releaseWorkers() {
+    const { logger } = this.deps;
+    for (const w of this.workers.takeAll()) {
+      void settled(w).then((worker) => worker?.close(logger));
+    }
   }
 
   /** After a failed transaction the partition's memory is ahead of what was committed: start it over. */

@@ -4,7 +4,9 @@
  * finishing in order or failing, transactions committed, aborted, or committed although the
  * client saw an error, rebalances that keep the partition (the consumer fetches again from the
  * committed offset), revocations and crashes (a new worker fences, reads the committed offset,
- * and may first see batches from the offset read at join, older than that). Checked after every
+ * and may first see batches from the offset read at join, older than that, or from where the
+ * client was fetching before: its prefetched records, newer than that), and seeks that are lost
+ * (issued while the partition was not assigned). Checked after every
  * step against Kafka: the outputs in committed transactions hold every record before the
  * committed offset exactly once, and none after it.
  * A failing case prints its seed; `BATCH_ADMISSION_SEED=n` replays it alone.
@@ -66,8 +68,9 @@ function runCase(seed: number, steps: number): string | undefined {
       if (p.next !== undefined) history.push((committed = p.next));
       if (outcome < 0.95) return;
     }
-    // aborted: the worker is discarded and reading resumes at the first uncommitted offset
-    if (p.base !== undefined) seek = p.base;
+    // aborted: the worker is discarded and reading resumes at the first uncommitted offset (unless
+    // the seek is lost: the partition was being revoked)
+    if (p.base !== undefined && !r.chance(0.2)) seek = p.base;
     discard(w);
   };
 
@@ -99,7 +102,7 @@ function runCase(seed: number, steps: number): string | undefined {
       const e = w?.inFlight.shift();
       if (!w || !e || w.closed) continue;
       if (e.fails) {
-        seek = w.pending.base ?? e.offsets[0];
+        if (!r.chance(0.2)) seek = w.pending.base ?? e.offsets[0];
         discard(w);
         continue;
       }
@@ -113,9 +116,10 @@ function runCase(seed: number, steps: number): string | undefined {
       // a rebalance that keeps the partition here: the worker and its pending transaction stay
       join();
     } else if (op < 0.97) {
-      // revoked and assigned again (or a crash): nothing pending survives; evaluations in flight are dropped
+      // revoked and assigned again (or a crash): nothing pending survives; evaluations in flight are
+      // dropped; the client may go on from where it was fetching (records it had prefetched)
       if (worker) discard(worker);
-      join();
+      if (!r.chance(0.3)) join();
     } else if (worker && r.chance(0.5)) {
       // graceful stop: what was evaluated is committed, then a new process starts over
       const w = worker;
