@@ -18,20 +18,20 @@ const common = {
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
 };
 module.exports = {
+  // A hang guard, not a speed check: on a loaded 2-core machine a test against the stack can take
+  // many seconds; files that need longer set their own. Jest reads it here only (a global option,
+  // ignored inside a project).
+  testTimeout: 120_000,
   projects: [
-    // The timeout only catches a hang: on a loaded 2-core machine a worker-thread test can take seconds.
     {
       ...common,
       displayName: 'unit',
-      testTimeout: 60_000,
       testMatch: ['**/test/**/*.test.ts'],
       testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'],
     },
     {
       ...common,
       displayName: 'integration',
-      // A hang guard, not a speed check: files that need longer set their own.
-      testTimeout: 120_000,
       testMatch: ['**/test/**/*.int.test.ts'],
       setupFiles: ['<rootDir>/test-support/load-stack-env.js'],
       slowTestThreshold: 60,
