@@ -279,6 +279,32 @@ function benchKafka() {
   );
 }
 
+/**
+ * Reads `topic` from the beginning with a fresh consumer group of `kafka` (a runtime KafkaClient),
+ * doing nothing per record, until `count` records arrived: the records read and the measured
+ * interval (kit.measure, this process and the broker) from the first batch delivered, after the group join.
+ */
+async function consumeMeasured(kafka, { groupId, topic, count, partitions }) {
+  const consumer = kafka.consumer({ groupId, fromBeginning: true, partitionsConsumedConcurrently: partitions });
+  await consumer.connect();
+  await consumer.subscribe([topic]);
+  let n = 0;
+  let run;
+  let r;
+  await new Promise((resolve) => {
+    void consumer.run(async (batch) => {
+      if (run === undefined) run = measure(process.pid, { broker: true });
+      n += batch.messages.length;
+      if (n >= count && r === undefined) {
+        r = run.end(n);
+        resolve();
+      }
+    });
+  });
+  await consumer.disconnect();
+  return { records: n, ...r };
+}
+
 // ---- statistics ----------------------------------------------------------------------------
 
 /** p50 / p99 / max of samples in ms: the sample at rank floor(q·n) of the sorted samples. */
@@ -346,6 +372,7 @@ module.exports = {
   onInterrupt,
   run,
   benchKafka,
+  consumeMeasured,
   quantiles,
   histogramBuckets,
   histogramQuantile,

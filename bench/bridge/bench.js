@@ -50,27 +50,10 @@ const { sleep } = kit;
 
 /** Raw kafkajs consume rate of the topic: a fresh group, no work per record. */
 async function rawConsumeRate() {
-  const consumer = kafka.consumer({ groupId: `${prefix}-raw`, fromBeginning: true, partitionsConsumedConcurrently: PARTITIONS });
-  await consumer.connect();
-  await consumer.subscribe([topic]);
-  let n = 0;
-  let run;
-  let r;
-  await new Promise((resolve) => {
-    void consumer.run(async (batch) => {
-      // From the first batch delivered (after the group join): this process's CPU and the broker's.
-      if (run === undefined) run = kit.measure(process.pid, { broker: true });
-      n += batch.messages.length;
-      if (n >= COUNT && r === undefined) {
-        r = run.end(n);
-        resolve();
-      }
-    });
-  });
-  await consumer.disconnect();
+  const r = await kit.consumeMeasured(kafka, { groupId: `${prefix}-raw`, topic, count: COUNT, partitions: PARTITIONS });
   // Cores busy while reading: the consumer's and the broker's CPU over the interval.
   return {
-    records: n,
+    records: r.records,
     seconds: r.seconds,
     rate: r.rate,
     cpuSeconds: r.cpuSeconds,

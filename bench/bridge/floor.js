@@ -128,25 +128,8 @@ function runtimeKafka() {
 }
 
 /** Consuming alone, with the same client and consumer settings: the part of the floor that is Kafka's. */
-async function consumeRun(run) {
-  const consumer = runtimeKafka().consumer({ groupId: `${topic}-consume-${run}`, fromBeginning: true, partitionsConsumedConcurrently: 4 });
-  await consumer.connect();
-  await consumer.subscribe([topic]);
-  let measured;
-  let consumed = 0;
-  let result;
-  await new Promise((resolve) => {
-    void consumer.run(async (batch) => {
-      if (measured === undefined) measured = kit.measure(process.pid, { broker: true });
-      consumed += batch.messages.length;
-      if (consumed >= COUNT && result === undefined) {
-        result = measured.end(consumed);
-        resolve();
-      }
-    });
-  });
-  await consumer.disconnect();
-  return result;
+function consumeRun(run) {
+  return kit.consumeMeasured(runtimeKafka(), { groupId: `${topic}-consume-${run}`, topic, count: COUNT, partitions: workload.PARTITIONS });
 }
 
 async function floorRun(run, sink) {
